@@ -1,0 +1,35 @@
+# Two commands matter: `make run` and `make test`. Everything else is a step they depend on.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench clean system-deps
+
+run: $(STAMP)
+	$(BIN)/c2c run
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check lakehouse quality jobs tests benchmarks
+	$(BIN)/ruff format --check lakehouse quality jobs tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/storage.py
+
+# Java 17 is what Spark needs; install it from Debian when the machine lacks it.
+system-deps:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "Java not found: installing openjdk-17-jre-headless"; \
+	  apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; }
+
+$(STAMP): pyproject.toml | system-deps
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+clean:
+	rm -rf var spark-warehouse .pytest_cache

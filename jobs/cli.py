@@ -1,0 +1,57 @@
+"""The `c2c` console script: one entry point for every job. No transform logic lives here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from uuid import uuid4
+
+from lakehouse.errors import C2CError
+from lakehouse.settings import ENV_VAR, load_settings
+
+
+def new_run_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid4().hex[:6]}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="c2c", description="Statewide cradle-to-career data platform")
+    parser.add_argument("--env", help=f"settings overlay in conf/ (default: ${ENV_VAR} or 'local')")
+    parser.add_argument("--conf-dir", help="settings directory (default: the repository's conf/)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the main pipeline on the configured environment")
+    run.add_argument("--run-id", help="re-use a run id to re-run its steps idempotently")
+
+    tables = sub.add_parser("tables", help="list every registered table: path, engine, version, rows")
+    tables.add_argument("--json", action="store_true", help="print JSON instead of a text table")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.env, args.conf_dir)
+        if args.command == "run":
+            from jobs import pipeline
+
+            return pipeline.main(settings, run_id=args.run_id or new_run_id())
+        if args.command == "tables":
+            from jobs import tables_job
+
+            return tables_job.main(settings, as_json=args.json)
+    except C2CError as exc:
+        print(f"c2c: error: {exc}", file=sys.stderr)
+        return 2
+    return 1
+
+
+def print_json(obj: object) -> None:
+    print(json.dumps(obj, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""Typed settings, loaded once per process from `conf/base.yml` plus one environment overlay.
+
+The environment comes from `--env` or `C2C_ENV` (default `local`). Values may reference environment
+variables as `${NAME}` or `${NAME:-default}`. Validation happens here, at start: an unknown key, a bad
+value or a missing environment variable raises `SettingsError` naming the key and the file it came from.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from lakehouse.errors import SettingsError
+
+ENV_VAR = "C2C_ENV"
+CONF_DIR_VAR = "C2C_CONF_DIR"
+DEFAULT_ENV = "local"
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SparkSettings(_Strict):
+    master: str
+    app_name: str = "c2c"
+    conf: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("conf", mode="before")
+    @classmethod
+    def _stringify(cls, value: Any) -> Any:
+        # YAML reads `8` and `true` as numbers and booleans; Spark wants strings.
+        if isinstance(value, dict):
+            return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
+        return value
+
+
+class StorageSettings(_Strict):
+    engine: Literal["auto", "delta-spark", "delta-rs"] = "auto"
+    root: str
+    restricted_root: str
+    raw_root: str
+    compact_target_mb: int = Field(128, gt=0)
+    max_commit_retries: int = Field(15, ge=0)
+
+
+class PathSettings(_Strict):
+    var: str
+
+
+class Settings(_Strict):
+    env: str
+    conf_dir: str
+    spark: SparkSettings
+    storage: StorageSettings
+    paths: PathSettings
+
+    @property
+    def var_dir(self) -> Path:
+        return Path(self.paths.var)
+
+    def runs_dir(self) -> Path:
+        return self.var_dir / "runs"
+
+
+def default_conf_dir() -> Path:
+    """`C2C_CONF_DIR`, else the repository's `conf/`, else `./conf`."""
+    if os.environ.get(CONF_DIR_VAR):
+        return Path(os.environ[CONF_DIR_VAR])
+    repo_conf = Path(__file__).resolve().parent.parent / "conf"
+    return repo_conf if repo_conf.is_dir() else Path("conf")
+
+
+def load_settings(
+    env: str | None = None,
+    conf_dir: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Settings:
+    """Read base.yml and `<env>.yml`, check every key, resolve `${VAR}` and relative paths, validate."""
+    env = env or os.environ.get(ENV_VAR) or DEFAULT_ENV
+    conf_path = Path(conf_dir) if conf_dir else default_conf_dir()
+    base_file = conf_path / "base.yml"
+    overlay_file = conf_path / f"{env}.yml"
+    if not overlay_file.is_file():
+        known = sorted(p.stem for p in conf_path.glob("*.yml") if p.stem != "base")
+        raise SettingsError(f"unknown environment '{env}': no {overlay_file} (available: {', '.join(known)})")
+
+    merged: dict[str, Any] = {}
+    origin: dict[tuple[str, ...], str] = {}
+    layers = [(str(base_file), _read_yaml(base_file)), (str(overlay_file), _read_yaml(overlay_file))]
+    if overrides:
+        layers.append(("overrides", overrides))
+    for source, data in layers:
+        _check_keys(data, Settings, (), source)
+        _merge(merged, data, (), source, origin)
+
+    merged = _interpolate(merged, (), origin)
+    merged["env"] = env
+    merged["conf_dir"] = str(conf_path.resolve())
+    try:
+        settings = Settings.model_validate(merged)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(str(p) for p in err["loc"])
+            problems.append(f"{_origin_of(loc, origin)}: {'.'.join(loc)}: {err['msg']}")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(problems)) from None
+    return _resolve_paths(settings)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise SettingsError(f"settings file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}: the top level must be a mapping of keys")
+    return data
+
+
+def _check_keys(data: dict[str, Any], model: type[BaseModel], prefix: tuple[str, ...], source: str) -> None:
+    fields = model.model_fields
+    for key, value in data.items():
+        dotted = ".".join((*prefix, str(key)))
+        if key not in fields or key in ("env", "conf_dir"):
+            known = ", ".join(k for k in fields if k not in ("env", "conf_dir"))
+            raise SettingsError(f"{source}: unknown key '{dotted}' (known here: {known})")
+        annotation = fields[key].annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if not isinstance(value, dict):
+                raise SettingsError(f"{source}: '{dotted}' must be a mapping, got {value!r}")
+            _check_keys(value, annotation, (*prefix, key), source)
+
+
+def _merge(into: dict, data: dict, prefix: tuple[str, ...], source: str, origin: dict) -> None:
+    for key, value in data.items():
+        path = (*prefix, key)
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value, path, source, origin)
+        else:
+            into[key] = value
+        origin[path] = source
+
+
+def _origin_of(path: tuple[str, ...], origin: dict[tuple[str, ...], str]) -> str:
+    for n in range(len(path), 0, -1):
+        if path[:n] in origin:
+            return origin[path[:n]]
+    return "settings"
+
+
+def _interpolate(value: Any, path: tuple[str, ...], origin: dict) -> Any:
+    if isinstance(value, dict):
+        return {k: _interpolate(v, (*path, k), origin) for k, v in value.items()}
+    if not isinstance(value, str):
+        return value
+
+    def replace(match: re.Match) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in os.environ:
+            return os.environ[name]
+        if default is not None:
+            return default
+        raise SettingsError(
+            f"{_origin_of(path, origin)}: {'.'.join(path)}: environment variable {name} is not set"
+        )
+
+    return _ENV_REF.sub(replace, value)
+
+
+def _is_uri(value: str) -> bool:
+    return "://" in value
+
+
+def _absolute(value: str) -> str:
+    return value if _is_uri(value) else str(Path(value).expanduser().resolve())
+
+
+def _resolve_paths(settings: Settings) -> Settings:
+    """Relative local paths are taken from the working directory once, so later `chdir`s change nothing."""
+    storage = settings.storage.model_copy(
+        update={
+            "root": _absolute(settings.storage.root),
+            "restricted_root": _absolute(settings.storage.restricted_root),
+            "raw_root": _absolute(settings.storage.raw_root),
+        }
+    )
+    conf = dict(settings.spark.conf)
+    for key in ("spark.local.dir", "spark.sql.warehouse.dir"):
+        if key in conf:
+            conf[key] = _absolute(conf[key])
+    spark = settings.spark.model_copy(update={"conf": conf})
+    paths = settings.paths.model_copy(update={"var": _absolute(settings.paths.var)})
+    return settings.model_copy(update={"storage": storage, "spark": spark, "paths": paths})

@@ -1,0 +1,264 @@
+"""One storage interface for Delta tables, with checks both engines share.
+
+Behaviour every engine guarantees (tests/storage/test_contract.py holds them to it):
+- `write` appends, overwrites, or replaces the partitions named by `replace_where`, in one atomic commit.
+- With `run_id`, a write is an idempotent step: the commit carries a Delta application transaction
+  (`txnAppId` = `c2c:<step>:<run_id>`), and a second write with the same id commits nothing.
+- The data's schema must match the table's (names and types; order and nullability are free) unless
+  `schema_mode="merge"` (add new columns) or `"overwrite"` (with mode="overwrite") is asked for.
+- A declared table's keys must be unique and non-null in the written data.
+- Tables use reader 1 / writer 2 protocol features only (no deletion vectors).
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import ArrayType, DataType, MapType, StructField, StructType, TimestampNTZType
+
+from lakehouse.errors import SchemaMismatchError, StorageError
+from lakehouse.settings import Settings
+from lakehouse.tables import Table
+
+Mode = Literal["append", "overwrite"]
+SchemaMode = Literal["merge", "overwrite"] | None
+ReplaceWhere = Mapping[str, Any]
+_BAD_NAME = re.compile(r"[ ,;{}()\n\t=]")
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    table: str
+    version: int | None
+    skipped: bool = False
+    files: int = 0
+
+
+@dataclass(frozen=True)
+class Commit:
+    version: int
+    timestamp: datetime
+    operation: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    table: str
+    path: str
+    engine: str
+    exists: bool
+    version: int | None = None
+    rows: int | None = None
+    files: int | None = None
+
+
+class Storage(ABC):
+    """Read, write and maintain the Delta tables declared in `lakehouse.tables`."""
+
+    engine: str
+
+    def __init__(self, spark: SparkSession, settings: Settings) -> None:
+        self.spark = spark
+        self.settings = settings
+
+    # -- the interface ---------------------------------------------------------------------------
+
+    @abstractmethod
+    def read(self, table: Table, *, version: int | None = None, timestamp: datetime | None = None) -> DataFrame:
+        """The table as of now, or as of a version or a timestamp (time travel)."""
+
+    def write(
+        self,
+        df: DataFrame,
+        table: Table,
+        mode: Mode = "append",
+        replace_where: ReplaceWhere | None = None,
+        *,
+        run_id: str | None = None,
+        step: str | None = None,
+        schema_mode: SchemaMode = None,
+    ) -> WriteResult:
+        """Write `df` to `table` in one commit. See the module docstring for the guarantees."""
+        if mode not in ("append", "overwrite"):
+            raise StorageError(f"{table.fqn}: mode must be 'append' or 'overwrite', not {mode!r}")
+        if replace_where and mode != "overwrite":
+            raise StorageError(f"{table.fqn}: replace_where needs mode='overwrite'")
+        if schema_mode == "overwrite" and mode != "overwrite":
+            raise StorageError(f"{table.fqn}: schema_mode='overwrite' needs mode='overwrite'")
+        check_column_names(df.schema, table)
+        declared = table.struct(self.spark)
+        if declared is not None:
+            diffs = schema_diff(declared, df.schema)
+            if diffs:
+                raise SchemaMismatchError(
+                    f"{table.fqn}: data does not match the declared schema in lakehouse/tables.py: "
+                    + "; ".join(diffs)
+                )
+        if replace_where:
+            unknown = set(replace_where) - set(table.partition_by)
+            if unknown:
+                raise StorageError(
+                    f"{table.fqn}: replace_where may only name partition columns "
+                    f"{list(table.partition_by)}; got {sorted(unknown)}"
+                )
+        app_id = f"c2c:{step or table.fqn}:{run_id}" if run_id else None
+        return self._write(df, table, mode, replace_where, app_id, schema_mode)
+
+    @abstractmethod
+    def history(self, table: Table, limit: int | None = None) -> list[Commit]:
+        """Commits, newest first."""
+
+    @abstractmethod
+    def vacuum(self, table: Table, retain_hours: float) -> list[str]:
+        """Delete data files no version newer than `retain_hours` needs, and orphans of failed writes."""
+
+    @abstractmethod
+    def compact(self, table: Table) -> dict[str, int]:
+        """Rewrite small files into files of about `storage.compact_target_mb`; data unchanged."""
+
+    @abstractmethod
+    def info(self, table: Table) -> TableInfo:
+        """Whether the table exists, its current version, row count and file count."""
+
+    # -- for engines -----------------------------------------------------------------------------
+
+    @abstractmethod
+    def _write(
+        self,
+        df: DataFrame,
+        table: Table,
+        mode: Mode,
+        replace_where: ReplaceWhere | None,
+        app_id: str | None,
+        schema_mode: SchemaMode,
+    ) -> WriteResult: ...
+
+    def path(self, table: Table) -> str:
+        return table.path(self.settings.storage)
+
+    def check_against_table(
+        self, table: Table, current: StructType, incoming: StructType, mode: Mode, schema_mode: SchemaMode
+    ) -> StructType:
+        """The schema the commit will carry; raise SchemaMismatchError when the data does not fit."""
+        if schema_mode == "overwrite":
+            return as_nullable(incoming)
+        diffs = schema_diff(current, incoming, allow_new_columns=schema_mode == "merge")
+        if diffs:
+            hint = "" if schema_mode else " (pass schema_mode='merge' to add new columns)"
+            raise SchemaMismatchError(f"{table.fqn}: data does not match the table's schema: {'; '.join(diffs)}{hint}")
+        if schema_mode == "merge":
+            known = {f.name for f in current.fields}
+            added = [f for f in as_nullable(incoming).fields if f.name not in known]
+            return StructType([*current.fields, *added])
+        return current
+
+    def check_keys(self, df: DataFrame, table: Table) -> None:
+        """Raise if the declared keys are null or repeated in `df` (one aggregation, five examples)."""
+        if not table.keys:
+            return
+        keys = list(table.keys)
+        null_key = F.lit(False)
+        for k in keys:
+            null_key = null_key | F.col(k).isNull()
+        bad = (
+            df.groupBy(*keys)
+            .agg(F.count(F.lit(1)).alias("_n"), F.max(null_key).alias("_null"))
+            .filter("_n > 1 OR _null")
+            .limit(5)
+            .collect()
+        )
+        if bad:
+            examples = ", ".join(str({k: r[k] for k in keys}) + f" x{r['_n']}" for r in bad)
+            raise StorageError(f"{table.fqn}: key {keys} must be unique and non-null; offending keys: {examples}")
+
+
+def replace_where_sql(replace_where: ReplaceWhere) -> str:
+    """`{"year": [2023, 2024], "source": "csu"}` -> `year IN (2023, 2024) AND source IN ('csu')`."""
+    parts = []
+    for column, value in replace_where.items():
+        values = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
+        literals = ", ".join(_sql_literal(v) for v in values)
+        parts.append(f"`{column}` IN ({literals})")
+    return " AND ".join(parts)
+
+
+def replace_where_values(replace_where: ReplaceWhere) -> dict[str, set[str | None]]:
+    """The partition values (as Delta stores them: strings) that `replace_where` selects."""
+    out: dict[str, set[str | None]] = {}
+    for column, value in replace_where.items():
+        values = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
+        out[column] = {None if v is None else _partition_string(v) for v in values}
+    return out
+
+
+def _partition_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _sql_literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def check_column_names(schema: StructType, table: Table) -> None:
+    """Delta without column mapping refuses these characters in names; say so before writing anything."""
+    bad = [f.name for f in schema.fields if _BAD_NAME.search(f.name)]
+    if bad:
+        raise StorageError(f"{table.fqn}: column names may not contain spaces or any of ,;{{}}()=: {bad}")
+    ntz = [f.name for f in schema.fields if isinstance(f.dataType, TimestampNTZType)]
+    if ntz:
+        raise StorageError(
+            f"{table.fqn}: TIMESTAMP_NTZ columns {ntz} need a newer Delta protocol; cast them to TIMESTAMP"
+        )
+    missing = [c for c in table.partition_by if c not in schema.fieldNames()]
+    if missing:
+        raise SchemaMismatchError(f"{table.fqn}: partition columns {missing} are not in the data")
+
+
+def schema_diff(expected: StructType, actual: StructType, *, allow_new_columns: bool = False) -> list[str]:
+    """Differences by column name and type. Order and nullability are not compared."""
+    exp = {f.name: f.dataType for f in expected.fields}
+    act = {f.name: f.dataType for f in actual.fields}
+    diffs = []
+    missing = [n for n in exp if n not in act]
+    extra = [n for n in act if n not in exp]
+    if missing:
+        diffs.append(f"missing columns {missing}")
+    if extra and not allow_new_columns:
+        diffs.append(f"unexpected columns {extra}")
+    for name in exp:
+        if name in act and _strip_nullability(exp[name]) != _strip_nullability(act[name]):
+            diffs.append(f"column '{name}' is {act[name].simpleString()}, table has {exp[name].simpleString()}")
+    return diffs
+
+
+def _strip_nullability(dtype: DataType) -> DataType:
+    if isinstance(dtype, StructType):
+        return StructType([StructField(f.name, _strip_nullability(f.dataType), True) for f in dtype.fields])
+    if isinstance(dtype, ArrayType):
+        return ArrayType(_strip_nullability(dtype.elementType), True)
+    if isinstance(dtype, MapType):
+        return MapType(_strip_nullability(dtype.keyType), _strip_nullability(dtype.valueType), True)
+    return dtype
+
+
+def as_nullable(schema: StructType) -> StructType:
+    """What Spark's Parquet writer records: every field nullable, all the way down."""
+    result = _strip_nullability(schema)
+    assert isinstance(result, StructType)
+    return StructType([StructField(f.name, f.dataType, True, f.metadata) for f in result.fields])

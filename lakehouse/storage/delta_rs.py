@@ -1,0 +1,319 @@
+"""The delta-rs engine: Spark writes the Parquet, delta-rs commits the Delta log.
+
+Write path (the data never passes through the driver):
+1. Spark tasks write Parquet in parallel into `<table>/_staging/<write id>/` (Hive-style partition dirs).
+2. The driver moves each file to the same relative place under the table root (a rename on the local
+   filesystems this engine serves), reads its Parquet footer for the row count, and makes one atomic
+   commit of add actions through `deltalake`, carrying the application transaction id when given.
+3. If anything fails before the commit lands, the moved files are deleted again and the table stays at
+   its previous version. A killed process leaves orphan files, which `vacuum` removes (full listing,
+   plus `_staging` directories older than the retention).
+
+Read path: the snapshot's file list goes to Spark's native Parquet reader with `basePath` set to the
+table root, so partition columns come back with the table's types.
+
+This engine serves local or mounted POSIX paths; object stores are the delta-spark engine's job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import urllib.parse
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import pyarrow.parquet as pq
+from deltalake import DeltaTable
+from deltalake import Schema as DeltaSchema
+from deltalake.exceptions import CommitFailedError, DeltaError
+from deltalake.exceptions import TableNotFoundError as DeltaTableNotFound
+from deltalake.transaction import AddAction, CommitProperties, Transaction, create_table_with_add_actions
+from pyspark.sql import DataFrame
+from pyspark.sql.types import StructType
+
+from lakehouse.errors import ConcurrentWriteError, StorageError, TableNotFoundError
+from lakehouse.storage.base import (
+    Commit,
+    Mode,
+    ReplaceWhere,
+    SchemaMode,
+    Storage,
+    TableInfo,
+    WriteResult,
+    as_nullable,
+    replace_where_values,
+)
+from lakehouse.tables import Table
+
+STAGING_DIR = "_staging"
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+
+
+class DeltaRsStorage(Storage):
+    engine = "delta-rs"
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def _open(self, table: Table, version: int | None = None) -> DeltaTable:
+        path = self._local_path(table)
+        try:
+            return DeltaTable(path, version=version)
+        except DeltaTableNotFound:
+            raise TableNotFoundError(f"{table.fqn}: no Delta table at {path} (has it been written yet?)") from None
+        except DeltaError as exc:
+            raise StorageError(f"{table.fqn}: cannot open version {version} at {path}: {exc}") from None
+
+    def _try_open(self, table: Table) -> DeltaTable | None:
+        try:
+            return self._open(table)
+        except TableNotFoundError:
+            return None
+
+    def read(self, table: Table, *, version: int | None = None, timestamp: datetime | None = None) -> DataFrame:
+        if version is not None and timestamp is not None:
+            raise StorageError(f"{table.fqn}: give version or timestamp, not both")
+        dt = self._open(table, version)
+        if timestamp is not None:
+            ts = timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=UTC)
+            try:
+                dt.load_as_version(ts)
+            except Exception as exc:
+                raise StorageError(f"{table.fqn}: no version at or before {ts.isoformat()}: {exc}") from None
+        return self._read_snapshot(dt, self._local_path(table))
+
+    def _read_snapshot(self, dt: DeltaTable, path: str) -> DataFrame:
+        schema = StructType.fromJson(json.loads(dt.schema().to_json()))
+        files = dt.file_uris()
+        if not files:
+            return self.spark.createDataFrame([], schema)
+        df = self.spark.read.schema(schema).option("basePath", path).parquet(*files)
+        return df.select(*[f"`{name}`" for name in schema.fieldNames()])
+
+    def history(self, table: Table, limit: int | None = None) -> list[Commit]:
+        commits = []
+        for entry in self._open(table).history(limit):
+            operation = entry.get("operation", "")
+            if operation == "CREATE TABLE" and "c2c.writer" in entry:
+                operation = "WRITE"  # our first write creates the table with its data, as delta-spark's does
+            params = {k: v for k, v in (entry.get("operationParameters") or {}).items()}
+            commits.append(
+                Commit(
+                    version=int(entry["version"]),
+                    timestamp=datetime.fromtimestamp(entry["timestamp"] / 1000, tz=UTC),
+                    operation=operation,
+                    parameters=params,
+                )
+            )
+        return sorted(commits, key=lambda c: c.version, reverse=True)
+
+    def info(self, table: Table) -> TableInfo:
+        path = self.path(table)
+        dt = self._try_open(table)
+        if dt is None:
+            return TableInfo(table.fqn, path, self.engine, exists=False)
+        files = dt.file_uris()
+        return TableInfo(table.fqn, path, self.engine, True, dt.version(), dt.count(), len(files))
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def _write(
+        self,
+        df: DataFrame,
+        table: Table,
+        mode: Mode,
+        replace_where: ReplaceWhere | None,
+        app_id: str | None,
+        schema_mode: SchemaMode,
+    ) -> WriteResult:
+        path = self._local_path(table)
+        dt = self._try_open(table)
+        if dt is not None and app_id and dt.transaction_version(app_id) is not None:
+            return WriteResult(table.fqn, dt.version(), skipped=True)
+        if dt is None:
+            schema = as_nullable(df.schema)
+            partition_by = list(table.partition_by)
+        else:
+            current = StructType.fromJson(json.loads(dt.schema().to_json()))
+            schema = self.check_against_table(table, current, df.schema, mode, schema_mode)
+            partition_by = list(dt.metadata().partition_columns)
+            if table.partition_by and list(table.partition_by) != partition_by:
+                raise StorageError(
+                    f"{table.fqn}: declared partitioning {list(table.partition_by)} differs from the "
+                    f"table's {partition_by}; rewrite the table to change it"
+                )
+
+        write_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
+        stage = os.path.join(path, STAGING_DIR, write_id)
+        moved: list[str] = []
+        try:
+            writer = df.write.mode("errorifexists")
+            if partition_by:
+                writer = writer.partitionBy(*partition_by)
+            writer.parquet(stage)
+            adds, moved = self._move_staged(stage, path)
+            if replace_where:
+                self._check_replace_where(table, adds, replace_where)
+            if table.keys and moved:
+                self.check_keys(self._read_files(moved, path, schema), table)
+            self._commit(table, path, dt, schema, partition_by, adds, mode, replace_where, app_id)
+        except BaseException as exc:
+            self._undo(table, path, moved, app_id)
+            if isinstance(exc, CommitFailedError):
+                raise ConcurrentWriteError(
+                    f"{table.fqn}: a concurrent writer changed the table first; nothing was committed. "
+                    f"Re-run the step. ({exc})"
+                ) from None
+            raise
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+        return WriteResult(table.fqn, self._open(table).version(), files=len(moved))
+
+    def _move_staged(self, stage: str, path: str) -> tuple[list[AddAction], list[str]]:
+        staged = []
+        for folder, dirs, names in os.walk(stage):
+            dirs[:] = [d for d in dirs if not d.startswith(("_", "."))]
+            staged += [os.path.join(folder, n) for n in names if n.endswith(".parquet") and not n.startswith(".")]
+        moved = []
+        for src in staged:
+            dst = os.path.join(path, os.path.relpath(src, stage))
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            os.rename(src, dst)
+            moved.append(dst)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            adds = list(pool.map(lambda f: _add_action(f, path), moved))
+        return adds, moved
+
+    def _read_files(self, files: list[str], path: str, schema: StructType) -> DataFrame:
+        return self.spark.read.schema(schema).option("basePath", path).parquet(*files)
+
+    def _check_replace_where(self, table: Table, adds: list[AddAction], replace_where: ReplaceWhere) -> None:
+        allowed = replace_where_values(replace_where)
+        for add in adds:
+            for column, values in allowed.items():
+                if add.partition_values.get(column) not in values:
+                    raise StorageError(
+                        f"{table.fqn}: data has {column}={add.partition_values.get(column)!r}, outside "
+                        f"replace_where {dict(replace_where)}; nothing was written"
+                    )
+
+    def _commit(
+        self,
+        table: Table,
+        path: str,
+        dt: DeltaTable | None,
+        schema: StructType,
+        partition_by: list[str],
+        adds: list[AddAction],
+        mode: Mode,
+        replace_where: ReplaceWhere | None,
+        app_id: str | None,
+    ) -> None:
+        """The one atomic step. Everything before it is invisible to readers."""
+        properties = CommitProperties(
+            custom_metadata={"c2c.writer": "delta-rs-engine", "c2c.app_id": app_id or ""},
+            max_commit_retries=self.settings.storage.max_commit_retries,
+            app_transactions=[Transaction(app_id, 1)] if app_id else None,
+        )
+        delta_schema = DeltaSchema.from_json(schema.json())
+        if dt is None:
+            create_table_with_add_actions(
+                path,
+                delta_schema,
+                adds,
+                mode="append" if mode == "append" else "overwrite",
+                partition_by=partition_by or None,
+                commit_properties=properties,
+            )
+            return
+        current = {f["name"] for f in json.loads(dt.schema().to_json())["fields"]}
+        added = [f for f in schema.fields if f.name not in current]
+        if added and mode == "append":
+            # A delta-rs append commit cannot carry new metadata: add the (nullable) columns in a
+            # commit of their own first. Existing files stay valid; readers see nulls for them.
+            dt.alter.add_columns(list(DeltaSchema.from_json(StructType(added).json()).fields))
+        filters = None
+        if replace_where:
+            filters = [
+                (column, "in", sorted(v for v in values if v is not None))
+                for column, values in replace_where_values(replace_where).items()
+            ]
+        dt.create_write_transaction(
+            adds,
+            mode,
+            delta_schema,
+            partition_by=partition_by or None,
+            partition_filters=filters,
+            commit_properties=properties,
+        )
+
+    def _undo(self, table: Table, path: str, moved: list[str], app_id: str | None) -> None:
+        """Delete this write's files unless its commit did land (an error after the commit)."""
+        if not moved:
+            return
+        dt = self._try_open(table)
+        if dt is not None:
+            live = set(dt.file_uris())
+            if any(f in live for f in moved):
+                return
+        for f in moved:
+            try:
+                os.remove(f)
+            except FileNotFoundError:
+                pass
+
+    # -- maintenance -----------------------------------------------------------------------------
+
+    def vacuum(self, table: Table, retain_hours: float) -> list[str]:
+        dt = self._open(table)
+        removed = dt.vacuum(
+            retention_hours=int(retain_hours),
+            dry_run=False,
+            enforce_retention_duration=False,
+            full=True,
+            commit_properties=CommitProperties(max_commit_retries=self.settings.storage.max_commit_retries),
+        )
+        staging = os.path.join(self._local_path(table), STAGING_DIR)
+        cutoff = time.time() - retain_hours * 3600
+        if os.path.isdir(staging):
+            for entry in os.scandir(staging):
+                if entry.stat().st_mtime <= cutoff:
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                    removed.append(os.path.relpath(entry.path, self._local_path(table)))
+        return removed
+
+    def compact(self, table: Table) -> dict[str, int]:
+        # Maintenance runs in delta-rs itself (multi-threaded Rust, spills to disk). It is the correct
+        # OPTIMIZE commit (dataChange=false, conflict-checked); clusters compact through delta-spark.
+        metrics = self._open(table).optimize.compact(
+            target_size=self.settings.storage.compact_target_mb * 1024 * 1024,
+            commit_properties=CommitProperties(max_commit_retries=self.settings.storage.max_commit_retries),
+        )
+        return {"files_added": int(metrics["numFilesAdded"]), "files_removed": int(metrics["numFilesRemoved"])}
+
+    def _local_path(self, table: Table) -> str:
+        path = self.path(table)
+        if path.startswith("file://"):
+            return urllib.parse.urlparse(path).path
+        if "://" in path:
+            raise StorageError(
+                f"{table.fqn}: the delta-rs engine writes local paths only, not {path}; "
+                "use the delta-spark engine (storage.engine) for object stores"
+            )
+        return path
+
+
+def _add_action(file: str, table_path: str) -> AddAction:
+    rel = os.path.relpath(file, table_path)
+    values: dict[str, str | None] = {}
+    for segment in rel.split(os.sep)[:-1]:
+        column, _, raw = segment.partition("=")
+        value = urllib.parse.unquote(raw)
+        values[column] = None if value == HIVE_NULL else value
+    stat = os.stat(file)
+    rows = pq.read_metadata(file).num_rows
+    # delta-rs URI-encodes the path when it writes the log; give it the path as it is on disk.
+    return AddAction(rel, stat.st_size, values, int(stat.st_mtime * 1000), True, json.dumps({"numRecords": rows}))

@@ -1,0 +1,67 @@
+"""One Spark session for the whole test run, built by lakehouse.spark with fast test settings."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+
+TEST_SPARK_CONF = {
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.ui.enabled": "false",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.driver.memory": "2g",
+}
+
+
+def make_settings(tmp: Path, **storage_overrides):
+    """Local settings with every root under `tmp` (nothing leaks into ./var)."""
+    from lakehouse.settings import load_settings
+
+    storage = {
+        "root": str(tmp / "lake"),
+        "restricted_root": str(tmp / "restricted"),
+        "raw_root": str(tmp / "raw"),
+        **storage_overrides,
+    }
+    return load_settings(
+        "local",
+        ROOT / "conf",
+        overrides={
+            "spark": {
+                "master": "local[2]",
+                "conf": {
+                    **TEST_SPARK_CONF,
+                    "spark.local.dir": str(tmp / "spark-local"),
+                    "spark.sql.warehouse.dir": str(tmp / "warehouse"),
+                },
+            },
+            "storage": storage,
+            "paths": {"var": str(tmp / "var")},
+        },
+    )
+
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("session")
+
+
+@pytest.fixture(scope="session")
+def spark(session_dir):
+    from lakehouse.spark import build_spark
+
+    session = build_spark(make_settings(session_dir))
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return make_settings(tmp_path)
