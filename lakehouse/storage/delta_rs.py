@@ -79,6 +79,13 @@ class DeltaRsStorage(Storage):
         dt = self._open(table, version)
         if timestamp is not None:
             ts = timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=UTC)
+            first = min(entry["timestamp"] for entry in dt.history())
+            if ts.timestamp() * 1000 < first:
+                # delta-rs would quietly give version 0; delta-spark refuses, and so do we.
+                raise StorageError(
+                    f"{table.fqn}: {ts.isoformat()} is before the table's first commit "
+                    f"({datetime.fromtimestamp(first / 1000, tz=UTC).isoformat()})"
+                )
             try:
                 dt.load_as_version(ts)
             except Exception as exc:
