@@ -227,15 +227,23 @@ class DeltaRsStorage(Storage):
         )
         delta_schema = DeltaSchema.from_json(schema.json())
         if dt is None:
-            create_table_with_add_actions(
-                path,
-                delta_schema,
-                adds,
-                mode="append" if mode == "append" else "overwrite",
-                partition_by=partition_by or None,
-                commit_properties=properties,
-            )
-            return
+            try:
+                create_table_with_add_actions(
+                    path, delta_schema, adds, mode="error", partition_by=partition_by or None,
+                    commit_properties=properties,
+                )
+                return
+            except DeltaError:
+                dt = self._try_open(table)
+                if dt is None:
+                    raise
+            # Another writer created the table since we looked. An append still fits after it if
+            # the schema and partitioning agree; anything else is a conflict.
+            current = StructType.fromJson(json.loads(dt.schema().to_json()))
+            if mode != "append" or list(dt.metadata().partition_columns) != partition_by:
+                raise CommitFailedError("the table was created concurrently with a different layout")
+            schema = self.check_against_table(table, current, schema, "append", None)
+            delta_schema = DeltaSchema.from_json(schema.json())
         current = {f["name"] for f in json.loads(dt.schema().to_json())["fields"]}
         added = [f for f in schema.fields if f.name not in current]
         if added and mode == "append":
