@@ -143,11 +143,14 @@ def _check_keys(data: dict[str, Any], model: type[BaseModel], prefix: tuple[str,
 def _merge(into: dict, data: dict, prefix: tuple[str, ...], source: str, origin: dict) -> None:
     for key, value in data.items():
         path = (*prefix, key)
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
+        if isinstance(value, dict):
+            if not isinstance(into.get(key), dict):
+                into[key] = {}
+                origin[path] = source
             _merge(into[key], value, path, source, origin)
         else:
             into[key] = value
-        origin[path] = source
+            origin[path] = source
 
 
 def _origin_of(path: tuple[str, ...], origin: dict[tuple[str, ...], str]) -> str:

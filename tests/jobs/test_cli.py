@@ -1,0 +1,68 @@
+"""The real `c2c` CLI end to end, in a scratch working directory (so ./var lands there)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+C2C = str(Path(sys.executable).with_name("c2c"))
+
+
+def c2c(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "C2C_ENV": "local", **(env or {})}
+    return subprocess.run([C2C, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_run_then_tables(tmp_path):
+    first = c2c("run", "--run-id", "r-1", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "var/lake" in first.stdout and "report.json" in first.stdout
+    report = json.loads((tmp_path / "var" / "runs" / "r-1" / "report.json").read_text())
+    assert report["tables"]["ops.runs"]["rows"] == 1
+
+    again = c2c("run", "--run-id", "r-1", cwd=tmp_path)  # same run id: nothing new committed
+    assert again.returncode == 0, again.stderr[-3000:]
+
+    listed = c2c("tables", "--json", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr[-3000:]
+    by_name = {t["table"]: t for t in json.loads(listed.stdout)}
+    runs = by_name["ops.runs"]
+    assert runs == {
+        "table": "ops.runs",
+        "path": str(tmp_path / "var" / "lake" / "ops" / "runs"),
+        "engine": "delta-rs",
+        "exists": True,
+        "version": 0,
+        "rows": 1,
+        "files": runs["files"],
+    }
+
+    text = c2c("tables", cwd=tmp_path)
+    assert text.returncode == 0
+    assert "ops.runs" in text.stdout and "delta-rs" in text.stdout
+
+
+def test_settings_error_exits_2_with_a_message(tmp_path):
+    out = c2c("--env", "nowhere", "tables", cwd=tmp_path)
+    assert out.returncode == 2
+    assert "unknown environment 'nowhere'" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_forced_engine_without_jars_exits_2(tmp_path):
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    root = Path(__file__).resolve().parents[2] / "conf"
+    for f in root.iterdir():
+        (conf / f.name).write_text(f.read_text())
+    (conf / "local.yml").write_text((conf / "local.yml").read_text().replace(
+        "storage:\n", "storage:\n  engine: delta-spark\n", 1))
+    out = c2c("--conf-dir", str(conf), "tables", cwd=tmp_path)
+    assert out.returncode == 2, out.stderr[-2000:]
+    assert "delta-spark classes are not on the classpath" in out.stderr
