@@ -27,7 +27,16 @@ def record_run(
     detail: dict,
 ) -> None:
     """Append this run to ops.runs; a re-run of the same run id and job commits nothing new."""
-    row = (run_id, job, settings.env, storage.engine, started_at, datetime.now(UTC), status, json.dumps(detail))
+    row = (
+        run_id,
+        job,
+        settings.env,
+        storage.engine,
+        started_at,
+        datetime.now(UTC),
+        status,
+        json.dumps(detail),
+    )
     df = spark.createDataFrame([row], OPS_RUNS.schema)
     storage.write(df, OPS_RUNS, "append", run_id=run_id, step=f"{job}/ops.runs")
 
@@ -38,8 +47,16 @@ def run(spark: SparkSession, settings: Settings, *, run_id: str) -> dict:
     started = datetime.now(UTC)
     steps: dict[str, float] = {}
     t0 = time.perf_counter()
-    record_run(spark, storage, settings, run_id=run_id, job="pipeline", started_at=started,
-               status="succeeded", detail={"steps": list(steps)})
+    record_run(
+        spark,
+        storage,
+        settings,
+        run_id=run_id,
+        job="pipeline",
+        started_at=started,
+        status="succeeded",
+        detail={"steps": list(steps)},
+    )
     steps["record_run"] = round(time.perf_counter() - t0, 3)
     report = {
         "run_id": run_id,

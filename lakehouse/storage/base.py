@@ -72,7 +72,9 @@ class Storage(ABC):
     # -- the interface ---------------------------------------------------------------------------
 
     @abstractmethod
-    def read(self, table: Table, *, version: int | None = None, timestamp: datetime | None = None) -> DataFrame:
+    def read(
+        self, table: Table, *, version: int | None = None, timestamp: datetime | None = None
+    ) -> DataFrame:
         """The table as of now, or as of a version or a timestamp (time travel)."""
 
     def write(
@@ -153,7 +155,9 @@ class Storage(ABC):
         diffs = schema_diff(current, incoming, allow_new_columns=schema_mode == "merge")
         if diffs:
             hint = "" if schema_mode else " (pass schema_mode='merge' to add new columns)"
-            raise SchemaMismatchError(f"{table.fqn}: data does not match the table's schema: {'; '.join(diffs)}{hint}")
+            raise SchemaMismatchError(
+                f"{table.fqn}: data does not match the table's schema: {'; '.join(diffs)}{hint}"
+            )
         if schema_mode == "merge":
             known = {f.name for f in current.fields}
             added = [f for f in as_nullable(incoming).fields if f.name not in known]
@@ -177,7 +181,9 @@ class Storage(ABC):
         )
         if bad:
             examples = ", ".join(str({k: r[k] for k in keys}) + f" x{r['_n']}" for r in bad)
-            raise StorageError(f"{table.fqn}: key {keys} must be unique and non-null; offending keys: {examples}")
+            raise StorageError(
+                f"{table.fqn}: key {keys} must be unique and non-null; offending keys: {examples}"
+            )
 
 
 def replace_where_sql(replace_where: ReplaceWhere) -> str:
@@ -243,7 +249,9 @@ def schema_diff(expected: StructType, actual: StructType, *, allow_new_columns: 
         diffs.append(f"unexpected columns {extra}")
     for name in exp:
         if name in act and _strip_nullability(exp[name]) != _strip_nullability(act[name]):
-            diffs.append(f"column '{name}' is {act[name].simpleString()}, table has {exp[name].simpleString()}")
+            diffs.append(
+                f"column '{name}' is {act[name].simpleString()}, table has {exp[name].simpleString()}"
+            )
     return diffs
 
 

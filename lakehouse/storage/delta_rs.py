@@ -17,6 +17,7 @@ This engine serves local or mounted POSIX paths; object stores are the delta-spa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -63,7 +64,9 @@ class DeltaRsStorage(Storage):
         try:
             return DeltaTable(path, version=version)
         except DeltaTableNotFound:
-            raise TableNotFoundError(f"{table.fqn}: no Delta table at {path} (has it been written yet?)") from None
+            raise TableNotFoundError(
+                f"{table.fqn}: no Delta table at {path} (has it been written yet?)"
+            ) from None
         except DeltaError as exc:
             raise StorageError(f"{table.fqn}: cannot open version {version} at {path}: {exc}") from None
 
@@ -73,7 +76,9 @@ class DeltaRsStorage(Storage):
         except TableNotFoundError:
             return None
 
-    def read(self, table: Table, *, version: int | None = None, timestamp: datetime | None = None) -> DataFrame:
+    def read(
+        self, table: Table, *, version: int | None = None, timestamp: datetime | None = None
+    ) -> DataFrame:
         if version is not None and timestamp is not None:
             raise StorageError(f"{table.fqn}: give version or timestamp, not both")
         dt = self._open(table, version)
@@ -183,7 +188,9 @@ class DeltaRsStorage(Storage):
         staged = []
         for folder, dirs, names in os.walk(stage):
             dirs[:] = [d for d in dirs if not d.startswith(("_", "."))]
-            staged += [os.path.join(folder, n) for n in names if n.endswith(".parquet") and not n.startswith(".")]
+            staged += [
+                os.path.join(folder, n) for n in names if n.endswith(".parquet") and not n.startswith(".")
+            ]
         moved = []
         for src in staged:
             dst = os.path.join(path, os.path.relpath(src, stage))
@@ -229,7 +236,11 @@ class DeltaRsStorage(Storage):
         if dt is None:
             try:
                 create_table_with_add_actions(
-                    path, delta_schema, adds, mode="error", partition_by=partition_by or None,
+                    path,
+                    delta_schema,
+                    adds,
+                    mode="error",
+                    partition_by=partition_by or None,
                     commit_properties=properties,
                 )
                 return
@@ -275,10 +286,8 @@ class DeltaRsStorage(Storage):
             if any(f in live for f in moved):
                 return
         for f in moved:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.remove(f)
-            except FileNotFoundError:
-                pass
 
     # -- maintenance -----------------------------------------------------------------------------
 
@@ -307,7 +316,10 @@ class DeltaRsStorage(Storage):
             target_size=self.settings.storage.compact_target_mb * 1024 * 1024,
             commit_properties=CommitProperties(max_commit_retries=self.settings.storage.max_commit_retries),
         )
-        return {"files_added": int(metrics["numFilesAdded"]), "files_removed": int(metrics["numFilesRemoved"])}
+        return {
+            "files_added": int(metrics["numFilesAdded"]),
+            "files_removed": int(metrics["numFilesRemoved"]),
+        }
 
     def _local_path(self, table: Table) -> str:
         path = self.path(table)
@@ -331,4 +343,6 @@ def _add_action(file: str, table_path: str) -> AddAction:
     stat = os.stat(file)
     rows = pq.read_metadata(file).num_rows
     # delta-rs URI-encodes the path when it writes the log; give it the path as it is on disk.
-    return AddAction(rel, stat.st_size, values, int(stat.st_mtime * 1000), True, json.dumps({"numRecords": rows}))
+    return AddAction(
+        rel, stat.st_size, values, int(stat.st_mtime * 1000), True, json.dumps({"numRecords": rows})
+    )

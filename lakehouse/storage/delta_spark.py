@@ -46,11 +46,15 @@ class DeltaSparkStorage(Storage):
             return None
         return int(self._delta_table(table).history(1).select("version").first()[0])
 
-    def read(self, table: Table, *, version: int | None = None, timestamp: datetime | None = None) -> DataFrame:
+    def read(
+        self, table: Table, *, version: int | None = None, timestamp: datetime | None = None
+    ) -> DataFrame:
         if version is not None and timestamp is not None:
             raise StorageError(f"{table.fqn}: give version or timestamp, not both")
         if not self._exists(table):
-            raise TableNotFoundError(f"{table.fqn}: no Delta table at {self.path(table)} (has it been written yet?)")
+            raise TableNotFoundError(
+                f"{table.fqn}: no Delta table at {self.path(table)} (has it been written yet?)"
+            )
         reader = self.spark.read.format("delta")
         if version is not None:
             reader = reader.option("versionAsOf", version)
@@ -60,7 +64,9 @@ class DeltaSparkStorage(Storage):
         try:
             return reader.load(self.path(table))
         except Exception as exc:
-            raise StorageError(f"{table.fqn}: cannot read version={version} timestamp={timestamp}: {exc}") from None
+            raise StorageError(
+                f"{table.fqn}: cannot read version={version} timestamp={timestamp}: {exc}"
+            ) from None
 
     def _write(
         self,
@@ -110,8 +116,10 @@ class DeltaSparkStorage(Storage):
         return WriteResult(table.fqn, after, skipped=app_id is not None and after == before)
 
     def history(self, table: Table, limit: int | None = None) -> list[Commit]:
-        rows = self._delta_table(table).history(limit).select(
-            "version", "timestamp", "operation", "operationParameters"
+        rows = (
+            self._delta_table(table)
+            .history(limit)
+            .select("version", "timestamp", "operation", "operationParameters")
         )
         commits = [
             Commit(
@@ -133,10 +141,14 @@ class DeltaSparkStorage(Storage):
 
     def compact(self, table: Table) -> dict[str, int]:
         self.spark.conf.set(
-            "spark.databricks.delta.optimize.maxFileSize", str(self.settings.storage.compact_target_mb * 1024 * 1024)
+            "spark.databricks.delta.optimize.maxFileSize",
+            str(self.settings.storage.compact_target_mb * 1024 * 1024),
         )
         metrics = self._delta_table(table).optimize().executeCompaction().select("metrics").first()[0]
-        return {"files_added": int(metrics["numFilesAdded"]), "files_removed": int(metrics["numFilesRemoved"])}
+        return {
+            "files_added": int(metrics["numFilesAdded"]),
+            "files_removed": int(metrics["numFilesRemoved"]),
+        }
 
     def info(self, table: Table) -> TableInfo:
         path = self.path(table)

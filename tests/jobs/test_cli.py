@@ -61,8 +61,9 @@ def test_forced_engine_without_jars_exits_2(tmp_path):
     root = Path(__file__).resolve().parents[2] / "conf"
     for f in root.iterdir():
         (conf / f.name).write_text(f.read_text())
-    (conf / "local.yml").write_text((conf / "local.yml").read_text().replace(
-        "storage:\n", "storage:\n  engine: delta-spark\n", 1))
+    (conf / "local.yml").write_text(
+        (conf / "local.yml").read_text().replace("storage:\n", "storage:\n  engine: delta-spark\n", 1)
+    )
     out = c2c("--conf-dir", str(conf), "tables", cwd=tmp_path)
     assert out.returncode == 2, out.stderr[-2000:]
     assert "delta-spark classes are not on the classpath" in out.stderr

@@ -45,7 +45,9 @@ def test_environment_comes_from_c2c_env(conf, monkeypatch):
 def test_missing_environment_variable_names_key_and_file(conf, monkeypatch):
     for var in ("C2C_SPARK_MASTER", "C2C_STORAGE_ROOT", "C2C_RESTRICTED_ROOT", "C2C_RAW_ROOT"):
         monkeypatch.delenv(var, raising=False)
-    with pytest.raises(SettingsError, match=r"cluster\.yml: spark\.master: environment variable C2C_SPARK_MASTER"):
+    with pytest.raises(
+        SettingsError, match=r"cluster\.yml: spark\.master: environment variable C2C_SPARK_MASTER"
+    ):
         load_settings("cluster", conf)
 
 
@@ -66,8 +68,9 @@ def test_bad_value_names_key_and_the_file_that_set_it(conf):
     (conf / "base.yml").write_text(text)
     with pytest.raises(SettingsError, match=r"base\.yml: storage\.engine: Input should be 'auto'"):
         load_settings("local", conf)
-    (conf / "local.yml").write_text((conf / "local.yml").read_text() + "\n  compact_target_mb: -1\n"
-                                    .replace("\n  ", "\nstorage:\n  ", 1))
+    (conf / "local.yml").write_text(
+        (conf / "local.yml").read_text() + "\n  compact_target_mb: -1\n".replace("\n  ", "\nstorage:\n  ", 1)
+    )
     with pytest.raises(SettingsError, match=r"local\.yml: storage\.compact_target_mb"):
         load_settings("local", conf)
 

@@ -24,7 +24,8 @@ def storage(request, spark, settings):
     if engine == "delta-spark" and session_engine(spark) != "delta-spark":
         pytest.skip(
             "delta-spark leg skipped: io.delta.sql.DeltaSparkSessionExtension is not on the classpath "
-            "(the io.delta jars come from Maven, which this machine cannot reach); runs where the jars are present"
+            "(the io.delta jars come from Maven, which this machine cannot reach); "
+            "runs where the jars are present"
         )
     return open_storage(spark, settings, engine=engine)
 

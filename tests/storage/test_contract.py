@@ -73,7 +73,9 @@ def test_replace_where_rejects_rows_outside_it_and_leaves_nothing(spark, storage
     storage.write(rows_df(spark, A), t)
     before = data_files(storage.path(t))
     with pytest.raises(StorageError, match="replace_where|replaceWhere|conform"):
-        storage.write(rows_df(spark, B + [(7, "Kern", 2023, 1.0)]), t, "overwrite", replace_where={"year": 2024})
+        storage.write(
+            rows_df(spark, B + [(7, "Kern", 2023, 1.0)]), t, "overwrite", replace_where={"year": 2024}
+        )
     assert storage.info(t).version == 0
     assert data_files(storage.path(t)) == before
     same(storage.read(t), rows_df(spark, A))
@@ -126,8 +128,10 @@ def test_schema_mismatch_is_a_clear_error_and_writes_nothing(spark, storage, new
     storage.write(rows_df(spark, A), t)
     before = data_files(storage.path(t))
     n = len(bad_schema.split(","))
-    row = tuple(["1", "X", 2023, 1.0, "e"][:n]) if bad_schema.startswith("id STRING") else (
-        (1, "X", 2023, 1.0, "e")[:n]
+    row = (
+        tuple(["1", "X", 2023, 1.0, "e"][:n])
+        if bad_schema.startswith("id STRING")
+        else ((1, "X", 2023, 1.0, "e")[:n])
     )
     with pytest.raises(SchemaMismatchError, match=message):
         storage.write(spark.createDataFrame([row], bad_schema), t)
@@ -147,7 +151,9 @@ def test_schema_evolution_is_explicit(spark, storage, new_table):
     storage.write(rows_df(spark, A), t)
     wider = spark.createDataFrame([(8, "Yolo", 2025, 2.0, "new")], SCHEMA + ", note STRING")
     storage.write(wider, t, schema_mode="merge")
-    expected = spark.createDataFrame([(*r, None) for r in A] + [(8, "Yolo", 2025, 2.0, "new")], SCHEMA + ", note STRING")
+    expected = spark.createDataFrame(
+        [(*r, None) for r in A] + [(8, "Yolo", 2025, 2.0, "new")], SCHEMA + ", note STRING"
+    )
     same(storage.read(t), expected)
 
     other = spark.createDataFrame([("a", 2030)], "code STRING, year INT")
@@ -185,8 +191,12 @@ def test_declared_keys_must_be_unique_and_non_null(spark, storage, new_table):
 
 def test_awkward_partition_values_round_trip(spark, storage, new_table):
     t = new_table(partition_by=("county",))
-    rows = [(1, "San Luis Obispo", 2023, 1.0), (2, "a/b:c=d%e é", 2023, 2.0), (3, None, 2023, 3.0),
-            (4, "[x]{y}*?", 2023, 4.0)]
+    rows = [
+        (1, "San Luis Obispo", 2023, 1.0),
+        (2, "a/b:c=d%e é", 2023, 2.0),
+        (3, None, 2023, 3.0),
+        (4, "[x]{y}*?", 2023, 4.0),
+    ]
     storage.write(rows_df(spark, rows), t)
     same(storage.read(t), rows_df(spark, rows))
 

@@ -106,9 +106,22 @@ def test_two_writer_processes_append_concurrently(spark, settings, storage):
     t = Table(layer="gold", name="raced", partition_by=("year",))
     procs = [
         subprocess.Popen(
-            [sys.executable, str(WRITER), str(root), "raced", "append", "--rows", "500", "--batches", "3",
-             "--offset", str(offset)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                str(WRITER),
+                str(root),
+                "raced",
+                "append",
+                "--rows",
+                "500",
+                "--batches",
+                "3",
+                "--offset",
+                str(offset),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for offset in (0, 10_000)
     ]
@@ -121,16 +134,31 @@ def test_two_writer_processes_append_concurrently(spark, settings, storage):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kill_point", ["before-commit", "during-write"])
-def test_killed_writer_leaves_previous_version_and_vacuum_removes_orphans(spark, settings, storage, kill_point):
+def test_killed_writer_leaves_previous_version_and_vacuum_removes_orphans(
+    spark, settings, storage, kill_point
+):
     if storage.engine != "delta-rs":
         pytest.skip("the writer process builds its own session with the default engine")
     root = Path(settings.storage.root).parent
     t = Table(layer="gold", name="killed", partition_by=("year",))
     storage.write(batch(spark, 0, 100), t)
     proc = subprocess.run(
-        [sys.executable, str(WRITER), str(root), "killed", "append", "--rows", "200000", "--offset", "500",
-         "--kill", kill_point],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            str(WRITER),
+            str(root),
+            "killed",
+            "append",
+            "--rows",
+            "200000",
+            "--offset",
+            "500",
+            "--kill",
+            kill_point,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == -9, proc.stderr[-2000:]
     assert storage.info(t).version == 0

@@ -22,7 +22,17 @@ SCHEMA = (
     "active BOOLEAN, units DOUBLE, grade INT"
 )
 ROWS = [
-    (1, "Ana", "Los Angeles", dt.date(2001, 2, 3), dt.datetime(2024, 1, 2, 3, 4, 5), Decimal("1234.50"), True, 12.5, 9),
+    (
+        1,
+        "Ana",
+        "Los Angeles",
+        dt.date(2001, 2, 3),
+        dt.datetime(2024, 1, 2, 3, 4, 5),
+        Decimal("1234.50"),
+        True,
+        12.5,
+        9,
+    ),
     (2, "José", "a/b:c=d%", dt.date(1999, 12, 31), None, None, False, None, 12),
     (3, None, None, None, dt.datetime(2020, 6, 30, 23, 59, 59), Decimal("0.01"), None, 0.0, None),
 ]
@@ -32,8 +42,9 @@ def test_deltalake_alone_reads_what_spark_wrote(spark, storage, new_table):
     t = new_table(partition_by=("county",))
     storage.write(spark.createDataFrame(ROWS[:2], SCHEMA), t)
     storage.write(spark.createDataFrame(ROWS[2:], SCHEMA), t)
-    out = subprocess.run([sys.executable, "-c", READER, storage.path(t)], capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", READER, storage.path(t)], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     seen = json.loads(out.stdout)
 
