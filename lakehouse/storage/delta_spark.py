@@ -7,9 +7,11 @@ run in the base class first, so that both engines reject the same writes with th
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from lakehouse.errors import ConcurrentWriteError, StorageError, TableNotFoundError
 from lakehouse.storage.base import (
@@ -55,12 +57,17 @@ class DeltaSparkStorage(Storage):
             raise TableNotFoundError(
                 f"{table.fqn}: no Delta table at {self.path(table)} (has it been written yet?)"
             )
+        if timestamp is not None:
+            # Resolve the version here: delta-spark refuses a time after the latest commit, while the
+            # contract (and delta-rs) gives the latest version then.
+            ts = timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=UTC)
+            before = [c for c in self.history(table) if c.timestamp <= ts]
+            if not before:
+                raise StorageError(f"{table.fqn}: {ts.isoformat()} is before the table's first commit")
+            version = before[0].version
         reader = self.spark.read.format("delta")
         if version is not None:
             reader = reader.option("versionAsOf", version)
-        if timestamp is not None:
-            ts = timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=UTC)
-            reader = reader.option("timestampAsOf", ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"))
         try:
             return reader.load(self.path(table))
         except Exception as exc:
@@ -92,7 +99,17 @@ class DeltaSparkStorage(Storage):
                 )
         if table.keys:
             self.check_keys(df, table)
-        writer = df.write.format("delta").mode(mode)
+        if replace_where:
+            # Delta checks replaceWhere after writing its files, and leaves them behind when it fails.
+            inside = replace_where_sql(replace_where)
+            if df.where(f"NOT coalesce({inside}, false)").limit(1).count():
+                raise StorageError(
+                    f"{table.fqn}: data has rows outside replace_where {dict(replace_where)}; "
+                    "nothing was written"
+                )
+        write_id = f"c2c:{uuid.uuid4().hex}"
+        writer = df.write.format("delta").mode(mode).option("userMetadata", write_id)
+        writer = writer.option("partitionOverwriteMode", "static")
         if partition_by:
             writer = writer.partitionBy(*partition_by)
         if replace_where:
@@ -106,25 +123,34 @@ class DeltaSparkStorage(Storage):
         try:
             writer.save(path)
         except Exception as exc:
-            if "Concurrent" in type(exc).__name__ or "Concurrent" in str(exc)[:300]:
+            from delta.exceptions import DeltaConcurrentModificationException
+
+            if (
+                isinstance(exc, DeltaConcurrentModificationException)
+                or "concurrent" in str(exc)[:500].lower()
+            ):
                 raise ConcurrentWriteError(
                     f"{table.fqn}: a concurrent writer changed the table first; nothing was committed. "
                     f"Re-run the step. ({exc})"
                 ) from None
             raise StorageError(f"{table.fqn}: delta write failed: {exc}") from None
-        after = self._version(table)
-        return WriteResult(table.fqn, after, skipped=app_id is not None and after == before)
+        # Our own commit, found by its user metadata: the newest version may be another writer's.
+        history = self._delta_table(table).history()
+        mine = history.where(F.col("userMetadata") == write_id).select("version").collect()
+        if not mine:  # delta-spark skipped the write: this txnAppId was committed before
+            return WriteResult(table.fqn, self._version(table), skipped=True)
+        return WriteResult(table.fqn, int(mine[0][0]))
 
     def history(self, table: Table, limit: int | None = None) -> list[Commit]:
         rows = (
             self._delta_table(table)
             .history(limit)
-            .select("version", "timestamp", "operation", "operationParameters")
+            .select("version", F.unix_millis("timestamp").alias("millis"), "operation", "operationParameters")
         )
         commits = [
             Commit(
                 version=int(r["version"]),
-                timestamp=r["timestamp"].replace(tzinfo=UTC),
+                timestamp=datetime.fromtimestamp(r["millis"] / 1000, tz=UTC),
                 operation=r["operation"],
                 parameters=dict(r["operationParameters"] or {}),
             )
@@ -137,14 +163,20 @@ class DeltaSparkStorage(Storage):
         self._delta_table(table)  # a clear error for a missing table
         dry = self.spark.sql(f"VACUUM delta.`{path}` RETAIN {retain_hours} HOURS DRY RUN").collect()
         self.spark.sql(f"VACUUM delta.`{path}` RETAIN {retain_hours} HOURS")
-        return [r[0] for r in dry]
+        root = self.path(table).rstrip("/") + "/"
+        return [r[0].split(root, 1)[-1] for r in dry]  # relative to the table, as delta-rs reports them
 
     def compact(self, table: Table) -> dict[str, int]:
-        self.spark.conf.set(
-            "spark.databricks.delta.optimize.maxFileSize",
-            str(self.settings.storage.compact_target_mb * 1024 * 1024),
-        )
-        metrics = self._delta_table(table).optimize().executeCompaction().select("metrics").first()[0]
+        key = "spark.databricks.delta.optimize.maxFileSize"
+        previous = self.spark.conf.get(key, None)
+        self.spark.conf.set(key, str(self.settings.storage.compact_target_mb * 1024 * 1024))
+        try:
+            metrics = self._delta_table(table).optimize().executeCompaction().select("metrics").first()[0]
+        finally:
+            if previous is None:
+                self.spark.conf.unset(key)
+            else:
+                self.spark.conf.set(key, previous)
         return {
             "files_added": int(metrics["numFilesAdded"]),
             "files_removed": int(metrics["numFilesRemoved"]),
