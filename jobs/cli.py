@@ -26,6 +26,19 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the main pipeline on the configured environment")
     run.add_argument("--run-id", help="re-use a run id to re-run its steps idempotently")
 
+    gen = sub.add_parser("generate", help="write a synthetic state's 15 agency extracts and ground truth")
+    gen.add_argument("--persons", type=int, help="people to simulate (default: synth.persons)")
+    gen.add_argument("--seed", type=int, help="random seed (default: synth.seed)")
+    gen.add_argument("--out", help="output folder (default: storage.raw_root, var/raw locally)")
+    gen.add_argument("--first-year", type=int, help="first academic year of data (default: synth.first_year)")
+    gen.add_argument("--last-year", type=int, help="last academic year of data (default: synth.last_year)")
+    gen.add_argument(
+        "--corrupt-rate",
+        type=float,
+        default=0.0,
+        help="share of data lines to corrupt, plus one duplicated file and one encoding error",
+    )
+
     tables = sub.add_parser("tables", help="list every registered table: path, engine, version, rows")
     tables.add_argument("--json", action="store_true", help="print JSON instead of a text table")
     return parser
@@ -39,6 +52,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             from jobs import pipeline
 
             return pipeline.main(settings, run_id=args.run_id or new_run_id())
+        if args.command == "generate":
+            from jobs import generate_job
+
+            return generate_job.main(
+                settings,
+                persons=args.persons,
+                seed=args.seed,
+                out=args.out,
+                first_year=args.first_year,
+                last_year=args.last_year,
+                corrupt_rate=args.corrupt_rate,
+            )
         if args.command == "tables":
             from jobs import tables_job
 

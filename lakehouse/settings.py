@@ -55,8 +55,21 @@ class PathSettings(_Strict):
 
 
 SOURCES = (
-    "cde_elc", "calpads", "calpads_staff", "ccc", "csu", "uc", "aiccu", "csac",
-    "ctc", "edd", "cdss", "dhcs", "dor", "dds", "wioa",
+    "cde_elc",
+    "calpads",
+    "calpads_staff",
+    "ccc",
+    "csu",
+    "uc",
+    "aiccu",
+    "csac",
+    "ctc",
+    "edd",
+    "cdss",
+    "dhcs",
+    "dor",
+    "dds",
+    "wioa",
 )
 
 

@@ -1,0 +1,94 @@
+"""Turning one simulated life into agency extract lines, with the identity each agency recorded.
+
+`Recorder` hands out one noisy identity per (source, source record key), the first time a source sees
+the person, and writes the ground-truth row for it. Lines are (file, sort key, text) triples; the
+Spark job groups them into files. Layouts (columns, delimiters, widths) live in `layouts.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import date
+
+from lakehouse.settings import SynthSettings
+from lakehouse.synth.identity import RecordIdentity, TrueIdentity, noisy
+from lakehouse.synth.layouts import LAYOUTS
+from lakehouse.synth.life import Life
+from lakehouse.synth.world import World
+
+TRUTH_FILE = "_truth/person_truth.csv"
+Line = tuple[str, str, str]
+
+
+class Recorder:
+    def __init__(self, life: Life, world: World, cfg: SynthSettings) -> None:
+        self.life, self.world, self.cfg = life, world, cfg
+        self.identities: dict[tuple[str, str], RecordIdentity] = {}
+        self.lines: list[Line] = []
+
+    def identity(self, source: str, key: str, as_of: date) -> RecordIdentity:
+        """The identity `source` holds for record `key`, fixed when the record was first created."""
+        found = self.identities.get((source, key))
+        if found is None:
+            life = self.life
+            true = TrueIdentity(
+                life.first, life.middle, life.last_name_on(as_of), life.birth, life.sex, life.ssn
+            )
+            rng = random.Random(f"{self.cfg.seed}|record|{life.pid}|{source}|{key}")
+            coverage = self.cfg.ssn_coverage.get(source, 0.0)
+            found = noisy(true, rng, self.cfg.noise, self.world.nicknames, ssn_coverage=coverage)
+            self.identities[(source, key)] = found
+            self.lines.append((TRUTH_FILE, f"{source}|{key}", _csv([source, key, str(life.pid)])))
+        return found
+
+    def emit(self, family: str, suffix: str, sort_key: str, values: dict[str, object]) -> None:
+        """One extract row of layout `family`, in file `<dir>/<family>_<suffix>.<ext>`."""
+        layout = LAYOUTS[family]
+        fields = [_text(values.get(name)) for name, _ in layout.columns]
+        if layout.kind == "csv":
+            text = _csv(fields)
+        elif layout.kind == "fixed":
+            text = "".join(f[:w].ljust(w) for f, (_, w) in zip(fields, layout.columns, strict=True))
+        elif layout.kind == "jsonl":
+            raw = {name: values.get(name) for name, _ in layout.columns}
+            text = json.dumps(
+                {
+                    k: (v if isinstance(v, int | float) or v is None else str(v) or None)
+                    for k, v in raw.items()
+                },
+                ensure_ascii=False,
+            )
+        else:  # a delimited layout whose agency strips the delimiter from values
+            text = layout.kind.join(f.replace(layout.kind, " ") for f in fields)
+        self.lines.append((f"{layout.directory}/{family}_{suffix}.{layout.extension}", sort_key, text))
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def _csv(fields: list[str]) -> str:
+    return ",".join(
+        f'"{f.replace(chr(34), chr(34) * 2)}"' if any(c in f for c in ',"\n') else f for f in fields
+    )
+
+
+def ymd(day: date | None) -> str:
+    return day.strftime("%Y%m%d") if day else ""
+
+
+def mdy(day: date | None) -> str:
+    return day.strftime("%m/%d/%Y") if day else ""
+
+
+def iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+def zip_code(life: Life) -> str:
+    return f"9{int(life.county):02d}{life.pid % 100:02d}"
