@@ -19,7 +19,7 @@ import random
 import shutil
 from pathlib import Path
 
-from lakehouse.synth.layouts import LAYOUTS, Layout
+from lakehouse.synth.layouts import DATE_FORMATS, LAYOUTS, Layout, family_of
 
 CODE_COLUMNS = {
     "EXIT_CODE",
@@ -45,16 +45,12 @@ KINDS = ("malformed", "column_count", "invalid_date", "invalid_code")
 
 
 def _layout_of(rel: str) -> Layout | None:
-    name = rel.rsplit("/", 1)[-1]
-    for family, layout in LAYOUTS.items():
-        if rel.startswith(layout.directory + "/") and name.startswith(family + "_"):
-            return layout
-    return None
+    family = family_of(rel)
+    return LAYOUTS[family] if family else None
 
 
 def _is_date(column: str) -> bool:
-    upper = column.upper()
-    return "DATE" in upper or upper in ("DOB", "BEGIN_MONTH", "END_MONTH", "ELIG_START_YM", "ELIG_END_YM")
+    return any(column in formats for formats in DATE_FORMATS.values())
 
 
 def corrupt(out: Path, rate: float, seed: int) -> dict:
@@ -88,9 +84,14 @@ def corrupt(out: Path, rate: float, seed: int) -> dict:
             result.append(line)
         path.write_text("\n".join(result) + "\n", encoding="utf-8")
 
-    duplicated = _duplicate_one(out, files, rng)
     encoding = _encoding_error(out, files, rng)
+    for injection in injections:  # lines after the inserted one moved down by one
+        if injection["file"] == encoding["file"] and injection["line"] >= encoding["line"]:
+            injection["line"] += 1
     injections.append(encoding)
+    duplicated = _duplicate_one(out, files, rng)
+    copy, original = duplicated[0]["file"], duplicated[0]["copy_of"]
+    injections += [{**i, "file": copy} for i in injections if i["file"] == original]
     manifest = {"rate": rate, "seed": seed, "injections": injections, "duplicated_files": duplicated}
     (out / "_truth" / "corruption_manifest.json").write_text(json.dumps(manifest, indent=2))
     return manifest
@@ -129,6 +130,7 @@ def _damage(kind: str, line: str, layout: Layout, rng: random.Random) -> str | N
             for i, n in enumerate(names)
             if (_is_date(n) if kind == "invalid_date" else n in CODE_COLUMNS)
             and line[offsets[i] : offsets[i] + widths[i]].strip()
+            and widths[i] >= 3  # room for the whole invalid code
         ]
         if not targets:
             return None

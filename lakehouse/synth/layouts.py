@@ -415,8 +415,60 @@ LAYOUTS: dict[str, Layout] = {
 
 def header_for(path: str) -> str | None:
     """The header row of an extract file, from its family (the name before the first `_<suffix>`)."""
+    family = family_of(path)
+    return LAYOUTS[family].header if family else None
+
+
+# How each agency writes its dates (strptime formats); bronze parses with the same ones.
+YMD, MDY, ISO, YM = "%Y%m%d", "%m/%d/%Y", "%Y-%m-%d", "%Y%m"
+DATE_FORMATS: dict[str, dict[str, str]] = {
+    "ELC_ENROLLMENT": {"BIRTH_DATE": MDY},
+    "SINF": {"BIRTH_DATE": YMD},
+    "SENR": {"ENROLL_START_DATE": YMD, "ENROLL_EXIT_DATE": YMD},
+    "SDEM": {"BIRTH_DATE": YMD},
+    "SB": {"SB03_BIRTH_DATE": YMD},
+    "SP": {"SP04_AWARD_DATE": YMD},
+    "ERSS": {"BIRTH_DATE": YMD},
+    "ERSD": {"DEGREE_DATE": YMD},
+    "ERST": {"COMPLETION_DATE": YMD},
+    "enrollment": {"birth_date": ISO},
+    "degrees": {"conferred": ISO},
+    "AICCU_ENROLLMENT": {"DOB": ISO},
+    "AICCU_DEGREES": {"AWARD_DATE": ISO},
+    "APPLICATIONS": {"DOB": MDY},
+    "CREDENTIALS": {"BIRTH_DATE": MDY, "ISSUE_DATE": ISO},
+    "CALFRESH": {"BIRTH_DATE": MDY, "BEGIN_MONTH": YM, "END_MONTH": YM},
+    "CALWORKS": {"BIRTH_DATE": MDY, "BEGIN_MONTH": YM, "END_MONTH": YM},
+    "MEDS_ELIG": {"BIRTH_DATE": YMD, "ELIG_START_YM": YM, "ELIG_END_YM": YM},
+    "VR_CASES": {"dob": ISO, "application_date": ISO, "closure_date": ISO},
+    "CONSUMERS": {"BIRTH_DATE": MDY},
+    "PIRL": {"BIRTH_DATE": YMD, "ENTRY_DATE": YMD, "EXIT_DATE": YMD},
+}
+
+
+def family_of(path: str) -> str | None:
+    """The layout family of an extract file path relative to the raw root (None for other files)."""
     name = path.rsplit("/", 1)[-1]
     for family, layout in LAYOUTS.items():
         if name.startswith(family + "_") and path.startswith(layout.directory + "/"):
-            return layout.header
+            return family
     return None
+
+
+# The columns whose values, joined by "-", make each row's source record key (see the table above).
+RECORD_KEYS: dict[str, tuple[str, ...]] = {
+    "ELC_ENROLLMENT": ("AGENCY_CODE", "CHILD_ID"),
+    **{f: ("SSID",) for f in ("SINF", "SENR", "CAASPP")},
+    **{f: ("SEID",) for f in ("SDEM", "SASS", "CREDENTIALS")},
+    **{f: ("GI01_DISTRICT_COLLEGE", "SB00_STUDENT_ID") for f in ("SB", "SX", "SP")},
+    **{f: ("CAMPUS", "CSU_ID") for f in ("ERSS", "ERSD", "ERST", "ERSFA")},
+    **{f: ("campus", "uc_student_id") for f in ("enrollment", "degrees")},
+    **{f: ("INSTITUTION_ID", "STUDENT_ID") for f in ("AICCU_ENROLLMENT", "AICCU_DEGREES")},
+    **{f: ("CSAC_ID",) for f in ("APPLICATIONS", "CALGRANT_PAYMENTS")},
+    "DE9C": ("EMPLOYER_ACCOUNT", "SSN"),
+    **{f: ("CASE_NUMBER", "PERSON_NUMBER") for f in ("CALFRESH", "CALWORKS")},
+    "MEDS_ELIG": ("CIN",),
+    "VR_CASES": ("case_number",),
+    "CONSUMERS": ("UCI",),
+    "PIRL": ("PIRL100_UNIQUE_ID",),
+}

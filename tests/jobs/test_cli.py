@@ -23,6 +23,8 @@ def test_run_then_tables(tmp_path):
     first = c2c("run", "--run-id", "r-1", cwd=tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
     assert "var/lake" in first.stdout and "report.json" in first.stdout
+    assert "generated a synthetic state of 3,000 people" in first.stdout  # the raw root was empty
+    assert (tmp_path / "var" / "raw" / "_truth" / "person_truth.csv").is_file()
     report = json.loads((tmp_path / "var" / "runs" / "r-1" / "report.json").read_text())
     assert report["tables"]["ops.runs"]["rows"] == 1
 
@@ -67,3 +69,50 @@ def test_forced_engine_without_jars_exits_2(tmp_path):
     out = c2c("--conf-dir", str(conf), "tables", cwd=tmp_path)
     assert out.returncode == 2, out.stderr[-2000:]
     assert "delta-spark classes are not on the classpath" in out.stderr
+
+
+@pytest.mark.slow
+def test_generate_cli_and_its_errors(tmp_path):
+    out = tmp_path / "state"
+    made = c2c(
+        "generate",
+        "--persons",
+        "300",
+        "--seed",
+        "4",
+        "--out",
+        str(out),
+        "--corrupt-rate",
+        "0.01",
+        cwd=tmp_path,
+    )
+    assert made.returncode == 0, made.stderr[-3000:]
+    assert "generated 300 people" in made.stdout
+    assert (out / "_truth" / "corruption_manifest.json").is_file()
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith("_")) == sorted(
+        [
+            "cde_elc",
+            "calpads",
+            "calpads_staff",
+            "ccc",
+            "csu",
+            "uc",
+            "aiccu",
+            "csac",
+            "ctc",
+            "edd",
+            "cdss",
+            "dhcs",
+            "dor",
+            "dds",
+            "wioa",
+        ]
+    )
+
+    zero = c2c("generate", "--persons", "0", "--out", str(tmp_path / "zero"), cwd=tmp_path)
+    assert zero.returncode == 2 and "--persons must be positive" in zero.stderr
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "SENR_2024.txt").write_text("real data\n")
+    foreign = c2c("generate", "--persons", "10", "--out", str(tmp_path / "foreign"), cwd=tmp_path)
+    assert foreign.returncode == 2 and "not written by `c2c generate`" in foreign.stderr
+    assert (tmp_path / "foreign" / "SENR_2024.txt").read_text() == "real data\n"
