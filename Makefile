@@ -18,6 +18,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/storage.py
+	$(BIN)/python benchmarks/generate.py
 
 # Java 17 is what Spark needs; install it from Debian when the machine lacks it.
 system-deps:

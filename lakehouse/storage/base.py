@@ -164,6 +164,15 @@ class Storage(ABC):
             return StructType([*current.fields, *added])
         return current
 
+    def check_partitioning(self, table: Table, existing: list[str]) -> list[str]:
+        """The table's partition columns, which must be the declared ones when the table declares any."""
+        if table.partition_by and list(table.partition_by) != existing:
+            raise StorageError(
+                f"{table.fqn}: declared partitioning {list(table.partition_by)} differs from the "
+                f"table's {existing}; rewrite the table to change it"
+            )
+        return existing
+
     def check_keys(self, df: DataFrame, table: Table) -> None:
         """Raise if the declared keys are null or repeated in `df` (one aggregation, five examples)."""
         if not table.keys:

@@ -151,12 +151,7 @@ class DeltaRsStorage(Storage):
         else:
             current = StructType.fromJson(json.loads(dt.schema().to_json()))
             schema = self.check_against_table(table, current, df.schema, mode, schema_mode)
-            partition_by = list(dt.metadata().partition_columns)
-            if table.partition_by and list(table.partition_by) != partition_by:
-                raise StorageError(
-                    f"{table.fqn}: declared partitioning {list(table.partition_by)} differs from the "
-                    f"table's {partition_by}; rewrite the table to change it"
-                )
+            partition_by = self.check_partitioning(table, list(dt.metadata().partition_columns))
 
         write_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
         stage = os.path.join(path, STAGING_DIR, write_id)

@@ -91,12 +91,7 @@ class DeltaSparkStorage(Storage):
             current = self.read(table).schema
             self.check_against_table(table, current, df.schema, mode, schema_mode)
             detail = self._delta_table(table).detail().select("partitionColumns").first()[0]
-            partition_by = list(detail)
-            if table.partition_by and list(table.partition_by) != partition_by:
-                raise StorageError(
-                    f"{table.fqn}: declared partitioning {list(table.partition_by)} differs from the "
-                    f"table's {partition_by}; rewrite the table to change it"
-                )
+            partition_by = self.check_partitioning(table, list(detail))
         if table.keys:
             self.check_keys(df, table)
         if replace_where:

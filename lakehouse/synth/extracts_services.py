@@ -7,11 +7,7 @@ import random
 from datetime import date
 
 from lakehouse.synth import identity as ids
-from lakehouse.synth.records import Recorder, iso, mdy, ymd
-
-
-def _in_window(rec: Recorder, year: int) -> bool:
-    return rec.cfg.first_year <= year <= rec.cfg.last_year
+from lakehouse.synth.records import Recorder, in_window, iso, mdy, ymd
 
 
 def _unique(rec: Recorder, n: int, salt: int, digits: int) -> str:
@@ -24,7 +20,7 @@ def csac(rec: Recorder) -> None:
     csac_id = _unique(rec, life.pid, 303, 10)
     for ay, app, grant, amount in life.aid:
         award_year = f"{ay}-{(ay + 1) % 100:02d}"
-        if not _in_window(rec, ay + 1):
+        if not in_window(rec, ay + 1):
             continue
         if app in ("FAFSA", "CADAA"):
             who = rec.identity("csac", csac_id, date(ay, 2, 1))
@@ -55,7 +51,7 @@ def csac(rec: Recorder) -> None:
 def edd(rec: Recorder) -> None:
     life = rec.life
     for yrqtr, account, wages in life.wages:
-        if not _in_window(rec, yrqtr // 10):
+        if not in_window(rec, yrqtr // 10):
             continue
         ssn = _reported_ssn(rec, account)
         key = f"{account}-{ssn}"
@@ -92,7 +88,7 @@ def _reported_ssn(rec: Recorder, account: str) -> str:
 def cdss(rec: Recorder) -> None:
     life = rec.life
     for index, spell in enumerate(s for s in life.spells if s.program in ("CALFRESH", "CALWORKS")):
-        if not _in_window(rec, spell.start.year):
+        if not in_window(rec, spell.start.year):
             continue
         case = _unique(rec, life.pid * 64 + index, 404, 10)
         age = spell.start.year - life.birth.year
@@ -122,7 +118,7 @@ def dhcs(rec: Recorder) -> None:
     life = rec.life
     cin = ids.cin_for(life.pid, rec.cfg.seed)
     for spell in life.spells:
-        if spell.program != "MEDICAL" or not _in_window(rec, spell.start.year):
+        if spell.program != "MEDICAL" or not in_window(rec, spell.start.year):
             continue
         who = rec.identity("dhcs", cin, spell.start)
         rec.emit(
@@ -147,7 +143,7 @@ def dhcs(rec: Recorder) -> None:
 def dor(rec: Recorder) -> None:
     life = rec.life
     for index, spell in enumerate(s for s in life.spells if s.program == "DOR"):
-        if not _in_window(rec, spell.start.year):
+        if not in_window(rec, spell.start.year):
             continue
         case = f"VR{_unique(rec, life.pid * 16 + index, 505, 9)}"
         who = rec.identity("dor", case, spell.start)
@@ -176,7 +172,7 @@ def dds(rec: Recorder) -> None:
         if spell.program != "DDS":
             continue
         for year in range(spell.start.year, spell.end.year + 1):
-            if not _in_window(rec, year):
+            if not in_window(rec, year):
                 continue
             who = rec.identity("dds", uci, date(year, 1, 1))
             rec.emit(
@@ -201,7 +197,7 @@ def wioa(rec: Recorder) -> None:
     life = rec.life
     participant = f"CA{_unique(rec, life.pid, 707, 10)}"
     for spell in life.spells:
-        if spell.program != "WIOA" or not _in_window(rec, spell.start.year):
+        if spell.program != "WIOA" or not in_window(rec, spell.start.year):
             continue
         program, credential = spell.detail.split(":")
         who = rec.identity("wioa", participant, spell.start)

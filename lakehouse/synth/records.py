@@ -12,6 +12,7 @@ import random
 from datetime import date
 
 from lakehouse.settings import SynthSettings
+from lakehouse.synth import identity as ids
 from lakehouse.synth.identity import RecordIdentity, TrueIdentity, noisy
 from lakehouse.synth.layouts import LAYOUTS
 from lakehouse.synth.life import Life
@@ -92,3 +93,33 @@ def iso(day: date | None) -> str:
 
 def zip_code(life: Life) -> str:
     return f"9{int(life.county):02d}{life.pid % 100:02d}"
+
+
+def in_window(rec: Recorder, year: int) -> bool:
+    return rec.cfg.first_year <= year <= rec.cfg.last_year
+
+
+def ay_label(ay: int) -> str:
+    return f"{ay - 1}-{ay % 100:02d}"
+
+
+def ssid_of(rec: Recorder, ay: int) -> str:
+    """Some students get a second SSID after a move; the first one is used until then."""
+    life = rec.life
+    second_from = _second_ssid_from(rec)
+    return ids.ssid_for(life.pid, rec.cfg.seed, 1 if second_from and ay >= second_from else 0)
+
+
+def _second_ssid_from(rec: Recorder) -> int | None:
+    moves = [y.ay + 1 for y in rec.life.k12 if y.exit_code == "T160"]
+    if moves and (rec.life.pid * 7919 + rec.cfg.seed) % 1000 < rec.cfg.noise.duplicate_id * 1000 * 8:
+        return moves[0]
+    return None
+
+
+def ssid_on_record(rec: Recorder, source: str, key: str) -> str:
+    life = rec.life
+    coverage = rec.cfg.ssid_coverage.get(source, 0.0)
+    if not life.k12 or random.Random(f"{rec.cfg.seed}|ssid|{life.pid}|{source}|{key}").random() >= coverage:
+        return ""
+    return ssid_of(rec, life.k12[-1].ay)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from lakehouse.settings import SOURCES
+
 C2C = str(Path(sys.executable).with_name("c2c"))
 
 
@@ -89,25 +91,7 @@ def test_generate_cli_and_its_errors(tmp_path):
     assert made.returncode == 0, made.stderr[-3000:]
     assert "generated 300 people" in made.stdout
     assert (out / "_truth" / "corruption_manifest.json").is_file()
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith("_")) == sorted(
-        [
-            "cde_elc",
-            "calpads",
-            "calpads_staff",
-            "ccc",
-            "csu",
-            "uc",
-            "aiccu",
-            "csac",
-            "ctc",
-            "edd",
-            "cdss",
-            "dhcs",
-            "dor",
-            "dds",
-            "wioa",
-        ]
-    )
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith("_")) == sorted(SOURCES)
 
     zero = c2c("generate", "--persons", "0", "--out", str(tmp_path / "zero"), cwd=tmp_path)
     assert zero.returncode == 2 and "--persons must be positive" in zero.stderr

@@ -49,10 +49,7 @@ def _fields(layout, line: str) -> dict[str, str] | str:
             out[n] = line[pos : pos + w].strip()
             pos += w
         return out
-    if layout.kind == "csv":
-        values = next(csv.reader(io.StringIO(line)))
-    else:
-        values = line.split(layout.kind)
+    values = next(csv.reader(io.StringIO(line))) if layout.kind == "csv" else line.split(layout.kind)
     if len(values) != len(names):
         return "column_count"
     return dict(zip(names, values, strict=True))
