@@ -1,6 +1,7 @@
 """A writer in a process of its own, for tests that race or kill writers.
 
     python writer_process.py ROOT TABLE_NAME MODE [--kill before-commit|during-write] [--rows N] [--batches K]
+                             [--engine delta-rs|delta-spark]
 
 Appends (or overwrites) K batches of N rows with ids offset by the process id. With --kill, the
 process SIGKILLs itself at that point of its first write: after Spark wrote every file but before the
@@ -32,12 +33,13 @@ def main() -> None:
     parser.add_argument("table")
     parser.add_argument("mode", choices=["append", "overwrite"])
     parser.add_argument("--kill", choices=["before-commit", "during-write"])
+    parser.add_argument("--engine", choices=["delta-rs", "delta-spark"], default="delta-rs")
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--batches", type=int, default=1)
     parser.add_argument("--offset", type=int, default=0)
     args = parser.parse_args()
 
-    settings = make_settings(Path(args.root))
+    settings = make_settings(Path(args.root), engine=args.engine)
     spark = build_spark(settings)
     storage = open_storage(spark, settings)
     table = Table(layer="gold", name=args.table, partition_by=("year",))
