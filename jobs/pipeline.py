@@ -11,6 +11,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from lakehouse.settings import Settings
+from lakehouse.sources.landing import land
 from lakehouse.spark import build_spark
 from lakehouse.storage import Storage, open_storage
 from lakehouse.synth.generate import generate
@@ -56,6 +57,9 @@ def run(spark: SparkSession, settings: Settings, *, run_id: str) -> dict:
         steps["generate"] = round(time.perf_counter() - t0, 3)
         print(f"raw root was empty: generated a synthetic state of {result.persons:,} people in {raw}")
     t0 = time.perf_counter()
+    landing = land(spark, storage, settings.storage.raw_root)
+    steps["bronze"] = round(time.perf_counter() - t0, 3)
+    t0 = time.perf_counter()
     record_run(
         spark,
         storage,
@@ -74,6 +78,7 @@ def run(spark: SparkSession, settings: Settings, *, run_id: str) -> dict:
         "started_at": started.isoformat(),
         "finished_at": datetime.now(UTC).isoformat(),
         "timings_s": steps,
+        "bronze": landing,
         "tables": {t: i for t, i in _table_summary(storage).items()},
     }
     out = settings.runs_dir() / run_id
@@ -98,6 +103,11 @@ def main(settings: Settings, *, run_id: str) -> int:
     report = run(spark, settings, run_id=run_id)
     print(f"run {run_id} finished on the {report['engine']} engine ({settings.env})")
     print(f"  raw:     {settings.storage.raw_root}")
+    b = report["bronze"]
+    quarantined = sum(f.get("quarantined", 0) for f in b["files"].values())
+    landed = sum(f.get("landed", 0) for f in b["files"].values())
+    print(f"  bronze:  {b['files_new']} new files, {b['files_duplicate']} duplicates: "
+          f"{landed:,} rows landed, {quarantined:,} quarantined")
     print(f"  lake:    {settings.storage.root}")
     print(f"  report:  {settings.runs_dir() / run_id / 'report.json'}")
     print("  tables:  c2c tables   (or make run && .venv/bin/c2c tables)")

@@ -12,6 +12,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql.types import StructType
 
 from lakehouse.settings import StorageSettings
+from lakehouse.sources.layouts import LAYOUTS
 
 LAYERS = ("bronze", "silver", "identity", "gold", "ops")
 
@@ -79,5 +80,59 @@ OPS_RUNS = register(
         ),
         keys=("run_id", "job"),
         description="One row per job run: what ran, where, on which engine, and how it ended.",
+    )
+)
+
+
+# ---- bronze: one table per agency file family, every raw column kept as landed (STRING) ----------
+
+BRONZE_METADATA = (
+    "_source_file STRING, _row_number BIGINT, _load_id STRING, _ingested_at TIMESTAMP, _record_hash STRING"
+)
+
+
+def bronze_table_name(family: str) -> str:
+    return f"{LAYOUTS[family].source}_{family.lower()}"
+
+
+BRONZE = {
+    family: register(
+        Table(
+            layer="bronze",
+            name=bronze_table_name(family),
+            schema=", ".join(f"`{name}` STRING" for name, _ in layout.columns) + ", " + BRONZE_METADATA,
+            # (_source_file, _row_number) is unique by construction; no per-write key check needed.
+            restricted=True,  # raw extracts carry names, birth dates and SSNs
+            description=f"{layout.source} {family} rows as landed, plus load metadata.",
+        )
+    )
+    for family, layout in LAYOUTS.items()
+}
+
+BRONZE_QUARANTINE = register(
+    Table(
+        layer="bronze",
+        name="quarantine",
+        schema=(
+            "source STRING, family STRING, file STRING, row_number BIGINT, raw_text STRING, reason STRING, "
+            "load_id STRING, ingested_at TIMESTAMP"
+        ),
+        keys=("file", "row_number"),
+        restricted=True,
+        description="Every raw row that could not be landed, with the reason.",
+    )
+)
+
+BRONZE_FILES = register(
+    Table(
+        layer="bronze",
+        name="files",
+        schema=(
+            "source STRING, family STRING, file STRING, sha256 STRING, bytes BIGINT, status STRING, "
+            "duplicate_of STRING, raw_rows BIGINT, landed_rows BIGINT, quarantined_rows BIGINT, load_id STRING, "
+            "ingested_at TIMESTAMP"
+        ),
+        keys=("file", "sha256"),
+        description="The ledger of raw files: each file's content hash and where its rows went.",
     )
 )

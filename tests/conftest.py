@@ -65,3 +65,22 @@ def spark(session_dir):
 @pytest.fixture
 def settings(tmp_path):
     return make_settings(tmp_path)
+
+
+SYNTH_PERSONS = 2500
+
+
+def synth_settings(**updates):
+    from lakehouse.settings import load_settings
+
+    return load_settings("local", ROOT / "conf").synth.model_copy(update=updates)
+
+
+@pytest.fixture(scope="session")
+def state(spark, tmp_path_factory) -> Path:
+    """A small generated state (2,500 people, seed 11), shared by every test that reads raw extracts."""
+    from lakehouse.synth.generate import generate
+
+    out = tmp_path_factory.mktemp("state")
+    generate(spark, synth_settings(persons=SYNTH_PERSONS, seed=11), out)
+    return out

@@ -19,7 +19,7 @@ import random
 import shutil
 from pathlib import Path
 
-from lakehouse.synth.layouts import DATE_FORMATS, LAYOUTS, Layout, family_of
+from lakehouse.sources.layouts import DATE_FORMATS, LAYOUTS, Layout, family_of
 
 CODE_COLUMNS = {
     "EXIT_CODE",

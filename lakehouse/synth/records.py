@@ -14,7 +14,7 @@ from datetime import date
 from lakehouse.settings import SynthSettings
 from lakehouse.synth import identity as ids
 from lakehouse.synth.identity import RecordIdentity, TrueIdentity, noisy
-from lakehouse.synth.layouts import LAYOUTS
+from lakehouse.sources.layouts import LAYOUTS
 from lakehouse.synth.life import Life
 from lakehouse.synth.world import World
 

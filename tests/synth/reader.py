@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from lakehouse.sources.layouts import DATE_FORMATS, LAYOUTS, RECORD_KEYS, family_of
 from lakehouse.synth.corrupt import CODE_COLUMNS
-from lakehouse.synth.layouts import DATE_FORMATS, LAYOUTS, RECORD_KEYS, family_of
 
 NAME_FIELDS = {
     "first": ("FIRST_NAME", "CHILD_FIRST_NAME", "SB32_FIRST_NAME", "first_name"),

@@ -2,7 +2,8 @@
 
 `kind` is "csv" (RFC 4180 quoting), "fixed" (widths given), "jsonl", or the delimiter of a delimited
 text layout ("^" for CALPADS, "|" for others). Delimited and CSV files start with a header row; fixed
-width and JSON lines files do not. The bronze layer declares the same layouts when it reads them.
+width and JSON lines files do not. The generator (lakehouse/synth) writes these layouts; the landing
+modules of lakehouse/sources read them.
 
 Source record keys (what identifies a person record within its source, as `_truth/person_truth.csv`
 and the pipeline both spell it):
