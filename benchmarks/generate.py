@@ -40,13 +40,17 @@ def main() -> None:
             seconds = time.perf_counter() - started
             rates[n] = n / seconds * 60
             size = sum(p.stat().st_size for p in (work / f"state-{n}").rglob("*") if p.is_file())
-            print(f"persons={n:,} seconds={seconds:.1f} lines={result.lines:,} bytes={size:,} "
-                  f"persons_per_min={rates[n]:,.0f}", flush=True)
+            print(
+                f"persons={n:,} seconds={seconds:.1f} lines={result.lines:,} bytes={size:,} "
+                f"persons_per_min={rates[n]:,.0f}",
+                flush=True,
+            )
     finally:
         spark.stop()
         shutil.rmtree(work, ignore_errors=True)
     small, large = rates[args.small], rates[args.large]
-    print(f"persons_per_min_1e4={small:.0f} persons_per_min_1e5={large:.0f} ratio_1e5_vs_1e4={large / small:.2f}")
+    ratio = large / small
+    print(f"persons_per_min_1e4={small:.0f} persons_per_min_1e5={large:.0f} ratio_1e5_vs_1e4={ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -106,8 +106,10 @@ def main(settings: Settings, *, run_id: str) -> int:
     b = report["bronze"]
     quarantined = sum(f.get("quarantined", 0) for f in b["files"].values())
     landed = sum(f.get("landed", 0) for f in b["files"].values())
-    print(f"  bronze:  {b['files_new']} new files, {b['files_duplicate']} duplicates: "
-          f"{landed:,} rows landed, {quarantined:,} quarantined")
+    print(
+        f"  bronze:  {b['files_new']} new files, {b['files_duplicate']} duplicates: "
+        f"{landed:,} rows landed, {quarantined:,} quarantined"
+    )
     print(f"  lake:    {settings.storage.root}")
     print(f"  report:  {settings.runs_dir() / run_id / 'report.json'}")
     print("  tables:  c2c tables   (or make run && .venv/bin/c2c tables)")

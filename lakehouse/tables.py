@@ -129,8 +129,8 @@ BRONZE_FILES = register(
         name="files",
         schema=(
             "source STRING, family STRING, file STRING, sha256 STRING, bytes BIGINT, status STRING, "
-            "duplicate_of STRING, raw_rows BIGINT, landed_rows BIGINT, quarantined_rows BIGINT, load_id STRING, "
-            "ingested_at TIMESTAMP"
+            "duplicate_of STRING, raw_rows BIGINT, landed_rows BIGINT, quarantined_rows BIGINT, "
+            "load_id STRING, ingested_at TIMESTAMP"
         ),
         keys=("file", "sha256"),
         description="The ledger of raw files: each file's content hash and where its rows went.",

@@ -25,7 +25,9 @@ SPLIT_SCHEMA = pa.schema(
         ("reason", pa.string()),
     ]
 )
-SPLIT_DDL = "file STRING, family STRING, row_number BIGINT, raw_text STRING, fields ARRAY<STRING>, reason STRING"
+SPLIT_DDL = (
+    "file STRING, family STRING, row_number BIGINT, raw_text STRING, fields ARRAY<STRING>, reason STRING"
+)
 Row = tuple[str, str | None, int, str, list[str] | None, str | None]
 
 

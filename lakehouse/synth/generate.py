@@ -24,8 +24,8 @@ from pyspark.sql import functions as F
 
 from lakehouse.errors import C2CError
 from lakehouse.settings import SOURCES, SynthSettings
-from lakehouse.synth.extracts import all_extracts
 from lakehouse.sources.layouts import LAYOUTS, header_for
+from lakehouse.synth.extracts import all_extracts
 from lakehouse.synth.life import simulate
 from lakehouse.synth.records import Recorder, _csv
 from lakehouse.synth.truth import (

@@ -12,9 +12,9 @@ import random
 from datetime import date
 
 from lakehouse.settings import SynthSettings
+from lakehouse.sources.layouts import LAYOUTS
 from lakehouse.synth import identity as ids
 from lakehouse.synth.identity import RecordIdentity, TrueIdentity, noisy
-from lakehouse.sources.layouts import LAYOUTS
 from lakehouse.synth.life import Life
 from lakehouse.synth.world import World
 
