@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -99,24 +100,43 @@ def _splitter(root: str):
     return run
 
 
-def validate(rows: DataFrame, family: str, numeric: tuple[str, ...], dates: dict[str, str]) -> DataFrame:
-    """Family rows with their fields as columns and `reason` set where a date or number does not parse."""
-    layout = LAYOUTS[family]
-    names = [n for n, _ in layout.columns]
-    df = rows.where(F.col("family") == family).select(
-        "*", *[F.col("fields")[i].alias(n) for i, n in enumerate(names)]
-    )
+def _checks(family: str, numeric: tuple[str, ...], dates: dict[str, str]) -> list:
+    """One `reason` expression per date or number column of a family, on the `fields` array."""
+    index = {n: i for i, (n, _) in enumerate(LAYOUTS[family].columns)}
     checks = []
     for column, fmt in dates.items():
-        value = F.trim(F.col(column))
+        value = F.trim(F.col("fields")[index[column]])
         bad = (value != "") & F.try_to_date(value, SPARK_DATE[fmt]).isNull()
         message = F.concat(F.lit(f"unparseable date in {column}: '"), value, F.lit(f"' (expected {fmt})"))
         checks.append(F.when(bad, message))
     for column in numeric:
-        value = F.trim(F.col(column))
+        value = F.trim(F.col("fields")[index[column]])
         bad = (value != "") & value.try_cast("double").isNull()
         checks.append(F.when(bad, F.concat(F.lit(f"unparseable number in {column}: '"), value, F.lit("'"))))
-    return df.withColumn("reason", F.coalesce(F.col("reason"), *checks) if checks else F.col("reason"))
+    return checks
+
+
+def with_reasons(rows: DataFrame) -> DataFrame:
+    """All families checked in one pass: `reason` keeps the cutting problem or gets the first bad value."""
+    by_family = None
+    for spec in all_specs():
+        for family in spec.families():
+            checks = _checks(family, spec.numeric.get(family, ()), spec.dates(family))
+            if checks:
+                when = F.col("family") == family
+                by_family = (
+                    F.when(when, F.coalesce(*checks))
+                    if by_family is None
+                    else by_family.when(when, F.coalesce(*checks))
+                )
+    return rows.withColumn("reason", F.coalesce(F.col("reason"), by_family))
+
+
+def validate(rows: DataFrame, family: str, numeric: tuple[str, ...], dates: dict[str, str]) -> DataFrame:
+    """One family's rows with `reason` set where a date or number does not parse."""
+    checks = _checks(family, numeric, dates)
+    df = rows.where(F.col("family") == family)
+    return df.withColumn("reason", F.coalesce(F.col("reason"), *checks)) if checks else df
 
 
 def land(spark: SparkSession, storage: Storage, raw_root: str) -> dict:
@@ -204,24 +224,22 @@ def _write_rows(spark: SparkSession, storage: Storage, rows: DataFrame, load_id:
         F.lit(now).alias("_ingested_at"),
         F.sha2(F.col("raw_text"), 256).alias("_record_hash"),
     ]
-    present = {r["family"] for r in rows.select("family").distinct().collect()}
-    quarantine = [rows.where(F.col("family").isNull()).select("*")]  # unrecognized files: every line
-    for spec in all_specs():
-        for family in spec.families():
-            if family not in present:
-                continue
-            checked = validate(rows, family, spec.numeric.get(family, ()), spec.dates(family)).persist()
+    checked = with_reasons(rows).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        present = sorted(r["family"] for r in checked.select("family").distinct().collect() if r["family"])
+
+        def write_family(family: str) -> None:
             names = [n for n, _ in LAYOUTS[family].columns]
-            good = checked.where(F.col("reason").isNull()).select(*[F.col(n) for n in names], *meta)
+            good = checked.where((F.col("family") == family) & F.col("reason").isNull()).select(
+                *[F.col("fields")[i].alias(n) for i, n in enumerate(names)], *meta
+            )
             storage.write(good, BRONZE[family], "append", run_id=load_id, step=f"bronze/{family}")
-            quarantine.append(checked.where(F.col("reason").isNotNull()).select(*rows.columns))
-            checked.unpersist()
-    bad = quarantine[0]
-    for part in quarantine[1:]:
-        bad = bad.unionByName(part)
-    source = F.coalesce(F.split("file", "/")[0], F.lit("unknown"))
-    storage.write(
-        bad.select(
+
+        # Tables are independent: overlap one table's commit with the next one's Spark job.
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(write_family, present))
+        source = F.coalesce(F.split("file", "/")[0], F.lit("unknown"))
+        bad = checked.where(F.col("reason").isNotNull()).select(
             source.alias("source"),
             "family",
             "file",
@@ -230,29 +248,23 @@ def _write_rows(spark: SparkSession, storage: Storage, rows: DataFrame, load_id:
             "reason",
             F.lit(load_id).alias("load_id"),
             F.lit(now).alias("ingested_at"),
-        ),
-        BRONZE_QUARANTINE,
-        "append",
-        run_id=load_id,
-        step="bronze/quarantine",
-    )
+        )
+        storage.write(bad, BRONZE_QUARANTINE, "append", run_id=load_id, step="bronze/quarantine")
+    finally:
+        checked.unpersist()
 
 
 def _account(spark: SparkSession, storage: Storage, rows: DataFrame, load_id: str) -> dict:
     """Per file: raw rows, and the rows that reached a bronze table or quarantine, counted back."""
     raw = {r["file"]: r["n"] for r in rows.groupBy("file").agg(F.count("*").alias("n")).collect()}
+    families = sorted({family_of(f) for f in raw} - {None})
     landed: dict[str, int] = {}
-    families = {family_of(f) for f in raw} - {None}
-    for family in families:
-        counted = (
-            storage.read(BRONZE[family])
-            .where(F.col("_load_id") == load_id)
-            .groupBy("_source_file")
-            .count()
-            .collect()
-        )
-        for r in counted:
-            landed[r["_source_file"]] = landed.get(r["_source_file"], 0) + r["count"]
+    if families:  # one job over every family table this load wrote to
+        counted = None
+        for family in families:
+            part = storage.read(BRONZE[family]).where(F.col("_load_id") == load_id).select("_source_file")
+            counted = part if counted is None else counted.unionByName(part)
+        landed = {r["_source_file"]: r["count"] for r in counted.groupBy("_source_file").count().collect()}
     quarantined = {
         r["file"]: r["count"]
         for r in storage.read(BRONZE_QUARANTINE)
