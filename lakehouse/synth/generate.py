@@ -27,7 +27,7 @@ from lakehouse.settings import SOURCES, SynthSettings
 from lakehouse.sources.layouts import LAYOUTS, header_for
 from lakehouse.synth.extracts import all_extracts
 from lakehouse.synth.life import simulate
-from lakehouse.synth.records import Recorder, _csv
+from lakehouse.synth.records import Recorder, csv_line
 from lakehouse.synth.truth import (
     PATHWAYS_COLUMNS,
     PATHWAYS_FILE,
@@ -77,12 +77,12 @@ def simulate_lines(world: World, cfg: SynthSettings):
                 all_extracts(rec)
                 teacher = teacher_fact(life, world, cfg.first_year, cfg.last_year)
                 if teacher:
-                    rec.lines.append((TEACHER_FILE, f"{pid:012d}", _csv(teacher)))
+                    rec.lines.append((TEACHER_FILE, f"{pid:012d}", csv_line(teacher)))
                 if rec.identities:  # people no agency ever saw in the window are not in the truth
-                    rec.lines.append((PERSONS_FILE, f"{pid:012d}", _csv(person_row(life))))
+                    rec.lines.append((PERSONS_FILE, f"{pid:012d}", csv_line(person_row(life))))
                 pathway = pathways_fact(life, cfg.last_year, cfg.first_year)
                 if pathway:
-                    rec.lines.append((PATHWAYS_FILE, f"{pid:012d}", _csv(pathway)))
+                    rec.lines.append((PATHWAYS_FILE, f"{pid:012d}", csv_line(pathway)))
                 for f, k, line in rec.lines:
                     files.append(f)
                     keys.append(k)
@@ -111,12 +111,12 @@ def generate(spark: SparkSession, cfg: SynthSettings, out: Path) -> GenerateResu
         extra = [(f, "", header) for f in counts if (header := TRUTH_HEADERS.get(f) or header_for(f))]
         extra += [("edd/EMPLOYERS_all.csv", "", LAYOUTS["EMPLOYERS"].header)]
         extra += [
-            ("edd/EMPLOYERS_all.csv", e.account, _csv([e.account, e.naics2, e.county]))
+            ("edd/EMPLOYERS_all.csv", e.account, csv_line([e.account, e.naics2, e.county]))
             for county in world.employers.values()
             for e in county.items
         ]
         extra += [
-            ("edd/EMPLOYERS_all.csv", e.account, _csv([e.account, e.naics2, e.county]))
+            ("edd/EMPLOYERS_all.csv", e.account, csv_line([e.account, e.naics2, e.county]))
             for e in world.district_employer.values()
         ]
         everything = lines.unionByName(spark.createDataFrame(extra, LINE_SCHEMA))

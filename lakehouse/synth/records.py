@@ -40,7 +40,7 @@ class Recorder:
             coverage = self.cfg.ssn_coverage.get(source, 0.0)
             found = noisy(true, rng, self.cfg.noise, self.world.nicknames, ssn_coverage=coverage)
             self.identities[(source, key)] = found
-            self.lines.append((TRUTH_FILE, f"{source}|{key}", _csv([source, key, str(life.pid)])))
+            self.lines.append((TRUTH_FILE, f"{source}|{key}", csv_line([source, key, str(life.pid)])))
         return found
 
     def emit(self, family: str, suffix: str, sort_key: str, values: dict[str, object]) -> None:
@@ -48,7 +48,7 @@ class Recorder:
         layout = LAYOUTS[family]
         fields = [_text(values.get(name)) for name, _ in layout.columns]
         if layout.kind == "csv":
-            text = _csv(fields)
+            text = csv_line(fields)
         elif layout.kind == "fixed":
             text = "".join(f[:w].ljust(w) for f, (_, w) in zip(fields, layout.columns, strict=True))
         elif layout.kind == "jsonl":
@@ -73,7 +73,7 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _csv(fields: list[str]) -> str:
+def csv_line(fields: list[str]) -> str:
     return ",".join(
         f'"{f.replace(chr(34), chr(34) * 2)}"' if any(c in f for c in ',"\n') else f for f in fields
     )
