@@ -54,6 +54,13 @@ class PathSettings(_Strict):
     var: str
 
 
+class PiiSettings(_Strict):
+    """Where the SSN tokenization key comes from (see lakehouse/silver/tokens.py)."""
+
+    key_env: str = "C2C_PII_KEY"
+    dev_key_file: str | None = None
+
+
 SOURCES = (
     "cde_elc",
     "calpads",
@@ -135,6 +142,7 @@ class Settings(_Strict):
     storage: StorageSettings
     paths: PathSettings
     synth: SynthSettings = Field(default_factory=SynthSettings)
+    pii: PiiSettings = Field(default_factory=PiiSettings)
 
     @property
     def var_dir(self) -> Path:
@@ -277,4 +285,7 @@ def _resolve_paths(settings: Settings) -> Settings:
             conf[key] = _absolute(conf[key])
     spark = settings.spark.model_copy(update={"conf": conf})
     paths = settings.paths.model_copy(update={"var": _absolute(settings.paths.var)})
-    return settings.model_copy(update={"storage": storage, "spark": spark, "paths": paths})
+    pii = settings.pii
+    if pii.dev_key_file:
+        pii = pii.model_copy(update={"dev_key_file": _absolute(pii.dev_key_file)})
+    return settings.model_copy(update={"storage": storage, "spark": spark, "paths": paths, "pii": pii})

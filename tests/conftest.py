@@ -44,6 +44,7 @@ def make_settings(tmp: Path, **storage_overrides):
             },
             "storage": storage,
             "paths": {"var": str(tmp / "var")},
+            "pii": {"dev_key_file": str(tmp / "secrets" / "pii_dev.key")},
         },
     )
 

@@ -1,0 +1,119 @@
+"""Name, gender and ZIP standardization, and SSN tokens, on whole frames."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import stat
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+
+from lakehouse.errors import SettingsError
+from lakehouse.silver.standardize import standardize_gender, standardize_name, standardize_zip, surname_parts
+from lakehouse.silver.tokens import pii_key, ssn_token
+
+
+def test_names_are_folded_cleaned_and_split(spark):
+    raw = [
+        ("José",),
+        ("  maría  del carmen ",),
+        ("O'Brien",),
+        ("St. John",),
+        ("Muñoz-Ibáñez",),
+        ("Garcia Lopez",),
+        ("De La Cruz",),
+        ("Lopez de la Rosa",),
+        ("Smith Jr.",),
+        ("Van Der Berg III",),
+        ("",),
+        (None,),
+        ("Nguyen  ,Tran",),
+    ]
+    df = (
+        spark.createDataFrame(raw, "name STRING")
+        .select(standardize_name(F.col("name")).alias("std"))
+        .select("std", surname_parts(F.col("std")).alias("parts"))
+    )
+    expected = spark.createDataFrame(
+        [
+            ("JOSE", ["JOSE"]),
+            ("MARIA DEL CARMEN", ["MARIA", "DEL CARMEN"]),
+            ("OBRIEN", ["OBRIEN"]),
+            ("ST JOHN", ["ST JOHN"]),
+            ("MUNOZ-IBANEZ", ["MUNOZ", "IBANEZ"]),
+            ("GARCIA LOPEZ", ["GARCIA", "LOPEZ"]),
+            ("DE LA CRUZ", ["DE LA CRUZ"]),
+            ("LOPEZ DE LA ROSA", ["LOPEZ", "DE LA ROSA"]),
+            ("SMITH", ["SMITH"]),
+            ("VAN DER BERG", ["VAN DER BERG"]),
+            (None, None),
+            (None, None),
+            ("NGUYEN TRAN", ["NGUYEN", "TRAN"]),
+        ],
+        "std STRING, parts ARRAY<STRING>",
+    )
+    assert_df_equality(df, expected, ignore_nullable=True)
+
+
+def test_gender_and_zip(spark):
+    df = spark.createDataFrame(
+        [("m", "95814-1234"), ("Female", "9581"), ("", " 90001 "), ("U", None)], "g STRING, z STRING"
+    )
+    out = df.select(standardize_gender(F.col("g")).alias("g"), standardize_zip(F.col("z")).alias("z"))
+    expected = spark.createDataFrame(
+        [("M", "95814"), ("F", None), (None, "90001"), (None, None)], "g STRING, z STRING"
+    )
+    assert_df_equality(out, expected, ignore_nullable=True)
+
+
+def test_ssn_token_is_a_keyed_hmac_computed_in_spark(spark):
+    key = b"a test key that is not secret"
+    ssns = [
+        "123456789",
+        "123-45-6789",
+        " 987 65 4321 ",
+        "000123456",
+        "666123456",
+        "123004567",
+        "12345678",
+        None,
+    ]
+    out = spark.createDataFrame([(s,) for s in ssns], "ssn STRING").select(
+        ssn_token(F.col("ssn"), key).alias("t")
+    )
+
+    def python_hmac(digits):
+        return hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()
+
+    expected = [
+        python_hmac("123456789"),
+        python_hmac("123456789"),
+        python_hmac("987654321"),
+        None,
+        None,
+        None,
+        None,
+        None,
+    ]
+    assert [r["t"] for r in out.collect()] == expected
+    long_key = b"k" * 100  # keys longer than the SHA-256 block are hashed first, per RFC 2104
+    [row] = (
+        spark.createDataFrame([("123456789",)], "s STRING").select(ssn_token(F.col("s"), long_key)).collect()
+    )
+    assert row[0] == hmac.new(long_key, b"123456789", hashlib.sha256).hexdigest()
+
+
+def test_key_comes_from_the_environment_or_an_announced_dev_file(settings, monkeypatch, capsys):
+    monkeypatch.setenv("C2C_PII_KEY", "from-the-vault")
+    assert pii_key(settings) == b"from-the-vault"
+    monkeypatch.delenv("C2C_PII_KEY")
+    key = pii_key(settings)
+    assert len(key) == 64 and pii_key(settings) == key
+    assert "created a development PII key" in capsys.readouterr().err
+    assert stat.S_IMODE(os.stat(settings.pii.dev_key_file).st_mode) == 0o600
+    cluster_like = settings.model_copy(update={"pii": settings.pii.model_copy(update={"dev_key_file": None})})
+    with pytest.raises(SettingsError, match="C2C_PII_KEY is not set"):
+        pii_key(cluster_like)
