@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from jobs import silver_job
 from lakehouse.settings import Settings
 from lakehouse.sources.landing import land
 from lakehouse.spark import build_spark
@@ -60,6 +61,11 @@ def run(spark: SparkSession, settings: Settings, *, run_id: str) -> dict:
     landing = land(spark, storage, settings.storage.raw_root)
     steps["bronze"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
+    silver = silver_job.run(
+        spark, settings, storage, run_id=run_id, bronze_changed=bool(landing["files_new"])
+    )
+    steps["silver"] = round(time.perf_counter() - t0, 3)
+    t0 = time.perf_counter()
     record_run(
         spark,
         storage,
@@ -79,6 +85,7 @@ def run(spark: SparkSession, settings: Settings, *, run_id: str) -> dict:
         "finished_at": datetime.now(UTC).isoformat(),
         "timings_s": steps,
         "bronze": landing,
+        "silver": silver,
         "tables": {t: i for t, i in _table_summary(storage).items()},
     }
     out = settings.runs_dir() / run_id

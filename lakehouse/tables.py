@@ -136,3 +136,23 @@ BRONZE_FILES = register(
         description="The ledger of raw files: each file's content hash and where its rows went.",
     )
 )
+
+
+# ---- silver ----------------------------------------------------------------------------------------
+
+SILVER_PERSON_RECORDS = register(
+    Table(
+        layer="silver",
+        name="person_records",
+        schema=(
+            "source STRING, source_record_key STRING, first_name STRING, middle_name STRING, "
+            "last_name STRING, last_name_1 STRING, last_name_2 STRING, birth_date DATE, gender STRING, "
+            "ssn_token STRING, "
+            "ssid STRING, seid STRING, cin STRING, zip STRING, has_identity BOOLEAN, first_file STRING, "
+            "last_file STRING"
+        ),
+        keys=("source", "source_record_key"),
+        restricted=True,
+        description="One row per source person record: standardized identity, SSN as an HMAC token.",
+    )
+)

@@ -27,13 +27,11 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakehouse.errors import C2CError
-from lakehouse.sources.layouts import LAYOUTS, family_of
+from lakehouse.sources.layouts import LAYOUTS, SPARK_DATE, family_of
 from lakehouse.sources.spec import all_specs
 from lakehouse.sources.split import SPLIT_DDL, SPLIT_SCHEMA, split_file
 from lakehouse.storage import Storage
 from lakehouse.tables import BRONZE, BRONZE_FILES, BRONZE_QUARANTINE
-
-SPARK_DATE = {"%Y%m%d": "yyyyMMdd", "%m/%d/%Y": "MM/dd/yyyy", "%Y-%m-%d": "yyyy-MM-dd", "%Y%m": "yyyyMM"}
 
 
 class LandingError(C2CError):

@@ -129,6 +129,12 @@ def header_for(path: str) -> str | None:
 
 # How each agency writes its dates (strptime formats); bronze parses with the same ones.
 YMD, MDY, ISO, YM = "%Y%m%d", "%m/%d/%Y", "%Y-%m-%d", "%Y%m"
+SPARK_DATE = {
+    YMD: "yyyyMMdd",
+    MDY: "MM/dd/yyyy",
+    ISO: "yyyy-MM-dd",
+    YM: "yyyyMM",
+}  # the same, for try_to_date
 DATE_FORMATS: dict[str, dict[str, str]] = {
     "ELC_ENROLLMENT": {"BIRTH_DATE": MDY},
     "SINF": {"BIRTH_DATE": YMD},

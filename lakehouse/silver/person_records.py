@@ -1,0 +1,194 @@
+"""`silver.person_records`: one row per source person record, identity standardized and SSN tokenized.
+
+Every bronze family contributes the record keys it carries (so a record seen only in, say, a degree
+file is still a person record); the families that carry names contribute the identity, taken from
+the record's latest row (file name order: the agencies name files by year or term). This table is in
+the restricted zone: it holds names and birth dates for identity resolution and nothing downstream.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from lakehouse.silver.standardize import standardize_gender, standardize_name, standardize_zip, surname_parts
+from lakehouse.silver.tokens import ssn_token
+from lakehouse.sources.layouts import DATE_FORMATS, LAYOUTS, RECORD_KEYS, SPARK_DATE
+
+# family -> role -> raw column. Roles: first, middle, last, birth, gender, ssn, ssid, seid, cin, zip.
+IDENTITY: dict[str, dict[str, str]] = {
+    "ELC_ENROLLMENT": {
+        "first": "CHILD_FIRST_NAME",
+        "last": "CHILD_LAST_NAME",
+        "birth": "BIRTH_DATE",
+        "gender": "GENDER",
+        "zip": "ZIP_CODE",
+    },
+    "SINF": {
+        "first": "FIRST_NAME",
+        "middle": "MIDDLE_NAME",
+        "last": "LAST_NAME",
+        "birth": "BIRTH_DATE",
+        "gender": "GENDER",
+        "ssid": "SSID",
+        "zip": "RESIDENCE_ZIP",
+    },
+    "SDEM": {
+        "first": "FIRST_NAME",
+        "last": "LAST_NAME",
+        "birth": "BIRTH_DATE",
+        "gender": "GENDER",
+        "seid": "SEID",
+    },
+    "SB": {
+        "first": "SB32_FIRST_NAME",
+        "middle": "SB33_MIDDLE_NAME",
+        "last": "SB31_LAST_NAME",
+        "birth": "SB03_BIRTH_DATE",
+        "gender": "SB04_GENDER",
+        "ssn": "SB01_SSN",
+        "ssid": "SB_SSID",
+        "zip": "SB29_ZIP",
+    },
+    "ERSS": {
+        "first": "FIRST_NAME",
+        "middle": "MIDDLE_NAME",
+        "last": "LAST_NAME",
+        "birth": "BIRTH_DATE",
+        "gender": "GENDER",
+        "ssn": "SSN",
+        "ssid": "SSID",
+        "zip": "ZIP",
+    },
+    "enrollment": {
+        "first": "first_name",
+        "middle": "middle_name",
+        "last": "last_name",
+        "birth": "birth_date",
+        "gender": "sex",
+        "ssn": "ssn",
+    },
+    "AICCU_ENROLLMENT": {
+        "first": "FIRST_NAME",
+        "last": "LAST_NAME",
+        "birth": "DOB",
+        "gender": "GENDER",
+        "ssn": "SSN",
+    },
+    "APPLICATIONS": {"first": "FIRST_NAME", "last": "LAST_NAME", "birth": "DOB", "ssn": "SSN"},
+    "CREDENTIALS": {
+        "first": "FIRST_NAME",
+        "middle": "MIDDLE_NAME",
+        "last": "LAST_NAME",
+        "birth": "BIRTH_DATE",
+        "seid": "SEID",
+    },
+    "DE9C": {"first": "FIRST_NAME", "middle": "MIDDLE_INITIAL", "last": "LAST_NAME", "ssn": "SSN"},
+    "CALFRESH": {
+        "first": "FIRST_NAME",
+        "last": "LAST_NAME",
+        "birth": "BIRTH_DATE",
+        "gender": "GENDER",
+        "ssn": "SSN",
+    },
+    "CALWORKS": {
+        "first": "FIRST_NAME",
+        "last": "LAST_NAME",
+        "birth": "BIRTH_DATE",
+        "gender": "GENDER",
+        "ssn": "SSN",
+    },
+    "MEDS_ELIG": {
+        "first": "FIRST_NAME",
+        "last": "LAST_NAME",
+        "birth": "BIRTH_DATE",
+        "gender": "SEX",
+        "ssn": "SSN",
+        "cin": "CIN",
+    },
+    "VR_CASES": {
+        "first": "first_name",
+        "last": "last_name",
+        "birth": "dob",
+        "gender": "gender",
+        "ssn": "ssn",
+    },
+    "CONSUMERS": {
+        "first": "FIRST_NAME",
+        "last": "LAST_NAME",
+        "birth": "BIRTH_DATE",
+        "gender": "GENDER",
+        "ssn": "SSN",
+    },
+    "PIRL": {
+        "first": "FIRST_NAME",
+        "last": "LAST_NAME",
+        "birth": "BIRTH_DATE",
+        "gender": "GENDER",
+        "ssn": "SSN",
+    },
+}
+ROLES = ("first", "middle", "last", "birth", "gender", "ssn", "ssid", "seid", "cin", "zip")
+
+
+def record_key(family: str) -> Column:
+    return F.concat_ws("-", *[F.col(c) for c in RECORD_KEYS[family]])
+
+
+def _order(df_file: Column, row: Column) -> Column:
+    return F.concat(df_file, F.lit("#"), F.lpad(row.cast("string"), 12, "0"))
+
+
+def family_identities(family: str, bronze: DataFrame) -> DataFrame:
+    """Raw identity of every row of one bronze family, roles as columns (null where the family lacks one)."""
+    roles = IDENTITY.get(family, {})
+    fmt = DATE_FORMATS.get(family, {}).get(roles.get("birth", ""), None)
+    values = {}
+    for role in ROLES:
+        column = roles.get(role)
+        raw = F.trim(F.col(column)) if column else F.lit(None).cast("string")
+        values[role] = F.when(raw != "", raw)
+    if fmt:
+        values["birth"] = F.try_to_date(values["birth"], SPARK_DATE[fmt])
+    else:
+        values["birth"] = F.lit(None).cast("date")
+    return bronze.select(
+        F.lit(LAYOUTS[family].source).alias("source"),
+        record_key(family).alias("source_record_key"),
+        F.lit(bool(roles)).alias("has_identity"),
+        _order(F.col("_source_file"), F.col("_row_number")).alias("_order"),
+        F.col("_source_file"),
+        *[v.alias(role) for role, v in values.items()],
+    )
+
+
+def build_person_records(identities: DataFrame, *, key: bytes) -> DataFrame:
+    """One row per (source, source_record_key) from the union of `family_identities` outputs."""
+    latest = F.max_by(F.struct(*ROLES), F.when(F.col("has_identity"), F.col("_order")))
+    records = identities.groupBy("source", "source_record_key").agg(
+        latest.alias("id"),
+        F.max("has_identity").alias("has_identity"),
+        F.min("_source_file").alias("first_file"),
+        F.max("_source_file").alias("last_file"),
+    )
+    last = standardize_name(F.col("id.last"))
+    parts = surname_parts(last)
+    return records.select(
+        "source",
+        "source_record_key",
+        standardize_name(F.col("id.first")).alias("first_name"),
+        standardize_name(F.col("id.middle")).alias("middle_name"),
+        last.alias("last_name"),
+        parts[0].alias("last_name_1"),
+        F.when(F.size(parts) > 1, parts[1]).alias("last_name_2"),
+        F.col("id.birth").alias("birth_date"),
+        standardize_gender(F.col("id.gender")).alias("gender"),
+        ssn_token(F.col("id.ssn"), key).alias("ssn_token"),
+        F.col("id.ssid").alias("ssid"),
+        F.col("id.seid").alias("seid"),
+        F.col("id.cin").alias("cin"),
+        standardize_zip(F.col("id.zip")).alias("zip"),
+        "has_identity",
+        "first_file",
+        "last_file",
+    )
