@@ -1,16 +1,19 @@
-"""Silver step of `c2c run`: rebuild `silver.person_records` from bronze when bronze changed."""
+"""Silver step of `c2c run`: rebuild person records and K-12 enrollment events when bronze changed."""
 
 from __future__ import annotations
 
 from functools import reduce
 
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 from lakehouse.settings import Settings
+from lakehouse.silver.codes import load_code_maps
+from lakehouse.silver.k12 import build_k12_enrollments
 from lakehouse.silver.person_records import build_person_records, family_identities
 from lakehouse.silver.tokens import pii_key
 from lakehouse.storage import Storage
-from lakehouse.tables import BRONZE, SILVER_PERSON_RECORDS
+from lakehouse.tables import BRONZE, SILVER_K12_ENROLLMENTS, SILVER_PERSON_RECORDS
 
 
 def run(
@@ -30,4 +33,14 @@ def run(
     result = storage.write(
         records, SILVER_PERSON_RECORDS, "overwrite", run_id=run_id, step="silver/person_records"
     )
-    return {"person_records": {"version": result.version, "skipped": result.skipped}}
+    report: dict = {"person_records": {"version": result.version, "skipped": result.skipped}}
+    if storage.info(BRONZE["SENR"]).exists:
+        codes = load_code_maps(settings.conf_dir)
+        events = build_k12_enrollments(storage.read(BRONZE["SENR"]), codes=codes)
+        written = storage.write(
+            events, SILVER_K12_ENROLLMENTS, "overwrite", run_id=run_id, step="silver/k12_enrollments"
+        )
+        unknown = storage.read(SILVER_K12_ENROLLMENTS).select(F.explode("unknown_codes").alias("code"))
+        counts = {r["code"]: r["count"] for r in unknown.groupBy("code").count().collect()}
+        report["k12_enrollments"] = {"version": written.version, "unknown_codes": counts}
+    return report

@@ -156,3 +156,19 @@ SILVER_PERSON_RECORDS = register(
         description="One row per source person record: standardized identity, SSN as an HMAC token.",
     )
 )
+
+SILVER_K12_ENROLLMENTS = register(
+    Table(
+        layer="silver",
+        name="k12_enrollments",
+        schema=(
+            "source STRING, source_record_key STRING, academic_year INT, school_cds STRING, "
+            "district_code STRING, county_code STRING, grade INT, entry_date DATE, exit_date DATE, "
+            "exit_code STRING, exit_category STRING, completion_status STRING, completion STRING, "
+            "unknown_codes ARRAY<STRING>, source_file STRING, source_row BIGINT"
+        ),
+        keys=("source_file", "source_row"),
+        partition_by=("academic_year",),
+        description="K-12 enrollment events (CALPADS SENR), codes mapped; unknown codes listed per row.",
+    )
+)

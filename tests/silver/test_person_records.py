@@ -36,6 +36,7 @@ def test_person_records_are_the_truths_records_with_clean_identities(spark, sett
     land(spark, storage, str(state))
     result = silver_job.run(spark, settings, storage, run_id="r1", bronze_changed=True)
     assert result["person_records"]["version"] == 0
+    assert result["k12_enrollments"]["unknown_codes"] == {}  # a clean state has no unknown codes
     records = storage.read(SILVER_PERSON_RECORDS)
 
     truth = _read(state / "_truth" / "person_truth.csv")
