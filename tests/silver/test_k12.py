@@ -121,8 +121,8 @@ def test_senr_rows_become_coded_events(spark):
         ],
         "source STRING, source_record_key STRING, academic_year INT, school_cds STRING, "
         "district_code STRING, county_code STRING, grade INT, entry_date STRING, exit_date STRING, "
-        "exit_code STRING, exit_category STRING, completion_status STRING, completion STRING, unknown_codes ARRAY<STRING>, "
-        "source_row BIGINT",
+        "exit_code STRING, exit_category STRING, completion_status STRING, completion STRING, "
+        "unknown_codes ARRAY<STRING>, source_row BIGINT",
     ).selectExpr("*", "to_date(entry_date) AS e", "to_date(exit_date) AS x")
     expected = expected.drop("entry_date", "exit_date").withColumnsRenamed(
         {"e": "entry_date", "x": "exit_date"}
