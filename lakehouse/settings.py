@@ -171,7 +171,9 @@ def load_settings(
     base_file = conf_path / "base.yml"
     overlay_file = conf_path / f"{env}.yml"
     if not overlay_file.is_file():
-        known = sorted(p.stem for p in conf_path.glob("*.yml") if p.stem != "base")
+        known = sorted(
+            p.stem for p in conf_path.glob("*.yml") if p.stem != "base"
+        )  # overlays only; maps live in codes/
         raise SettingsError(f"unknown environment '{env}': no {overlay_file} (available: {', '.join(known)})")
 
     merged: dict[str, Any] = {}

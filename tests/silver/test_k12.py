@@ -133,6 +133,7 @@ def test_senr_rows_become_coded_events(spark):
 
 
 def test_code_maps_refuse_codes_without_a_common_code(tmp_path):
-    (tmp_path / "code_maps.yml").write_text("calpads_exit_code:\n  E230: completer\n  E155:\n")
+    (tmp_path / "codes").mkdir()
+    (tmp_path / "codes" / "calpads.yml").write_text("calpads_exit_code:\n  E230: completer\n  E155:\n")
     with pytest.raises(SettingsError, match=r"calpads_exit_code.*without a common code: \['E155'\]"):
         load_code_maps(tmp_path)
