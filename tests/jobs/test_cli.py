@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -61,10 +62,7 @@ def test_settings_error_exits_2_with_a_message(tmp_path):
 
 def test_forced_engine_without_jars_exits_2(tmp_path):
     conf = tmp_path / "conf"
-    conf.mkdir()
-    root = Path(__file__).resolve().parents[2] / "conf"
-    for f in root.iterdir():
-        (conf / f.name).write_text(f.read_text())
+    shutil.copytree(Path(__file__).resolve().parents[2] / "conf", conf)
     (conf / "local.yml").write_text(
         (conf / "local.yml").read_text().replace("storage:\n", "storage:\n  engine: delta-spark\n", 1)
     )
