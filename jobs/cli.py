@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from uuid import uuid4
 
 from lakehouse.errors import C2CError
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the main pipeline on the configured environment")
     run.add_argument("--run-id", help="re-use a run id to re-run its steps idempotently")
+    run.add_argument("--raw", help="raw root to land (default: storage.raw_root, var/raw locally)")
 
     gen = sub.add_parser("generate", help="write a synthetic state's 15 agency extracts and ground truth")
     gen.add_argument("--persons", type=int, help="people to simulate (default: synth.persons)")
@@ -47,11 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings(args.env, args.conf_dir)
+        raw = getattr(args, "raw", None)
+        if raw and not Path(raw).is_dir():
+            raise C2CError(f"--raw {raw}: no such directory (it should hold the agency extract folders)")
+        overrides = {"storage": {"raw_root": str(Path(raw).resolve())}} if raw else None
+        settings = load_settings(args.env, args.conf_dir, overrides=overrides)
         if args.command == "run":
             from jobs import pipeline
 
-            return pipeline.main(settings, run_id=args.run_id or new_run_id())
+            # Only the configured raw root is filled with a synthetic state when empty, never --raw.
+            return pipeline.main(settings, run_id=args.run_id or new_run_id(), generate_if_empty=not raw)
         if args.command == "generate":
             from jobs import generate_job
 

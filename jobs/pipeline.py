@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 from jobs import silver_job
 from lakehouse.settings import Settings
@@ -16,7 +17,11 @@ from lakehouse.sources.landing import land
 from lakehouse.spark import build_spark
 from lakehouse.storage import Storage, open_storage
 from lakehouse.synth.generate import generate
-from lakehouse.tables import OPS_RUNS
+from lakehouse.tables import BRONZE_FILES, OPS_RUNS, SILVER_PERSON_RECORDS
+from quality.gate import SILVER_GATE, check_bronze_load
+from quality.gx_runner import GxValidator
+from quality.results import CheckResult, QualityGateFailed, summarize
+from quality.store import write_results
 
 
 def record_run(
@@ -45,13 +50,22 @@ def record_run(
     storage.write(df, OPS_RUNS, "append", run_id=run_id, step=f"{job}/ops.runs")
 
 
-def run(spark: SparkSession, settings: Settings, *, run_id: str) -> dict:
-    """Run every step that exists, in order, and return the run report."""
+def run(spark: SparkSession, settings: Settings, *, run_id: str, generate_if_empty: bool = True) -> dict:
+    """Run every step that exists, in order, and return the run report. A quality gate that blocks
+    promotion stops the run with QualityGateFailed, after its results, Data Docs and report are
+    written and the run is recorded as blocked."""
     storage = open_storage(spark, settings)
     started = datetime.now(UTC)
     steps: dict[str, float] = {}
+    report: dict = {
+        "run_id": run_id,
+        "env": settings.env,
+        "engine": storage.engine,
+        "started_at": started.isoformat(),
+    }
     raw = Path(settings.storage.raw_root)
-    if "://" not in settings.storage.raw_root and not (raw.exists() and any(raw.iterdir())):
+    empty = "://" not in settings.storage.raw_root and not (raw.exists() and any(raw.iterdir()))
+    if empty and generate_if_empty:
         # The embedded default starts from nothing: make a small synthetic state to run on.
         t0 = time.perf_counter()
         result = generate(spark, settings.synth, raw)
@@ -60,11 +74,81 @@ def run(spark: SparkSession, settings: Settings, *, run_id: str) -> dict:
     t0 = time.perf_counter()
     landing = land(spark, storage, settings.storage.raw_root)
     steps["bronze"] = round(time.perf_counter() - t0, 3)
+    report["bronze"] = landing
+    docs = settings.var_dir / "quality" / "docs" if settings.quality.data_docs else None
+    validator = GxValidator(docs)
+    results: list[CheckResult] = []
+    try:
+        rebuild = bool(landing["files_new"]) or _silver_is_behind(storage)
+        if rebuild:
+            t0 = time.perf_counter()
+            ledger = storage.read(BRONZE_FILES) if storage.info(BRONZE_FILES).exists else None
+            results += check_bronze_load(
+                spark, landing, ledger, validator=validator, quality=settings.quality
+            )
+            steps["gate_bronze"] = round(time.perf_counter() - t0, 3)
+            _stop_if_blocked("raw->bronze", results, settings, run_id)
+            t0 = time.perf_counter()
+            checks = silver_job.build_and_check(
+                spark, settings, storage, run_id=run_id, run_date=started.date(), validator=validator
+            )
+            results += silver_job.results_of(checks)
+            steps["silver_build_and_gate"] = round(time.perf_counter() - t0, 3)
+            try:
+                _stop_if_blocked(SILVER_GATE, results, settings, run_id)
+                t0 = time.perf_counter()
+                report["silver"] = silver_job.promote(storage, checks, run_id=run_id)
+                steps["silver_write"] = round(time.perf_counter() - t0, 3)
+            finally:
+                for c in checks:
+                    c.release()
+        else:
+            report["silver"] = "unchanged (no new bronze rows)"
+    except QualityGateFailed:
+        _finish(spark, storage, settings, report, results, validator, steps, started, status="blocked")
+        raise
+    _finish(spark, storage, settings, report, results, validator, steps, started, status="succeeded")
+    return report
+
+
+def _silver_is_behind(storage: Storage) -> bool:
+    """True when silver was never promoted, or bronze landed rows after its last promotion (say, a
+    run whose gate blocked promotion: the next run retries it)."""
+    if not storage.info(SILVER_PERSON_RECORDS).exists:
+        return True
+    promoted = storage.history(SILVER_PERSON_RECORDS, 1)[0].timestamp
+    landed = storage.read(BRONZE_FILES).agg(F.max("ingested_at")).first()[0]
+    # Spark hands timestamps to Python as naive local times; astimezone() reads them so.
+    return landed is not None and landed.astimezone(UTC) > promoted
+
+
+def _stop_if_blocked(gate: str, results: list[CheckResult], settings: Settings, run_id: str) -> None:
+    blocked = [r for r in results if r.blocks]
+    if blocked:
+        where = (
+            f"ops.quality_results (run_id {run_id}), {settings.var_dir / 'quality' / 'docs' / 'index.html'}"
+        )
+        raise QualityGateFailed(gate, blocked, where)
+
+
+def _finish(
+    spark: SparkSession,
+    storage: Storage,
+    settings: Settings,
+    report: dict,
+    results: list[CheckResult],
+    validator: GxValidator,
+    steps: dict[str, float],
+    started: datetime,
+    *,
+    status: str,
+) -> None:
+    """Store check results and Data Docs, record the run in ops.runs, write report.json."""
+    run_id = report["run_id"]
     t0 = time.perf_counter()
-    silver = silver_job.run(
-        spark, settings, storage, run_id=run_id, bronze_changed=bool(landing["files_new"])
-    )
-    steps["silver"] = round(time.perf_counter() - t0, 3)
+    write_results(spark, storage, results, run_id=run_id, checked_at=started)
+    docs = validator.build_docs() if results else None
+    steps["quality_store"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
     record_run(
         spark,
@@ -73,25 +157,28 @@ def run(spark: SparkSession, settings: Settings, *, run_id: str) -> dict:
         run_id=run_id,
         job="pipeline",
         started_at=started,
-        status="succeeded",
+        status=status,
         detail={"steps": dict(steps)},
     )
     steps["record_run"] = round(time.perf_counter() - t0, 3)
-    report = {
-        "run_id": run_id,
-        "env": settings.env,
-        "engine": storage.engine,
-        "started_at": started.isoformat(),
-        "finished_at": datetime.now(UTC).isoformat(),
-        "timings_s": steps,
-        "bronze": landing,
-        "silver": silver,
-        "tables": {t: i for t, i in _table_summary(storage).items()},
-    }
+    gates: dict = {}
+    for r in results:
+        gates.setdefault(r.gate, []).append(r)
+    report.update(
+        {
+            "status": status,
+            "finished_at": datetime.now(UTC).isoformat(),
+            "timings_s": steps,
+            "quality": {
+                "gates": {gate: summarize(rs) for gate, rs in gates.items()},
+                "data_docs": str(docs) if docs else None,
+            },
+            "tables": _table_summary(storage),
+        }
+    )
     out = settings.runs_dir() / run_id
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=2, default=str))
-    return report
 
 
 def _table_summary(storage: Storage) -> dict[str, dict]:
@@ -105,9 +192,9 @@ def _table_summary(storage: Storage) -> dict[str, dict]:
     return summary
 
 
-def main(settings: Settings, *, run_id: str) -> int:
+def main(settings: Settings, *, run_id: str, generate_if_empty: bool = True) -> int:
     spark = build_spark(settings)
-    report = run(spark, settings, run_id=run_id)
+    report = run(spark, settings, run_id=run_id, generate_if_empty=generate_if_empty)
     print(f"run {run_id} finished on the {report['engine']} engine ({settings.env})")
     print(f"  raw:     {settings.storage.raw_root}")
     b = report["bronze"]
@@ -117,6 +204,20 @@ def main(settings: Settings, *, run_id: str) -> int:
         f"  bronze:  {b['files_new']} new files, {b['files_duplicate']} duplicates: "
         f"{landed:,} rows landed, {quarantined:,} quarantined"
     )
+    silver = report.get("silver")
+    if isinstance(silver, dict):
+        written = sum(t["rows_written"] for t in silver.values())
+        held = sum(t["rows_quarantined"] for t in silver.values())
+        print(f"  silver:  {len(silver)} tables, {written:,} rows written, {held:,} held back in quarantine")
+    else:
+        print(f"  silver:  {silver}")
+    for gate, summary in report["quality"]["gates"].items():
+        print(
+            f"  gate {gate}: {summary['passed']}/{summary['checks']} checks passed, "
+            f"{len(summary['warnings'])} warnings"
+        )
+    if report["quality"]["data_docs"]:
+        print(f"  quality: {report['quality']['data_docs']}")
     print(f"  lake:    {settings.storage.root}")
     print(f"  report:  {settings.runs_dir() / run_id / 'report.json'}")
     print("  tables:  c2c tables   (or make run && .venv/bin/c2c tables)")

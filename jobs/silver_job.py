@@ -1,46 +1,132 @@
-"""Silver step of `c2c run`: rebuild person records and K-12 enrollment events when bronze changed."""
+"""Silver step of `c2c run`: build every silver table from bronze, check each one at the gate, and
+promote them together only if no `fail` check failed (then nothing in silver changes)."""
 
 from __future__ import annotations
 
+import time
+from datetime import date
 from functools import reduce
 
-from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, SparkSession
 
 from lakehouse.settings import Settings
 from lakehouse.silver.codes import load_code_maps
-from lakehouse.silver.k12 import build_k12_enrollments
+from lakehouse.silver.colleges import build_college_enrollments, build_completions
+from lakehouse.silver.k12 import build_demographics, build_k12_enrollments
 from lakehouse.silver.person_records import build_person_records, family_identities
+from lakehouse.silver.services import build_aid, build_benefits, build_services
 from lakehouse.silver.tokens import pii_key
+from lakehouse.silver.workforce import build_credentials, build_staff_assignments, build_wages
 from lakehouse.storage import Storage
-from lakehouse.tables import BRONZE, SILVER_K12_ENROLLMENTS, SILVER_PERSON_RECORDS
+from lakehouse.tables import (
+    BRONZE,
+    SILVER_AID,
+    SILVER_BENEFITS,
+    SILVER_COLLEGE_ENROLLMENTS,
+    SILVER_COMPLETIONS,
+    SILVER_CREDENTIALS,
+    SILVER_DEMOGRAPHICS,
+    SILVER_K12_ENROLLMENTS,
+    SILVER_PERSON_RECORDS,
+    SILVER_QUARANTINE,
+    SILVER_SERVICES,
+    SILVER_STAFF_ASSIGNMENTS,
+    SILVER_WAGES,
+)
+from quality.gate import TableCheck, check_table
+from quality.gx_runner import GxValidator
+from quality.results import CheckResult
+
+EVENT_TABLES = (
+    (SILVER_K12_ENROLLMENTS, build_k12_enrollments),
+    (SILVER_DEMOGRAPHICS, build_demographics),
+    (SILVER_COLLEGE_ENROLLMENTS, build_college_enrollments),
+    (SILVER_COMPLETIONS, build_completions),
+    (SILVER_CREDENTIALS, build_credentials),
+    (SILVER_STAFF_ASSIGNMENTS, build_staff_assignments),
+    (SILVER_WAGES, build_wages),
+    (SILVER_BENEFITS, build_benefits),
+    (SILVER_AID, build_aid),
+    (SILVER_SERVICES, build_services),
+)
 
 
-def run(
-    spark: SparkSession, settings: Settings, storage: Storage, *, run_id: str, bronze_changed: bool
-) -> dict:
-    if not bronze_changed and storage.info(SILVER_PERSON_RECORDS).exists:
-        return {"person_records": "unchanged (no new bronze rows)"}
+def build_and_check(
+    spark: SparkSession,
+    settings: Settings,
+    storage: Storage,
+    *,
+    run_id: str,
+    run_date: date,
+    validator: GxValidator,
+) -> list[TableCheck]:
+    """Every silver table built from the bronze tables that exist, and checked (nothing written)."""
     key = pii_key(settings)
-    parts = [
-        family_identities(family, storage.read(table))
-        for family, table in BRONZE.items()
-        if family != "EMPLOYERS" and storage.info(table).exists
-    ]
-    if not parts:
-        return {"person_records": "no bronze tables yet"}
-    records = build_person_records(reduce(lambda a, b: a.unionByName(b), parts), key=key)
-    result = storage.write(
-        records, SILVER_PERSON_RECORDS, "overwrite", run_id=run_id, step="silver/person_records"
-    )
-    report: dict = {"person_records": {"version": result.version, "skipped": result.skipped}}
-    if storage.info(BRONZE["SENR"]).exists:
-        codes = load_code_maps(settings.conf_dir)
-        events = build_k12_enrollments(storage.read(BRONZE["SENR"]), codes=codes)
-        written = storage.write(
-            events, SILVER_K12_ENROLLMENTS, "overwrite", run_id=run_id, step="silver/k12_enrollments"
+    codes = load_code_maps(settings.conf_dir)
+    bronze = {f: storage.read(t) for f, t in BRONZE.items() if storage.info(t).exists}
+    identities = [family_identities(f, df) for f, df in bronze.items() if f != "EMPLOYERS"]
+    if not identities:
+        return []
+
+    def check(df: DataFrame, table, known: DataFrame | None = None) -> TableCheck:
+        info = storage.info(table)
+        started = time.perf_counter()
+        checked = check_table(
+            df,
+            table,
+            validator=validator,
+            quality=settings.quality,
+            run_id=run_id,
+            run_date=run_date,
+            previous_rows=info.rows if info.exists else None,
+            known_records=known,
         )
-        unknown = storage.read(SILVER_K12_ENROLLMENTS).select(F.explode("unknown_codes").alias("code"))
-        counts = {r["code"]: r["count"] for r in unknown.groupBy("code").count().collect()}
-        report["k12_enrollments"] = {"version": written.version, "unknown_codes": counts}
+        checked.seconds["total"] = round(time.perf_counter() - started, 3)
+        return checked
+
+    records = build_person_records(reduce(lambda a, b: a.unionByName(b), identities), key=key)
+    checks = [check(records, SILVER_PERSON_RECORDS)]
+    known = checks[0].passed.select("record_token")
+    for table, build in EVENT_TABLES:
+        events = build(bronze, codes=codes, key=key)
+        if events is not None:
+            checks.append(check(events, table, known))
+    return checks
+
+
+def promote(storage: Storage, checks: list[TableCheck], *, run_id: str) -> dict:
+    """Write each checked table and its held-back rows; returns per-table counts for the report."""
+    report = {}
+    try:
+        for c in checks:
+            step = f"silver/{c.table.name}"
+            started = time.perf_counter()
+            # A full rebuild: the registry's schema is the contract (checked before the commit).
+            written = storage.write(
+                c.passed, c.table, "overwrite", run_id=run_id, step=step, schema_mode="overwrite"
+            )
+            storage.write(
+                c.held_back,
+                SILVER_QUARANTINE,
+                "overwrite",
+                replace_where={"table_name": c.table.name},
+                run_id=run_id,
+                step=f"{step}/quarantine",
+            )
+            report[c.table.fqn] = {
+                "version": written.version,
+                "rows_built": c.rows,
+                "rows_written": c.rows - c.held,
+                "rows_quarantined": c.held,
+                "unknown_codes": c.unknown_codes,
+                "checks": {"run": len(c.results), "passed": sum(r.success for r in c.results)},
+                "timings_s": {**c.seconds, "write": round(time.perf_counter() - started, 3)},
+            }
+    finally:
+        for c in checks:
+            c.release()
     return report
+
+
+def results_of(checks: list[TableCheck]) -> list[CheckResult]:
+    return [r for c in checks for r in c.results]

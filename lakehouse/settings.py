@@ -61,6 +61,16 @@ class PiiSettings(_Strict):
     dev_key_file: str | None = None
 
 
+class QualitySettings(_Strict):
+    """Thresholds of the quality gates (see quality/). A `fail` check blocks promotion; `warn` reports."""
+
+    min_parse_rate: float = Field(0.95, ge=0, le=1)  # per raw file: landed / raw rows (fail below)
+    max_unknown_code_rate: float = Field(0.01, ge=0, le=1)  # per coded column (fail above)
+    max_quarantine_rate: float = Field(0.05, ge=0, le=1)  # per table, rows held back (fail above)
+    row_count_drift: float = Field(0.5, ge=0)  # vs the previous load/version, as a share (warn outside)
+    data_docs: bool = True  # build great-expectations Data Docs under <var>/quality/docs
+
+
 SOURCES = (
     "cde_elc",
     "calpads",
@@ -143,6 +153,7 @@ class Settings(_Strict):
     paths: PathSettings
     synth: SynthSettings = Field(default_factory=SynthSettings)
     pii: PiiSettings = Field(default_factory=PiiSettings)
+    quality: QualitySettings = Field(default_factory=QualitySettings)
 
     @property
     def var_dir(self) -> Path:

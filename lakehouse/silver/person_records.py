@@ -11,9 +11,10 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from lakehouse.silver.events import record_key, record_token
 from lakehouse.silver.standardize import standardize_gender, standardize_name, standardize_zip, surname_parts
 from lakehouse.silver.tokens import ssn_token
-from lakehouse.sources.layouts import DATE_FORMATS, LAYOUTS, RECORD_KEYS, SPARK_DATE
+from lakehouse.sources.layouts import DATE_FORMATS, LAYOUTS, SPARK_DATE
 
 # family -> role -> raw column. Roles: first, middle, last, birth, gender, ssn, ssid, seid, cin, zip.
 IDENTITY: dict[str, dict[str, str]] = {
@@ -131,10 +132,6 @@ IDENTITY: dict[str, dict[str, str]] = {
 ROLES = ("first", "middle", "last", "birth", "gender", "ssn", "ssid", "seid", "cin", "zip")
 
 
-def record_key(family: str) -> Column:
-    return F.concat_ws("-", *[F.col(c) for c in RECORD_KEYS[family]])
-
-
 def _order(df_file: Column, row: Column) -> Column:
     return F.concat(df_file, F.lit("#"), F.lpad(row.cast("string"), 12, "0"))
 
@@ -176,6 +173,7 @@ def build_person_records(identities: DataFrame, *, key: bytes) -> DataFrame:
     return records.select(
         "source",
         "source_record_key",
+        record_token(F.col("source"), F.col("source_record_key"), key).alias("record_token"),
         standardize_name(F.col("id.first")).alias("first_name"),
         standardize_name(F.col("id.middle")).alias("middle_name"),
         last.alias("last_name"),

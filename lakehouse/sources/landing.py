@@ -98,18 +98,31 @@ def _splitter(root: str):
     return run
 
 
+DATE_SHAPES = {
+    "%Y%m%d": r"^[0-9]{8}$",
+    "%m/%d/%Y": r"^[0-9]{2}/[0-9]{2}/[0-9]{4}$",
+    "%Y-%m-%d": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    "%Y%m": r"^[0-9]{6}$",
+}
+NUMBER_SHAPE = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)$"
+
+
 def _checks(family: str, numeric: tuple[str, ...], dates: dict[str, str]) -> list:
     """One `reason` expression per date or number column of a family, on the `fields` array."""
     index = {n: i for i, (n, _) in enumerate(LAYOUTS[family].columns)}
     checks = []
     for column, fmt in dates.items():
         value = F.trim(F.col("fields")[index[column]])
-        bad = (value != "") & F.try_to_date(value, SPARK_DATE[fmt]).isNull()
+        # The shape first: try_to_date takes signs and extra year digits ('-19810104'), and some
+        # such values even overflow in the JVM; only a value of the right shape is parsed at all.
+        parsed = F.when(value.rlike(DATE_SHAPES[fmt]), F.try_to_date(value, SPARK_DATE[fmt]))
+        bad = (value != "") & parsed.isNull()
         message = F.concat(F.lit(f"unparseable date in {column}: '"), value, F.lit(f"' (expected {fmt})"))
         checks.append(F.when(bad, message))
     for column in numeric:
         value = F.trim(F.col("fields")[index[column]])
-        bad = (value != "") & value.try_cast("double").isNull()
+        # A plain decimal: try_cast('double') alone would take NaN, Infinity and '12d'.
+        bad = (value != "") & ~value.rlike(NUMBER_SHAPE)
         checks.append(F.when(bad, F.concat(F.lit(f"unparseable number in {column}: '"), value, F.lit("'"))))
     return checks
 

@@ -51,6 +51,8 @@ def split_file(file: str, content: bytes) -> Iterator[Row]:
     header_problem = None
     for number, raw in enumerate(lines, start=1):
         raw = raw.removesuffix(b"\r")
+        if number == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark (Excel's "CSV UTF-8")
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,14 @@ from lakehouse.silver.codes import load_code_maps
 from lakehouse.silver.k12 import build_k12_enrollments
 
 ROOT = Path(__file__).resolve().parents[2]
+KEY = b"test-key"
+
+
+def token(source: str, record_key: str) -> str:
+    """The record token silver must produce: HMAC-SHA256 of '<source>:<key>' (RFC 2104, Python's hmac)."""
+    return hmac.new(KEY, f"{source}:{record_key}".encode(), hashlib.sha256).hexdigest()
+
+
 SENR = (
     "ACADEMIC_YEAR STRING, SCHOOL_CDS STRING, SSID STRING, LOCAL_STUDENT_ID STRING, GRADE_LEVEL STRING, "
     "ENROLL_START_DATE STRING, ENROLL_EXIT_DATE STRING, EXIT_CODE STRING, COMPLETION_STATUS STRING, "
@@ -64,12 +74,14 @@ def test_senr_rows_become_coded_events(spark):
         ],
         SENR,
     )
-    events = build_k12_enrollments(senr, codes=load_code_maps(ROOT / "conf")).drop("source_file")
+    events = build_k12_enrollments({"SENR": senr}, codes=load_code_maps(ROOT / "conf"), key=KEY).drop(
+        "source_file"
+    )
     expected = spark.createDataFrame(
         [
             (
                 "calpads",
-                "1000000001",
+                token("calpads", "1000000001"),
                 2019,
                 "19647331234567",
                 "1964733",
@@ -86,7 +98,7 @@ def test_senr_rows_become_coded_events(spark):
             ),
             (
                 "calpads",
-                "1000000002",
+                token("calpads", "1000000002"),
                 2019,
                 "19647331234567",
                 "1964733",
@@ -103,7 +115,7 @@ def test_senr_rows_become_coded_events(spark):
             ),
             (
                 "calpads",
-                "1000000003",
+                token("calpads", "1000000003"),
                 2019,
                 "19647331234567",
                 "1964733",
@@ -115,11 +127,11 @@ def test_senr_rows_become_coded_events(spark):
                 None,
                 None,
                 None,
-                ["EXIT_CODE", "GRADE_LEVEL"],
+                ["GRADE_LEVEL", "EXIT_CODE"],
                 4,
             ),
         ],
-        "source STRING, source_record_key STRING, academic_year INT, school_cds STRING, "
+        "source STRING, record_token STRING, academic_year INT, school_cds STRING, "
         "district_code STRING, county_code STRING, grade INT, entry_date STRING, exit_date STRING, "
         "exit_code STRING, exit_category STRING, completion_status STRING, completion STRING, "
         "unknown_codes ARRAY<STRING>, source_row BIGINT",

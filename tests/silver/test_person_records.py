@@ -1,5 +1,5 @@
-"""silver.person_records on a generated state: exactly the truth's records, identities standardized,
-SSNs only as HMAC tokens."""
+"""Silver on a generated state: person records are exactly the truth's records, identities
+standardized, SSNs only as HMAC tokens; event tables de-identified and tied to person records."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ import unicodedata
 import pytest
 from pyspark.sql import functions as F
 
-from jobs import silver_job
+from jobs import pipeline, silver_job
 from lakehouse.silver.tokens import pii_key
-from lakehouse.sources.landing import land
 from lakehouse.storage import open_storage
-from lakehouse.tables import SILVER_PERSON_RECORDS
+from lakehouse.tables import OPS_QUALITY_RESULTS, SILVER_PERSON_RECORDS
 
 
 def _read(path):
@@ -31,13 +30,31 @@ def _fold(name: str) -> str:
 
 
 @pytest.mark.slow
-def test_person_records_are_the_truths_records_with_clean_identities(spark, settings, state):
+def test_silver_from_a_generated_state(spark, settings, state):
+    """person_records are exactly the truth's records; every event table is filled, joins to them by
+    record token, carries no direct identifier; a clean state passes every gate and holds nothing back."""
+    settings = settings.model_copy(
+        update={"storage": settings.storage.model_copy(update={"raw_root": str(state)})}
+    )
     storage = open_storage(spark, settings)
-    land(spark, storage, str(state))
-    result = silver_job.run(spark, settings, storage, run_id="r1", bronze_changed=True)
-    assert result["person_records"]["version"] == 0
-    assert result["k12_enrollments"]["unknown_codes"] == {}  # a clean state has no unknown codes
+    report = pipeline.run(spark, settings, run_id="r1")
+    silver = report["silver"]
+    assert silver["silver.person_records"]["version"] == 0
+    assert {t: (v["unknown_codes"], v["rows_quarantined"]) for t, v in silver.items()} == {
+        t: ({}, 0) for t in silver
+    }  # a clean state has no unknown codes and nothing to hold back
+    assert set(silver) == {"silver.person_records", *(t.fqn for t, _ in silver_job.EVENT_TABLES)}
+    gate = report["quality"]["gates"]["bronze->silver"]
+    assert gate["failed"] == [] and gate["checks"] > 40
+    results = storage.read(OPS_QUALITY_RESULTS).where(F.col("run_id") == "r1")
+    assert results.where(F.col("policy") == "fail").where(~F.col("success")).count() == 0
     records = storage.read(SILVER_PERSON_RECORDS)
+    tokens = records.select("record_token")
+    for table, _ in silver_job.EVENT_TABLES:
+        events = storage.read(table)
+        assert not {"source_record_key", "ssid", "ssn", "ssn_token", "birth_date"} & set(events.columns)
+        assert events.count() > 0, table.fqn
+        assert events.join(tokens, "record_token", "left_anti").count() == 0, table.fqn
 
     truth = _read(state / "_truth" / "person_truth.csv")
     assert {(r["source"], r["source_record_key"]) for r in truth} == {
@@ -64,6 +81,6 @@ def test_person_records_are_the_truths_records_with_clean_identities(spark, sett
     assert last_ok / len(rows) > 0.8
     assert token_ok / with_ssn > 0.95
 
-    again = silver_job.run(spark, settings, storage, run_id="r2", bronze_changed=False)
-    assert again == {"person_records": "unchanged (no new bronze rows)"}
+    again = pipeline.run(spark, settings, run_id="r2")
+    assert again["silver"] == "unchanged (no new bronze rows)"
     assert storage.info(SILVER_PERSON_RECORDS).version == 0

@@ -1,0 +1,129 @@
+"""Time per layer of `c2c run` at 10^4 and 10^5 people, and what the quality gates add.
+
+    .venv/bin/python benchmarks/pipeline.py [--small 10000] [--large 100000] [--keep DIR]
+
+For each size, in one Spark session: generate a state (not counted), run the pipeline on an empty
+lake (bronze, the raw->bronze gate, silver built and checked, silver written, results stored), then
+build and write the same silver tables again into a second lake with no gate at all: that baseline,
+in the same run, is what the gates are measured against.
+
+    gate_share = (silver with gates - silver without gates) / (bronze + silver without gates)
+
+i.e. how much longer the pipeline takes because of the gates. Target: at most 0.20. Last line:
+`name=value` pairs, e.g. `bronze_s_1e5=... silver_s_1e5=... gate_share=...` (gate_share is the
+10^5 one; gate_share_1e4 is given too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from functools import reduce
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from jobs import pipeline, silver_job  # noqa: E402
+from lakehouse.settings import Settings, load_settings  # noqa: E402
+from lakehouse.silver.codes import load_code_maps  # noqa: E402
+from lakehouse.silver.person_records import build_person_records, family_identities  # noqa: E402
+from lakehouse.silver.tokens import pii_key  # noqa: E402
+from lakehouse.spark import build_spark  # noqa: E402
+from lakehouse.storage import open_storage  # noqa: E402
+from lakehouse.synth.generate import generate  # noqa: E402
+from lakehouse.tables import BRONZE, SILVER_PERSON_RECORDS  # noqa: E402
+
+
+def settings_for(work: Path, lake: str) -> Settings:
+    return load_settings(
+        "local",
+        overrides={
+            "spark": {"conf": {"spark.local.dir": str(work / "tmp")}},
+            "storage": {
+                "root": str(work / lake / "lake"),
+                "restricted_root": str(work / lake / "restricted"),
+                "raw_root": str(work / "raw"),
+            },
+            "paths": {"var": str(work / lake / "var")},
+            "pii": {"dev_key_file": str(work / "pii.key")},
+        },
+    )
+
+
+def silver_without_gates(spark, gated: Settings, ungated: Settings) -> float:
+    """Build every silver table from the gated lake's bronze and write it to another lake, unchecked."""
+    started = time.perf_counter()
+    source, target = open_storage(spark, gated), open_storage(spark, ungated)
+    key, codes = pii_key(gated), load_code_maps(gated.conf_dir)
+    bronze = {f: source.read(t) for f, t in BRONZE.items() if source.info(t).exists}
+    identities = [family_identities(f, df) for f, df in bronze.items() if f != "EMPLOYERS"]
+    records = build_person_records(reduce(lambda a, b: a.unionByName(b), identities), key=key)
+    target.write(records, SILVER_PERSON_RECORDS, "overwrite", run_id="baseline", step="silver")
+    for table, build in silver_job.EVENT_TABLES:
+        events = build(bronze, codes=codes, key=key)
+        if events is not None:
+            target.write(events, table, "overwrite", run_id="baseline", step=f"silver/{table.name}")
+    return time.perf_counter() - started
+
+
+def measure(spark, work: Path, persons: int) -> dict[str, float]:
+    gated, ungated = settings_for(work, "gated"), settings_for(work, "ungated")
+    generate(spark, gated.synth.model_copy(update={"persons": persons}), work / "raw")
+    run_id = f"bench-{datetime.now(UTC):%H%M%S}"
+    report = pipeline.run(spark, gated, run_id=run_id, generate_if_empty=False)
+    t = report["timings_s"]
+    silver_gated = t["gate_bronze"] + t["silver_build_and_gate"] + t["silver_write"] + t["quality_store"]
+    expectations = sum(v["timings_s"]["expectations"] for v in report["silver"].values())
+    baseline = silver_without_gates(spark, gated, ungated)
+    rows = sum(v["rows_built"] for v in report["silver"].values())
+    out = {
+        "bronze_s": t["bronze"],
+        "silver_s": silver_gated,
+        "silver_ungated_s": baseline,
+        "gx_s": expectations,
+        "silver_rows": rows,
+        "gate_share": (silver_gated - baseline) / (t["bronze"] + baseline),
+    }
+    print(f"persons={persons:,} " + " ".join(f"{k}={v:.3f}" for k, v in out.items()), flush=True)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--large", type=int, default=100_000)
+    parser.add_argument("--keep", help="work directory to keep (default: a temporary one, removed)")
+    args = parser.parse_args()
+    root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="c2c-bench-pipeline-"))
+    spark = build_spark(settings_for(root, "warmup"))
+    results = {}
+    try:
+        for n in (args.small, args.large):
+            work = root / f"state-{n}"
+            shutil.rmtree(work, ignore_errors=True)
+            results[n] = measure(spark, work, n)
+    finally:
+        spark.stop()
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+    small, large = results[args.small], results[args.large]
+    pairs = {
+        "bronze_s_1e4": small["bronze_s"],
+        "silver_s_1e4": small["silver_s"],
+        "bronze_s_1e5": large["bronze_s"],
+        "silver_s_1e5": large["silver_s"],
+        "silver_ungated_s_1e5": large["silver_ungated_s"],
+        "cost_ratio_1e5_vs_1e4": (large["bronze_s"] + large["silver_s"])
+        / (small["bronze_s"] + small["silver_s"]),
+        "gate_share_1e4": small["gate_share"],
+        "gate_share": large["gate_share"],
+    }
+    print(" ".join(f"{k}={v:.3f}" for k, v in pairs.items()))
+
+
+if __name__ == "__main__":
+    main()

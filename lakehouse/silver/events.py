@@ -1,0 +1,95 @@
+"""What every de-identified silver event table shares: the record token, code mapping with unknown
+codes collected per row, academic-year parsing, and provenance columns.
+
+Event tables carry `record_token` instead of the source record key: keys such as an SSID or EDD's
+employer-and-SSN are direct identifiers, which live only in the restricted zone. The token is the
+keyed HMAC of `<source>:<source_record_key>`; `silver.person_records` holds both, and identity
+resolution maps tokens to person ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import reduce
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from lakehouse.silver.codes import CodeMaps, map_code, unknown_code
+from lakehouse.silver.tokens import hmac_sha256
+from lakehouse.sources.layouts import LAYOUTS, RECORD_KEYS
+
+Bronze = dict[str, DataFrame]  # family -> bronze rows (only the families that have landed)
+
+
+def record_key(family: str) -> Column:
+    """The source record key of a bronze row, as `_truth/person_truth.csv` spells it."""
+    return F.concat_ws("-", *[F.trim(F.col(c)) for c in RECORD_KEYS[family]])
+
+
+def record_token(source: Column, key_column: Column, key: bytes) -> Column:
+    """Keyed HMAC of `<source>:<source_record_key>`: joins events to person records without the key.
+    Null when the key is blank (such a row cannot belong to anyone; the quality gate holds it back)."""
+    present = F.regexp_replace(key_column, "-", "") != ""
+    return F.when(present, hmac_sha256(F.concat(source, F.lit(":"), key_column), key))
+
+
+class Coder:
+    """Maps agency codes for one family's select and remembers which columns were checked, so the
+    same select can list each row's unknown codes (`unknown_codes`) without a second pass."""
+
+    def __init__(self, codes: CodeMaps) -> None:
+        self._codes = codes
+        self._flags: list[Column] = []
+
+    def map(self, column: str, code_map: str, value: Column | None = None) -> Column:
+        raw = F.col(column) if value is None else value
+        mapping = self._codes[code_map]
+        self._flags.append(F.when(unknown_code(raw, mapping), F.lit(column)))
+        return map_code(raw, mapping)
+
+    def unknown(self) -> Column:
+        if not self._flags:
+            return F.array().cast("array<string>")
+        return F.array_compact(F.array(*self._flags))
+
+
+def blank_to_null(column: Column) -> Column:
+    trimmed = F.trim(column)
+    return F.when(trimmed != "", trimmed)
+
+
+def ending_year(label: Column) -> Column:
+    """Academic, fiscal or award year label -> its ending year: '2018-19' -> 2019; '2019' -> 2019."""
+    text = F.trim(label)
+    return F.when(F.length(text) == 7, F.substring(text, 1, 4).try_cast("int") + 1).otherwise(
+        text.try_cast("int")
+    )
+
+
+def academic_year_of(day: Column) -> Column:
+    """The July-June academic year (by its ending year) that a date falls in."""
+    return F.year(day) + F.when(F.month(day) >= 7, 1).otherwise(0)
+
+
+def event_columns(family: str, key: bytes) -> list[Column]:
+    """Columns that start every event row: source and record token (the table's own columns follow)."""
+    source = F.lit(LAYOUTS[family].source)
+    return [source.alias("source"), record_token(source, record_key(family), key).alias("record_token")]
+
+
+def provenance_columns(coder: Coder) -> list[Column]:
+    """Columns that end every event row: unknown codes and where the row came from."""
+    return [
+        coder.unknown().alias("unknown_codes"),
+        F.col("_source_file").alias("source_file"),
+        F.col("_row_number").alias("source_row"),
+    ]
+
+
+def union_families(bronze: Bronze, builders: dict[str, Callable[[DataFrame], DataFrame]]) -> DataFrame | None:
+    """Build each family present in `bronze` and union the results (None when none has landed)."""
+    parts = [build(bronze[family]) for family, build in builders.items() if family in bronze]
+    if not parts:
+        return None
+    return reduce(lambda a, b: a.unionByName(b), parts)
