@@ -74,7 +74,7 @@ def run(spark: SparkSession, settings: Settings, *, run_id: str, generate_if_emp
     t0 = time.perf_counter()
     landing = land(spark, storage, settings.storage.raw_root)
     steps["bronze"] = round(time.perf_counter() - t0, 3)
-    report["bronze"] = landing
+    report["bronze"] = {**landing, "sources": _per_source(landing)}
     docs = settings.var_dir / "quality" / "docs" if settings.quality.data_docs else None
     validator = GxValidator(docs)
     results: list[CheckResult] = []
@@ -109,6 +109,21 @@ def run(spark: SparkSession, settings: Settings, *, run_id: str, generate_if_emp
         raise
     _finish(spark, storage, settings, report, results, validator, steps, started, status="succeeded")
     return report
+
+
+def _per_source(landing: dict) -> dict:
+    """Raw, landed and quarantined rows and new files per source (the agency folder), from the files."""
+    sources: dict = {}
+    for name, f in landing["files"].items():
+        if f.get("status") != "landed":
+            continue
+        totals = sources.setdefault(
+            name.split("/", 1)[0], {"files": 0, "raw": 0, "landed": 0, "quarantined": 0}
+        )
+        totals["files"] += 1
+        for k in ("raw", "landed", "quarantined"):
+            totals[k] += f[k]
+    return dict(sorted(sources.items()))
 
 
 def _silver_is_behind(storage: Storage) -> bool:

@@ -23,7 +23,16 @@ from lakehouse.sources.layouts import family_of
 from lakehouse.tables import SILVER_PERSON_RECORDS, Table
 from quality.gx_runner import GxValidator
 from quality.results import CheckResult
-from quality.rules import KNOWN, REASONS, filter_held_back, filter_passed, with_known_records, with_reasons
+from quality.rules import (
+    REASONS,
+    RI_REASON,
+    RI_RULE,
+    filter_held_back,
+    filter_passed,
+    orphan_tokens,
+    with_orphans_held_back,
+    with_reasons,
+)
 from quality.suites import expectations, row_rules
 
 SILVER_GATE = "bronze->silver"
@@ -66,7 +75,7 @@ def _labels(df: DataFrame) -> Column:
 
 
 def _quarantine_rows(held: DataFrame, table: Table, run_id: str) -> DataFrame:
-    columns = [c for c in held.columns if c not in (REASONS, KNOWN)]
+    columns = [c for c in held.columns if c != REASONS]
     if table is SILVER_PERSON_RECORDS:
         file, row = F.col("first_file"), F.lit(0).cast("bigint")  # 0: the record as a whole
     else:
@@ -94,21 +103,34 @@ def check_table(
 ) -> TableCheck:
     """Check a built silver table before it is written (see the module docstring)."""
     rules = row_rules(table, run_date=run_date)
-    if known_records is not None:
-        df = with_known_records(df, known_records)
     flagged = with_reasons(df, rules).persist(StorageLevel.MEMORY_AND_DISK)
+    cached = [flagged]
     started = time.perf_counter()
+    orphans = 0
+    if known_records is not None:
+        found = orphan_tokens(flagged, known_records).persist(StorageLevel.MEMORY_AND_DISK)
+        cached.append(found)
+        orphans = found.count()
+        if orphans:
+            flagged = with_orphans_held_back(flagged, found, small=orphans < 1_000_000)
+            flagged = flagged.persist(StorageLevel.MEMORY_AND_DISK)
+            cached.append(flagged)
     counts = {
         r["label"]: r["count"]
         for r in flagged.select(F.explode(_labels(flagged)).alias("label")).groupBy("label").count().collect()
     }
     rows, held = counts.get("row", 0), counts.get("held", 0)
     seconds = {"build_and_rules": round(time.perf_counter() - started, 3)}
-    passed = filter_passed(flagged).drop(KNOWN)
+    passed = filter_passed(flagged)
     results = []
     for rule in rules:
         bad = counts.get(f"rule:{rule.reason}", 0)
         results.append(_counted(table, rule.name, "c2c_row_rule", None, "quarantine", bad, rows, rule.reason))
+    if known_records is not None:
+        bad = counts.get(f"rule:{RI_REASON}", 0)
+        ri = _counted(table, RI_RULE, "c2c_row_rule", "record_token", "quarantine", bad, rows, RI_REASON)
+        ri.observed_value = f"{orphans} record tokens without a person record"
+        results.append(ri)
     share = held / rows if rows else 0.0
     quarantine = _counted(
         table, "quarantine_rate", "c2c_quarantine_rate", None, "fail", held, rows,
@@ -141,7 +163,7 @@ def check_table(
         held=held,
         unknown_codes=unknown,
         seconds=seconds,
-        _cached=[flagged],
+        _cached=cached,
     )
 
 

@@ -68,22 +68,23 @@ def implausible_dates(
     ]
 
 
-KNOWN = "_quality_known_record"
+RI_RULE = "record_in_person_records"
+RI_REASON = "no matching person record (referential integrity)"
 
 
-def with_known_records(df: DataFrame, known_tokens: DataFrame, column: str = "record_token") -> DataFrame:
-    """Adds a boolean `_quality_known_record`: does the row's record token exist in person records?
-    (A left join on the distinct tokens: referential integrity checked in the same pass.)"""
-    tokens = (
-        known_tokens.select(F.col(column).alias("_known_token")).distinct().withColumn(KNOWN, F.lit(True))
-    )
-    joined = df.join(tokens, df[column] == tokens["_known_token"], "left").drop("_known_token")
-    return joined.withColumn(KNOWN, F.coalesce(F.col(KNOWN), F.lit(False)))
+def orphan_tokens(flagged: DataFrame, known_tokens: DataFrame, column: str = "record_token") -> DataFrame:
+    """Distinct record tokens of `flagged` that `known_tokens` lacks. Referential integrity is checked on
+    distinct tokens (far fewer than rows: a worker has dozens of wage rows), so the usual case, no
+    orphan at all, costs one aggregate and no row-level join."""
+    tokens = flagged.select(column).where(F.col(column).isNotNull()).distinct()
+    return tokens.join(known_tokens.select(column).distinct(), column, "left_anti")
 
 
-def unknown_record(column: str = "record_token") -> RowRule:
-    return RowRule(
-        "record_in_person_records",
-        "no matching person record (referential integrity)",
-        lambda df: F.col(column).isNotNull() & ~F.col(KNOWN),
-    )
+def with_orphans_held_back(
+    flagged: DataFrame, orphans: DataFrame, *, small: bool, column: str = "record_token"
+):
+    """Adds the referential-integrity reason to the rows whose token is an orphan (the rare path)."""
+    marks = orphans.select(column, F.lit(True).alias("_orphan"))
+    joined = flagged.join(F.broadcast(marks) if small else marks, column, "left")
+    reasons = F.when(F.col("_orphan"), F.concat(REASONS, F.array(F.lit(RI_REASON)))).otherwise(F.col(REASONS))
+    return joined.withColumn(REASONS, reasons).select(*flagged.columns)

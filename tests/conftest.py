@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+# Absolute: CLI tests start `c2c` in other working directories, where a relative path would not resolve.
+os.environ["PYSPARK_PYTHON"] = os.path.abspath(os.environ.get("PYSPARK_PYTHON", sys.executable))
 
 TEST_SPARK_CONF = {
     "spark.sql.shuffle.partitions": "2",

@@ -30,6 +30,10 @@ def test_run_then_tables(tmp_path):
     assert (tmp_path / "var" / "raw" / "_truth" / "person_truth.csv").is_file()
     report = json.loads((tmp_path / "var" / "runs" / "r-1" / "report.json").read_text())
     assert report["tables"]["ops.runs"]["rows"] == 1
+    assert report["status"] == "succeeded" and report["quality"]["gates"]["bronze->silver"]["failed"] == []
+    assert report["tables"]["silver.wages"]["rows"] > 0
+    assert (tmp_path / "var" / "quality" / "docs" / "index.html").is_file()
+    assert "gate bronze->silver:" in first.stdout
 
     again = c2c("run", "--run-id", "r-1", cwd=tmp_path)  # same run id: nothing new committed
     assert again.returncode == 0, again.stderr[-3000:]
@@ -90,6 +94,38 @@ def test_generate_cli_and_its_errors(tmp_path):
     assert "generated 300 people" in made.stdout
     assert (out / "_truth" / "corruption_manifest.json").is_file()
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith("_")) == sorted(SOURCES)
+
+    # The pipeline on the corrupted state: every raw row is landed or quarantined, per file.
+    ran = c2c("run", "--raw", str(out), "--run-id", "r-c", cwd=tmp_path)
+    report = json.loads((tmp_path / "var" / "runs" / "r-c" / "report.json").read_text())
+    manifest = json.loads((out / "_truth" / "corruption_manifest.json").read_text())
+    [dup] = manifest["duplicated_files"]
+    for path in out.rglob("*"):
+        rel = path.relative_to(out).as_posix()
+        if not path.is_file() or rel.startswith("_") or rel == dup["file"]:
+            continue
+        lines = len(path.read_bytes().rstrip(b"\n").split(b"\n"))
+        data_lines = lines - (0 if rel.endswith(".jsonl") or "/ERS" in rel else 1)
+        counts = report["bronze"]["files"][rel]
+        assert counts["raw"] == data_lines == counts["landed"] + counts["quarantined"], rel
+    assert report["bronze"]["files"][dup["file"]] == {"status": "duplicate", "duplicate_of": dup["copy_of"]}
+    quarantined = sum(f.get("quarantined", 0) for f in report["bronze"]["files"].values())
+    sources = report["bronze"]["sources"]
+    assert sorted(sources) == sorted(SOURCES)
+    assert sum(s["quarantined"] for s in sources.values()) == quarantined
+    assert all(s["raw"] == s["landed"] + s["quarantined"] for s in sources.values())
+    broken = [i for i in manifest["injections"] if i["kind"] != "invalid_code" and i["file"] != dup["file"]]
+    assert quarantined == len(broken) > 0
+    # At 300 people the files are small, so 1% corruption takes some below the 95% parse rate: the
+    # raw->bronze gate blocks silver, says which files, and the run exits 2 with the report written.
+    assert ran.returncode == 2, ran.stderr[-3000:]
+    assert "quality gate raw->bronze failed: promotion blocked" in ran.stderr
+    assert "bronze.files: expect_column_values_to_be_between(parse_rate)" in ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert report["status"] == "blocked" and "silver" not in report
+
+    missing = c2c("run", "--raw", str(tmp_path / "nowhere"), cwd=tmp_path)
+    assert missing.returncode == 2 and "no such directory" in missing.stderr
 
     zero = c2c("generate", "--persons", "0", "--out", str(tmp_path / "zero"), cwd=tmp_path)
     assert zero.returncode == 2 and "--persons must be positive" in zero.stderr
