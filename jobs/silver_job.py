@@ -97,6 +97,10 @@ def build_and_check(
 def promote(storage: Storage, checks: list[TableCheck], *, run_id: str) -> dict:
     """Write each checked table and its held-back rows; returns per-table counts for the report."""
     report = {}
+    held_before = set()
+    if storage.info(SILVER_QUARANTINE).exists:
+        names = storage.read(SILVER_QUARANTINE).select("table_name").distinct().collect()
+        held_before = {r["table_name"] for r in names}
     try:
         for c in checks:
             step = f"silver/{c.table.name}"
@@ -105,14 +109,16 @@ def promote(storage: Storage, checks: list[TableCheck], *, run_id: str) -> dict:
             written = storage.write(
                 c.passed, c.table, "overwrite", run_id=run_id, step=step, schema_mode="overwrite"
             )
-            storage.write(
-                c.held_back,
-                SILVER_QUARANTINE,
-                "overwrite",
-                replace_where={"table_name": c.table.name},
-                run_id=run_id,
-                step=f"{step}/quarantine",
-            )
+            # Held-back rows replace the table's previous ones; with neither, no commit at all.
+            if c.held or c.table.name in held_before:
+                storage.write(
+                    c.held_back,
+                    SILVER_QUARANTINE,
+                    "overwrite",
+                    replace_where={"table_name": c.table.name},
+                    run_id=run_id,
+                    step=f"{step}/quarantine",
+                )
             report[c.table.fqn] = {
                 "version": written.version,
                 "rows_built": c.rows,

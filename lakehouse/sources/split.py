@@ -89,7 +89,7 @@ def cut(layout: Layout, text: str) -> tuple[list[str] | None, str | None]:
         try:
             record = json.loads(text)
         except json.JSONDecodeError as exc:
-            return None, f"malformed JSON: {exc.msg} at column {exc.colno}"
+            return None, f"malformed JSON: {exc.msg} (column {exc.colno})"
         if not isinstance(record, dict):
             return None, "malformed JSON: not an object"
         if set(record) != set(names):
