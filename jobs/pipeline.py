@@ -79,12 +79,12 @@ def run(spark: SparkSession, settings: Settings, *, run_id: str, generate_if_emp
     validator = GxValidator(docs)
     results: list[CheckResult] = []
     try:
-        rebuild = bool(landing["files_new"]) or _silver_is_behind(storage)
-        if rebuild:
+        pending = _landed_since_promotion(storage)
+        if pending or not storage.info(SILVER_PERSON_RECORDS).exists:
             t0 = time.perf_counter()
             ledger = storage.read(BRONZE_FILES) if storage.info(BRONZE_FILES).exists else None
             results += check_bronze_load(
-                spark, landing, ledger, validator=validator, quality=settings.quality
+                spark, pending, ledger, landing["load_id"], validator=validator, quality=settings.quality
             )
             steps["gate_bronze"] = round(time.perf_counter() - t0, 3)
             _stop_if_blocked("raw->bronze", results, settings, run_id)
@@ -126,15 +126,17 @@ def _per_source(landing: dict) -> dict:
     return dict(sorted(sources.items()))
 
 
-def _silver_is_behind(storage: Storage) -> bool:
-    """True when silver was never promoted, or bronze landed rows after its last promotion (say, a
-    run whose gate blocked promotion: the next run retries it)."""
-    if not storage.info(SILVER_PERSON_RECORDS).exists:
-        return True
-    promoted = storage.history(SILVER_PERSON_RECORDS, 1)[0].timestamp
-    landed = storage.read(BRONZE_FILES).agg(F.max("ingested_at")).first()[0]
-    # Spark hands timestamps to Python as naive local times; astimezone() reads them so.
-    return landed is not None and landed.astimezone(UTC) > promoted
+def _landed_since_promotion(storage: Storage) -> list[dict]:
+    """Ledger rows of the files landed since silver was last promoted (all of them before the first
+    promotion). Non-empty means silver is behind bronze: this run landed something, or an earlier
+    run's gate blocked promotion and this run retries it."""
+    if not storage.info(BRONZE_FILES).exists:
+        return []
+    landed = storage.read(BRONZE_FILES).where(F.col("status") == "landed")
+    if storage.info(SILVER_PERSON_RECORDS).exists:
+        promoted = storage.history(SILVER_PERSON_RECORDS, 1)[0].timestamp
+        landed = landed.where(F.col("ingested_at") > F.lit(promoted))
+    return [r.asDict() for r in landed.collect()]
 
 
 def _stop_if_blocked(gate: str, results: list[CheckResult], settings: Settings, run_id: str) -> None:

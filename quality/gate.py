@@ -193,19 +193,27 @@ def _examples(rows: DataFrame, table: Table) -> list[str]:
 
 def check_bronze_load(
     spark: SparkSession,
-    landing: dict,
+    pending: list[dict],
     ledger: DataFrame | None,
+    load_id: str,
     *,
     validator: GxValidator,
     quality: QualitySettings,
 ) -> list[CheckResult]:
-    """Checks of one bronze load, before silver is rebuilt from it: each recognized file's parse rate
-    (landed / raw rows, fail below `min_parse_rate`), unrecognized files (warn), and each family's
-    landed rows against its previous load (warn beyond `row_count_drift`)."""
+    """Checks of what bronze landed since silver was last promoted (`pending`: ledger rows), before
+    silver is rebuilt from it: each recognized file's parse rate (landed / raw rows, fail below
+    `min_parse_rate`), unrecognized files (warn), and each family's rows in this load against its
+    previous load (warn beyond `row_count_drift`). A blocked load stays blocked on later runs until
+    its files are fixed or the threshold is changed: the pending files are checked again."""
     files = [
-        (name, f["raw"], f["landed"], f["quarantined"], (f["landed"] / f["raw"]) if f["raw"] else 1.0)
-        for name, f in sorted(landing["files"].items())
-        if f.get("status") == "landed"
+        (
+            f["file"],
+            f["raw_rows"],
+            f["landed_rows"],
+            f["quarantined_rows"],
+            (f["landed_rows"] / f["raw_rows"]) if f["raw_rows"] else 1.0,
+        )
+        for f in sorted(pending, key=lambda f: f["file"])
     ]
     if not files:
         return []
@@ -248,7 +256,7 @@ def check_bronze_load(
             message="files matching no layout in lakehouse/sources/layouts.py are quarantined whole",
         )
     )
-    results += _drift(ledger, landing["load_id"], quality)
+    results += _drift(ledger, load_id, quality)
     return results
 
 

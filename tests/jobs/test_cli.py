@@ -123,6 +123,8 @@ def test_generate_cli_and_its_errors(tmp_path):
     assert "bronze.files: expect_column_values_to_be_between(parse_rate)" in ran.stderr
     assert "Traceback" not in ran.stderr
     assert report["status"] == "blocked" and "silver" not in report
+    again = c2c("run", "--raw", str(out), "--run-id", "r-c2", cwd=tmp_path)  # nothing new: still blocked
+    assert again.returncode == 2 and "quality gate raw->bronze failed" in again.stderr, again.stderr[-2000:]
 
     missing = c2c("run", "--raw", str(tmp_path / "nowhere"), cwd=tmp_path)
     assert missing.returncode == 2 and "no such directory" in missing.stderr
