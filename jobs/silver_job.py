@@ -95,42 +95,39 @@ def build_and_check(
 
 
 def promote(storage: Storage, checks: list[TableCheck], *, run_id: str) -> dict:
-    """Write each checked table and its held-back rows; returns per-table counts for the report."""
+    """Write each checked table and its held-back rows; returns per-table counts for the report.
+    (The caller releases the checked frames, whether or not it promotes them.)"""
     report = {}
     held_before = set()
     if storage.info(SILVER_QUARANTINE).exists:
         names = storage.read(SILVER_QUARANTINE).select("table_name").distinct().collect()
         held_before = {r["table_name"] for r in names}
-    try:
-        for c in checks:
-            step = f"silver/{c.table.name}"
-            started = time.perf_counter()
-            # A full rebuild: the registry's schema is the contract (checked before the commit).
-            written = storage.write(
-                c.passed, c.table, "overwrite", run_id=run_id, step=step, schema_mode="overwrite"
+    for c in checks:
+        step = f"silver/{c.table.name}"
+        started = time.perf_counter()
+        # A full rebuild: the registry's schema is the contract (checked before the commit).
+        written = storage.write(
+            c.passed, c.table, "overwrite", run_id=run_id, step=step, schema_mode="overwrite"
+        )
+        # Held-back rows replace the table's previous ones; with neither, no commit at all.
+        if c.held or c.table.name in held_before:
+            storage.write(
+                c.held_back,
+                SILVER_QUARANTINE,
+                "overwrite",
+                replace_where={"table_name": c.table.name},
+                run_id=run_id,
+                step=f"{step}/quarantine",
             )
-            # Held-back rows replace the table's previous ones; with neither, no commit at all.
-            if c.held or c.table.name in held_before:
-                storage.write(
-                    c.held_back,
-                    SILVER_QUARANTINE,
-                    "overwrite",
-                    replace_where={"table_name": c.table.name},
-                    run_id=run_id,
-                    step=f"{step}/quarantine",
-                )
-            report[c.table.fqn] = {
-                "version": written.version,
-                "rows_built": c.rows,
-                "rows_written": c.rows - c.held,
-                "rows_quarantined": c.held,
-                "unknown_codes": c.unknown_codes,
-                "checks": {"run": len(c.results), "passed": sum(r.success for r in c.results)},
-                "timings_s": {**c.seconds, "write": round(time.perf_counter() - started, 3)},
-            }
-    finally:
-        for c in checks:
-            c.release()
+        report[c.table.fqn] = {
+            "version": written.version,
+            "rows_built": c.rows,
+            "rows_written": c.rows - c.held,
+            "rows_quarantined": c.held,
+            "unknown_codes": c.unknown_codes,
+            "checks": {"run": len(c.results), "passed": sum(r.success for r in c.results)},
+            "timings_s": {**c.seconds, "write": round(time.perf_counter() - started, 3)},
+        }
     return report
 
 

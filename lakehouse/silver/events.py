@@ -27,6 +27,11 @@ def record_key(family: str) -> Column:
     return F.concat_ws("-", *[F.trim(F.col(c)) for c in RECORD_KEYS[family]])
 
 
+def row_order(file: Column, row: Column) -> Column:
+    """A sortable position of a bronze row: file name (agencies name files by year or term), then line."""
+    return F.concat(file, F.lit("#"), F.lpad(row.cast("string"), 12, "0"))
+
+
 def record_token(source: Column, key_column: Column, key: bytes) -> Column:
     """Keyed HMAC of `<source>:<source_record_key>`: joins events to person records without the key.
     Null when the key is blank (such a row cannot belong to anyone; the quality gate holds it back)."""

@@ -8,10 +8,10 @@ the restricted zone: it holds names and birth dates for identity resolution and 
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from lakehouse.silver.events import record_key, record_token
+from lakehouse.silver.events import record_key, record_token, row_order
 from lakehouse.silver.standardize import standardize_gender, standardize_name, standardize_zip, surname_parts
 from lakehouse.silver.tokens import ssn_token
 from lakehouse.sources.layouts import DATE_FORMATS, LAYOUTS, SPARK_DATE
@@ -132,10 +132,6 @@ IDENTITY: dict[str, dict[str, str]] = {
 ROLES = ("first", "middle", "last", "birth", "gender", "ssn", "ssid", "seid", "cin", "zip")
 
 
-def _order(df_file: Column, row: Column) -> Column:
-    return F.concat(df_file, F.lit("#"), F.lpad(row.cast("string"), 12, "0"))
-
-
 def family_identities(family: str, bronze: DataFrame) -> DataFrame:
     """Raw identity of every row of one bronze family, roles as columns (null where the family lacks one)."""
     roles = IDENTITY.get(family, {})
@@ -153,7 +149,7 @@ def family_identities(family: str, bronze: DataFrame) -> DataFrame:
         F.lit(LAYOUTS[family].source).alias("source"),
         record_key(family).alias("source_record_key"),
         F.lit(bool(roles)).alias("has_identity"),
-        _order(F.col("_source_file"), F.col("_row_number")).alias("_order"),
+        row_order(F.col("_source_file"), F.col("_row_number")).alias("_order"),
         F.col("_source_file"),
         *[v.alias(role) for role, v in values.items()],
     )

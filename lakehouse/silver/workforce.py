@@ -15,6 +15,7 @@ from lakehouse.silver.events import (
     ending_year,
     event_columns,
     provenance_columns,
+    row_order,
     union_families,
 )
 
@@ -80,7 +81,7 @@ def build_staff_assignments(bronze: Bronze, *, codes: CodeMaps, key: bytes) -> D
 
 def latest_employers(employers: DataFrame) -> DataFrame:
     """One row per employer account: the latest file's industry (NAICS sector) and county."""
-    order = F.concat(F.col("_source_file"), F.lit("#"), F.lpad(F.col("_row_number").cast("string"), 12, "0"))
+    order = row_order(F.col("_source_file"), F.col("_row_number"))
     latest = F.max_by(
         F.struct(F.trim("NAICS2").alias("naics2"), F.trim("COUNTY_CODE").alias("county")), order
     )
