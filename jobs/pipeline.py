@@ -100,8 +100,7 @@ def run(spark: SparkSession, settings: Settings, *, run_id: str, generate_if_emp
                 report["silver"] = silver_job.promote(storage, checks, run_id=run_id)
                 steps["silver_write"] = round(time.perf_counter() - t0, 3)
             finally:
-                for c in checks:
-                    c.release()
+                silver_job.discard(storage, checks)
         else:
             report["silver"] = "unchanged (no new bronze rows)"
     except QualityGateFailed:

@@ -1,5 +1,6 @@
-"""Silver step of `c2c run`: build every silver table from bronze, check each one at the gate, and
-promote them together only if no `fail` check failed (then nothing in silver changes)."""
+"""Silver step of `c2c run`: build every silver table from bronze, stage and check each one at the
+gate, and commit them together only if no `fail` check failed (otherwise every stage is discarded and
+nothing in silver changes)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ def build_and_check(
     run_date: date,
     validator: GxValidator,
 ) -> list[TableCheck]:
-    """Every silver table built from the bronze tables that exist, and checked (nothing written)."""
+    """Every silver table built from the bronze tables that exist, staged and checked (nothing
+    committed; the caller commits with `promote` or calls `discard`)."""
     key = pii_key(settings)
     codes = load_code_maps(settings.conf_dir)
     bronze = {f: storage.read(t) for f, t in BRONZE.items() if storage.info(t).exists}
@@ -74,6 +76,7 @@ def build_and_check(
         checked = check_table(
             df,
             table,
+            storage=storage,
             validator=validator,
             quality=settings.quality,
             run_id=run_id,
@@ -86,17 +89,27 @@ def build_and_check(
 
     records = build_person_records(reduce(lambda a, b: a.unionByName(b), identities), key=key)
     checks = [check(records, SILVER_PERSON_RECORDS)]
-    known = checks[0].passed.select("record_token")
-    for table, build in EVENT_TABLES:
-        events = build(bronze, codes=codes, key=key)
-        if events is not None:
-            checks.append(check(events, table, known))
+    try:
+        known = checks[0].passed.select("record_token")
+        for table, build in EVENT_TABLES:
+            events = build(bronze, codes=codes, key=key)
+            if events is not None:
+                checks.append(check(events, table, known))
+    except BaseException:
+        discard(storage, checks)
+        raise
     return checks
 
 
+def discard(storage: Storage, checks: list[TableCheck]) -> None:
+    """Delete every stage still uncommitted (all of them when the gate blocked)."""
+    for c in checks:
+        c.discard(storage)
+
+
 def promote(storage: Storage, checks: list[TableCheck], *, run_id: str) -> dict:
-    """Write each checked table and its held-back rows; returns per-table counts for the report.
-    (The caller releases the checked frames, whether or not it promotes them.)"""
+    """Commit each checked table's staged rows and write its held-back rows; returns per-table
+    counts for the report. (The caller discards what is left staged, whether or not it promotes.)"""
     report = {}
     held_before = set()
     if storage.info(SILVER_QUARANTINE).exists:
@@ -105,10 +118,8 @@ def promote(storage: Storage, checks: list[TableCheck], *, run_id: str) -> dict:
     for c in checks:
         step = f"silver/{c.table.name}"
         started = time.perf_counter()
-        # A full rebuild: the registry's schema is the contract (checked before the commit).
-        written = storage.write(
-            c.passed, c.table, "overwrite", run_id=run_id, step=step, schema_mode="overwrite"
-        )
+        # A full rebuild (staged as an overwrite with the registry's schema, checked at the commit).
+        written = storage.commit(c.staged)
         # Held-back rows replace the table's previous ones; with neither, no commit at all.
         if c.held or c.table.name in held_before:
             storage.write(

@@ -1,26 +1,31 @@
-"""The gates: checks that stand between a transform and the write that promotes its output.
+"""The gates: checks that stand between a transform and the commit that promotes its output.
 
-`check_table` runs one silver table's checks on the built (not yet written) frame: the row rules in
-one pass (rows that break one are held back for quarantine), the rule and unknown-code counts in one
-aggregate job, then the GX suite on the rows that passed. `check_bronze_load` checks what a bronze
-load did (parse rates per file, row-count drift per family) before silver is rebuilt from it.
-Nothing here writes: the job decides, from the results, whether to promote (quality/store.py).
+`check_table` checks one silver table without computing it twice or caching it: the built frame is
+staged (its files written but not committed, `Storage.stage`) with the row rules applied in the same
+pass, and a Spark `Observation` on that write counts rows, held-back rows and each rule's breaks. The
+remaining checks read the staged files back: record tokens against person records (on distinct
+tokens; orphans are moved to quarantine and the rest staged again, the rare path), unknown codes, and
+the GX suite. The job then commits every table's staged files, or aborts them all (jobs/silver_job.py).
+`check_bronze_load` checks what a bronze load did (parse rates per file, row-count drift per family)
+before silver is rebuilt from it. Nothing here commits.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
 import great_expectations.expectations as gxe
-from pyspark import StorageLevel
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from lakehouse.settings import QualitySettings
 from lakehouse.sources.layouts import family_of
-from lakehouse.tables import SILVER_PERSON_RECORDS, Table
+from lakehouse.storage import Storage
+from lakehouse.storage.base import Staged
+from lakehouse.tables import SILVER_PERSON_RECORDS, SILVER_QUARANTINE, Table
 from quality.gx_runner import GxValidator
 from quality.results import CheckResult
 from quality.rules import (
@@ -30,7 +35,6 @@ from quality.rules import (
     filter_held_back,
     filter_passed,
     orphan_tokens,
-    with_orphans_held_back,
     with_reasons,
 )
 from quality.suites import expectations, row_rules
@@ -40,9 +44,11 @@ SILVER_GATE = "bronze->silver"
 
 @dataclass
 class TableCheck:
-    """A checked table: rows to promote (persisted), rows to hold back, and every check's result."""
+    """A checked table: its rows to promote, staged and uncommitted (`staged`, read back as `passed`),
+    its rows to hold back (`held_back`, in quarantine's shape) and every check's result."""
 
     table: Table
+    staged: Staged
     passed: DataFrame
     held_back: DataFrame
     results: list[CheckResult]
@@ -50,28 +56,16 @@ class TableCheck:
     held: int = 0
     unknown_codes: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
-    _cached: list[DataFrame] = field(default_factory=list)
+    scratch: list[Staged] = field(default_factory=list)  # superseded stages `held_back` may still read
 
     @property
     def blocked(self) -> list[CheckResult]:
         return [r for r in self.results if r.blocks]
 
-    def release(self) -> None:
-        for df in self._cached:
-            df.unpersist()
-
-
-def _labels(df: DataFrame) -> Column:
-    """Per row: 'row', 'held' if any rule broke, 'rule:<reason>' per broken rule, 'code:<column>' per
-    unknown code: counted in one groupBy."""
-    parts = [
-        F.array(F.lit("row")),
-        F.when(F.size(REASONS) > 0, F.array(F.lit("held"))).otherwise(F.array().cast("array<string>")),
-        F.transform(REASONS, lambda r: F.concat(F.lit("rule:"), r)),
-    ]
-    if "unknown_codes" in df.columns:
-        parts.append(F.transform(F.array_distinct("unknown_codes"), lambda c: F.concat(F.lit("code:"), c)))
-    return F.concat(*parts)
+    def discard(self, storage: Storage) -> None:
+        """Delete whatever is still staged (a no-op for a committed stage)."""
+        for staged in [self.staged, *self.scratch]:
+            storage.abort(staged)
 
 
 def _quarantine_rows(held: DataFrame, table: Table, run_id: str) -> DataFrame:
@@ -94,6 +88,7 @@ def check_table(
     df: DataFrame,
     table: Table,
     *,
+    storage: Storage,
     validator: GxValidator,
     quality: QualitySettings,
     run_id: str,
@@ -101,36 +96,55 @@ def check_table(
     previous_rows: int | None,
     known_records: DataFrame | None = None,
 ) -> TableCheck:
-    """Check a built silver table before it is written (see the module docstring)."""
+    """Check a built silver table and stage its passing rows (see the module docstring). The caller
+    commits `staged` or calls `discard`."""
     rules = row_rules(table, run_date=run_date)
-    flagged = with_reasons(df, rules).persist(StorageLevel.MEMORY_AND_DISK)
-    cached = [flagged]
+    flagged = with_reasons(df, rules)
+    observation = Observation(f"gate-{table.name}-{uuid.uuid4().hex[:8]}")
+    counted = flagged.observe(
+        observation,
+        F.count(F.lit(1)).alias("rows"),
+        F.count_if(F.size(REASONS) > 0).alias("held"),
+        *[F.count_if(F.array_contains(REASONS, r.reason)).alias(f"rule{i}") for i, r in enumerate(rules)],
+    )
     started = time.perf_counter()
-    orphans = 0
+    stage_args = {"run_id": run_id, "step": f"silver/{table.name}", "schema_mode": "overwrite"}
+    staged = storage.stage(filter_passed(counted), table, "overwrite", **stage_args)
+    counts = observation.get
+    rows, held = counts["rows"], counts["held"]
+    seconds = {"build_rules_and_stage": round(time.perf_counter() - started, 3)}
+    passed = storage.staged_frame(staged)
+    held_back = [_quarantine_rows(filter_held_back(flagged), table, run_id)] if held else []
+    results = [
+        _counted(table, r.name, "c2c_row_rule", None, "quarantine", counts[f"rule{i}"], rows, r.reason)
+        for i, r in enumerate(rules)
+    ]
+    scratch: list[Staged] = []
     if known_records is not None:
-        found = orphan_tokens(flagged, known_records).persist(StorageLevel.MEMORY_AND_DISK)
-        cached.append(found)
-        orphans = found.count()
+        started = time.perf_counter()
+        orphans = orphan_tokens(passed, known_records).collect()
+        bad = 0
         if orphans:
-            flagged = with_orphans_held_back(flagged, found, small=orphans < 1_000_000)
-            flagged = flagged.persist(StorageLevel.MEMORY_AND_DISK)
-            cached.append(flagged)
-    counts = {
-        r["label"]: r["count"]
-        for r in flagged.select(F.explode(_labels(flagged)).alias("label")).groupBy("label").count().collect()
-    }
-    rows, held = counts.get("row", 0), counts.get("held", 0)
-    seconds = {"build_and_rules": round(time.perf_counter() - started, 3)}
-    passed = filter_passed(flagged)
-    results = []
-    for rule in rules:
-        bad = counts.get(f"rule:{rule.reason}", 0)
-        results.append(_counted(table, rule.name, "c2c_row_rule", None, "quarantine", bad, rows, rule.reason))
-    if known_records is not None:
-        bad = counts.get(f"rule:{RI_REASON}", 0)
+            # The rare path: the orphans' rows go to quarantine, the rest is staged again.
+            marks = passed.sparkSession.createDataFrame([(r[0],) for r in orphans], "record_token STRING")
+            orphan_rows = passed.join(F.broadcast(marks), "record_token", "left_semi")
+            bad = orphan_rows.count()
+            held_back.append(
+                _quarantine_rows(orphan_rows.withColumn(REASONS, F.array(F.lit(RI_REASON))), table, run_id)
+            )
+            scratch.append(staged)
+            staged = storage.stage(
+                passed.join(F.broadcast(marks), "record_token", "left_anti").select(*passed.columns),
+                table,
+                "overwrite",
+                **stage_args,
+            )
+            passed = storage.staged_frame(staged)
+            held += bad
         ri = _counted(table, RI_RULE, "c2c_row_rule", "record_token", "quarantine", bad, rows, RI_REASON)
-        ri.observed_value = f"{orphans} record tokens without a person record"
+        ri.observed_value = f"{len(orphans)} record tokens without a person record"
         results.append(ri)
+        seconds["referential_integrity"] = round(time.perf_counter() - started, 3)
     share = held / rows if rows else 0.0
     quarantine = _counted(
         table, "quarantine_rate", "c2c_quarantine_rate", None, "fail", held, rows,
@@ -138,9 +152,11 @@ def check_table(
     )  # fmt: skip
     quarantine.success = share <= quality.max_quarantine_rate
     if not quarantine.success:
-        quarantine.examples = _examples(filter_held_back(flagged), table)
+        quarantine.examples = _examples(
+            held_back[0] if held_back else passed.limit(0), table, quarantined=True
+        )
     results.append(quarantine)
-    unknown = {label[5:]: n for label, n in counts.items() if label.startswith("code:")}
+    unknown = _unknown_codes(passed)
     for column, n in sorted(unknown.items()):
         check = _counted(
             table, f"known_codes:{column}", "c2c_known_codes", column, "fail", n, rows,
@@ -148,23 +164,35 @@ def check_table(
         )  # fmt: skip
         check.success = n / rows <= quality.max_unknown_code_rate
         if not check.success:
-            check.examples = _examples(flagged.filter(F.array_contains("unknown_codes", column)), table)
+            check.examples = _examples(passed.filter(F.array_contains("unknown_codes", column)), table)
         results.append(check)
     suite = expectations(table, run_date=run_date, previous_rows=previous_rows, drift=quality.row_count_drift)
     started = time.perf_counter()
     results += validator.validate(passed, gate=SILVER_GATE, table_name=table.fqn, expectations=suite)
     seconds["expectations"] = round(time.perf_counter() - started, 3)
+    if not held_back:
+        held_back = [passed.sparkSession.createDataFrame([], SILVER_QUARANTINE.schema)]
     return TableCheck(
         table=table,
+        staged=staged,
         passed=passed,
-        held_back=_quarantine_rows(filter_held_back(flagged), table, run_id),
+        held_back=held_back[0] if len(held_back) == 1 else held_back[0].unionByName(held_back[1]),
         results=results,
         rows=rows,
         held=held,
         unknown_codes=unknown,
         seconds=seconds,
-        _cached=cached,
+        scratch=scratch,
     )
+
+
+def _unknown_codes(passed: DataFrame) -> dict[str, int]:
+    """Rows with an unknown code, per source column, among the staged rows (one column read back).
+    Rows held back by a rule are in quarantine, whatever their codes."""
+    if "unknown_codes" not in passed.columns:
+        return {}
+    label = F.explode(F.array_distinct("unknown_codes")).alias("column")
+    return {r["column"]: r["count"] for r in passed.select(label).groupBy("column").count().collect()}
 
 
 def _counted(
@@ -185,7 +213,10 @@ def _counted(
     )
 
 
-def _examples(rows: DataFrame, table: Table) -> list[str]:
+def _examples(rows: DataFrame, table: Table, *, quarantined: bool = False) -> list[str]:
+    if quarantined:  # quarantine's shape: the file, and the row (0 for a person record as a whole)
+        picked = rows.select("source_file", "source_row").limit(5).collect()
+        return [f"{r[0]}" + (f" row {r[1]}" if r[1] else "") for r in picked]
     file, row = ("first_file", None) if table is SILVER_PERSON_RECORDS else ("source_file", "source_row")
     picked = rows.select(file, *([row] if row else [])).limit(5).collect()
     return [f"{r[0]}" + (f" row {r[1]}" if row else "") for r in picked]

@@ -1,5 +1,5 @@
-"""great-expectations (GX Core 1.x) behind one small class: validate a persisted Spark DataFrame
-against a list of expectations and turn GX's results into `CheckResult`s; build Data Docs.
+"""great-expectations (GX Core 1.x) behind one small class: validate a Spark DataFrame (the gate gives
+it staged Parquet) against a list of expectations, turn GX's results into `CheckResult`s, build Data Docs.
 
 Each expectation carries its policy in `meta` ({"policy": "fail" | "warn"}). GX computes a Spark job
 per metric, so suites stay small and row-level rules run in our own single pass (quality/rules.py);
@@ -44,11 +44,11 @@ class GxValidator:
                     "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
                 },
             )
-        # persist=False: the gate persists (and releases) its frames itself.
+        # persist=False: the gate validates staged Parquet files, cheap to read again per metric.
         self.source = self.context.data_sources.add_spark(name="c2c", persist=False)
 
     def validate(self, df: DataFrame, *, gate: str, table_name: str, expectations: list) -> list[CheckResult]:
-        """Run `expectations` on `df` (persist it first: every metric is a Spark job)."""
+        """Run `expectations` on `df` (each metric is a Spark job: give it a cheap frame to read)."""
         if not expectations:
             return []
         name = f"{gate} {table_name}"

@@ -78,13 +78,3 @@ def orphan_tokens(flagged: DataFrame, known_tokens: DataFrame, column: str = "re
     orphan at all, costs one aggregate and no row-level join."""
     tokens = flagged.select(column).where(F.col(column).isNotNull()).distinct()
     return tokens.join(known_tokens.select(column).distinct(), column, "left_anti")
-
-
-def with_orphans_held_back(
-    flagged: DataFrame, orphans: DataFrame, *, small: bool, column: str = "record_token"
-):
-    """Adds the referential-integrity reason to the rows whose token is an orphan (the rare path)."""
-    marks = orphans.select(column, F.lit(True).alias("_orphan"))
-    joined = flagged.join(F.broadcast(marks) if small else marks, column, "left")
-    reasons = F.when(F.col("_orphan"), F.concat(REASONS, F.array(F.lit(RI_REASON)))).otherwise(F.col(REASONS))
-    return joined.withColumn(REASONS, reasons).select(*flagged.columns)

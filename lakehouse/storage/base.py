@@ -8,6 +8,10 @@ Behaviour every engine guarantees (tests/storage/test_contract.py holds them to 
   `schema_mode="merge"` (add new columns) or `"overwrite"` (with mode="overwrite") is asked for.
 - A declared table's keys must be unique and non-null in the written data.
 - Tables use reader 1 / writer 2 protocol features only (no deletion vectors).
+- A write can be split in two: `stage` writes the data files (invisible to every reader of the table)
+  and returns a `Staged` whose files `staged_frame` reads back; `commit` then makes them the table's
+  next version with the same checks and guarantees as `write`, and `abort` deletes them. A gate checks
+  the staged files and commits or aborts a whole layer, without computing or caching the data twice.
 """
 
 from __future__ import annotations
@@ -39,6 +43,21 @@ class WriteResult:
     version: int | None
     skipped: bool = False
     files: int = 0
+
+
+@dataclass
+class Staged:
+    """A write whose files are on storage but not yet committed: no reader of the table sees them."""
+
+    table: Table
+    location: str
+    schema: StructType
+    mode: Mode
+    replace_where: ReplaceWhere | None
+    app_id: str | None
+    schema_mode: SchemaMode
+    state: dict[str, Any] = field(default_factory=dict)  # the engine's own
+    done: bool = False  # committed or aborted
 
 
 @dataclass(frozen=True)
@@ -89,6 +108,59 @@ class Storage(ABC):
         schema_mode: SchemaMode = None,
     ) -> WriteResult:
         """Write `df` to `table` in one commit. See the module docstring for the guarantees."""
+        app_id = self._validate(df, table, mode, replace_where, run_id, step, schema_mode)
+        return self._write(df, table, mode, replace_where, app_id, schema_mode)
+
+    def stage(
+        self,
+        df: DataFrame,
+        table: Table,
+        mode: Mode = "append",
+        replace_where: ReplaceWhere | None = None,
+        *,
+        run_id: str | None = None,
+        step: str | None = None,
+        schema_mode: SchemaMode = None,
+    ) -> Staged:
+        """The first half of `write`: check `df` as `write` would and write its files, uncommitted."""
+        app_id = self._validate(df, table, mode, replace_where, run_id, step, schema_mode)
+        return self._stage(df, table, mode, replace_where, app_id, schema_mode)
+
+    def staged_frame(self, staged: Staged) -> DataFrame:
+        """The staged rows, read back from their files (columns in the data's order)."""
+        if staged.done:
+            raise StorageError(f"{staged.table.fqn}: this staged write was already committed or aborted")
+        df = self.spark.read.schema(as_nullable(staged.schema)).parquet(staged.location)
+        return df.select(*[f"`{name}`" for name in staged.schema.fieldNames()])
+
+    def commit(self, staged: Staged) -> WriteResult:
+        """The second half of `write`: one atomic commit of the staged files. The staging area is gone
+        afterwards, whether the commit landed or failed."""
+        if staged.done:
+            raise StorageError(f"{staged.table.fqn}: this staged write was already committed or aborted")
+        try:
+            return self._commit_staged(staged)
+        finally:
+            staged.done = True
+            self._drop_stage(staged)
+
+    def abort(self, staged: Staged) -> None:
+        """Delete the staged files; the table is untouched. A no-op once committed or aborted."""
+        if not staged.done:
+            staged.done = True
+            self._drop_stage(staged)
+
+    def _validate(
+        self,
+        df: DataFrame,
+        table: Table,
+        mode: Mode,
+        replace_where: ReplaceWhere | None,
+        run_id: str | None,
+        step: str | None,
+        schema_mode: SchemaMode,
+    ) -> str | None:
+        """Checks that need no table: arguments, column names, the registry's schema. The app id."""
         if mode not in ("append", "overwrite"):
             raise StorageError(f"{table.fqn}: mode must be 'append' or 'overwrite', not {mode!r}")
         if replace_where and mode != "overwrite":
@@ -111,8 +183,7 @@ class Storage(ABC):
                     f"{table.fqn}: replace_where may only name partition columns "
                     f"{list(table.partition_by)}; got {sorted(unknown)}"
                 )
-        app_id = f"c2c:{step or table.fqn}:{run_id}" if run_id else None
-        return self._write(df, table, mode, replace_where, app_id, schema_mode)
+        return f"c2c:{step or table.fqn}:{run_id}" if run_id else None
 
     @abstractmethod
     def history(self, table: Table, limit: int | None = None) -> list[Commit]:
@@ -142,6 +213,23 @@ class Storage(ABC):
         app_id: str | None,
         schema_mode: SchemaMode,
     ) -> WriteResult: ...
+
+    @abstractmethod
+    def _stage(
+        self,
+        df: DataFrame,
+        table: Table,
+        mode: Mode,
+        replace_where: ReplaceWhere | None,
+        app_id: str | None,
+        schema_mode: SchemaMode,
+    ) -> Staged: ...
+
+    @abstractmethod
+    def _commit_staged(self, staged: Staged) -> WriteResult: ...
+
+    @abstractmethod
+    def _drop_stage(self, staged: Staged) -> None: ...
 
     def path(self, table: Table) -> str:
         return table.path(self.settings.storage)

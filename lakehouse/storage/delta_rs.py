@@ -2,6 +2,7 @@
 
 Write path (the data never passes through the driver):
 1. Spark tasks write Parquet in parallel into `<table>/_staging/<write id>/` (Hive-style partition dirs).
+   This is `stage`; a gate may read the staged files back and check them before step 2, or abort.
 2. The driver moves each file to the same relative place under the table root (a rename on the local
    filesystems this engine serves), reads its Parquet footer for the row count, and makes one atomic
    commit of add actions through `deltalake`, carrying the application transaction id when given.
@@ -42,6 +43,7 @@ from lakehouse.storage.base import (
     Mode,
     ReplaceWhere,
     SchemaMode,
+    Staged,
     Storage,
     TableInfo,
     WriteResult,
@@ -141,10 +143,22 @@ class DeltaRsStorage(Storage):
         app_id: str | None,
         schema_mode: SchemaMode,
     ) -> WriteResult:
-        path = self._local_path(table)
         dt = self._try_open(table)
         if dt is not None and app_id and dt.transaction_version(app_id) is not None:
-            return WriteResult(table.fqn, dt.version(), skipped=True)
+            return WriteResult(table.fqn, dt.version(), skipped=True)  # known before writing a file
+        return self.commit(self._stage(df, table, mode, replace_where, app_id, schema_mode))
+
+    def _stage(
+        self,
+        df: DataFrame,
+        table: Table,
+        mode: Mode,
+        replace_where: ReplaceWhere | None,
+        app_id: str | None,
+        schema_mode: SchemaMode,
+    ) -> Staged:
+        path = self._local_path(table)
+        dt = self._try_open(table)
         if dt is None:
             schema = as_nullable(df.schema)
             partition_by = list(table.partition_by)
@@ -152,21 +166,48 @@ class DeltaRsStorage(Storage):
             current = StructType.fromJson(json.loads(dt.schema().to_json()))
             schema = self.check_against_table(table, current, df.schema, mode, schema_mode)
             partition_by = self.check_partitioning(table, list(dt.metadata().partition_columns))
-
         write_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
-        stage = os.path.join(path, STAGING_DIR, write_id)
-        moved: list[str] = []
+        location = os.path.join(path, STAGING_DIR, write_id)
+        staged = Staged(
+            table, location, df.schema, mode, replace_where, app_id, schema_mode,
+            state={"dt": dt, "schema": schema, "partition_by": partition_by},
+        )  # fmt: skip
         try:
             writer = df.write.mode("errorifexists")
             if partition_by:
                 writer = writer.partitionBy(*partition_by)
-            writer.parquet(stage)
-            adds, moved = self._move_staged(stage, path)
+            writer.parquet(location)
+        except BaseException:
+            self.abort(staged)
+            raise
+        return staged
+
+    def _commit_staged(self, staged: Staged) -> WriteResult:
+        table, path = staged.table, self._local_path(staged.table)
+        dt, schema = staged.state["dt"], staged.state["schema"]
+        app_id, replace_where = staged.app_id, staged.replace_where
+        if app_id:  # the step may have committed since the files were staged (a re-run of it)
+            now = self._try_open(table)
+            if now is not None and now.transaction_version(app_id) is not None:
+                return WriteResult(table.fqn, now.version(), skipped=True)
+        moved: list[str] = []
+        try:
+            adds, moved = self._move_staged(staged.location, path)
             if replace_where:
                 self._check_replace_where(table, adds, replace_where)
             if table.keys and moved:
                 self.check_keys(self._read_files(moved, path, schema), table)
-            self._commit(table, path, dt, schema, partition_by, adds, mode, replace_where, app_id)
+            self._commit(
+                table,
+                path,
+                dt,
+                schema,
+                staged.state["partition_by"],
+                adds,
+                staged.mode,
+                replace_where,
+                app_id,
+            )
         except BaseException as exc:
             self._undo(table, path, moved, app_id)
             if isinstance(exc, CommitFailedError):
@@ -175,9 +216,10 @@ class DeltaRsStorage(Storage):
                     f"Re-run the step. ({exc})"
                 ) from None
             raise
-        finally:
-            shutil.rmtree(stage, ignore_errors=True)
         return WriteResult(table.fqn, self._open(table).version(), files=len(moved))
+
+    def _drop_stage(self, staged: Staged) -> None:
+        shutil.rmtree(staged.location, ignore_errors=True)
 
     def _move_staged(self, stage: str, path: str) -> tuple[list[AddAction], list[str]]:
         staged = []

@@ -19,6 +19,7 @@ from lakehouse.storage.base import (
     Mode,
     ReplaceWhere,
     SchemaMode,
+    Staged,
     Storage,
     TableInfo,
     WriteResult,
@@ -135,6 +136,41 @@ class DeltaSparkStorage(Storage):
         if not mine:  # delta-spark skipped the write: this txnAppId was committed before
             return WriteResult(table.fqn, self._version(table), skipped=True)
         return WriteResult(table.fqn, int(mine[0][0]))
+
+    def _stage(
+        self,
+        df: DataFrame,
+        table: Table,
+        mode: Mode,
+        replace_where: ReplaceWhere | None,
+        app_id: str | None,
+        schema_mode: SchemaMode,
+    ) -> Staged:
+        # Parquet beside the table, under a directory Delta ignores (`_`); the commit writes Delta from it.
+        if self._exists(table):
+            self.check_against_table(table, self.read(table).schema, df.schema, mode, schema_mode)
+        location = f"{self.path(table).rstrip('/')}/_staging/{uuid.uuid4().hex}"
+        staged = Staged(table, location, df.schema, mode, replace_where, app_id, schema_mode)
+        try:
+            writer = df.write.mode("errorifexists")
+            if table.partition_by:
+                writer = writer.partitionBy(*table.partition_by)
+            writer.parquet(location)
+        except BaseException:
+            self.abort(staged)
+            raise
+        return staged
+
+    def _commit_staged(self, staged: Staged) -> WriteResult:
+        df = self.staged_frame(staged)
+        return self._write(
+            df, staged.table, staged.mode, staged.replace_where, staged.app_id, staged.schema_mode
+        )
+
+    def _drop_stage(self, staged: Staged) -> None:
+        jvm = self.spark.sparkContext._jvm
+        path = jvm.org.apache.hadoop.fs.Path(staged.location)
+        path.getFileSystem(self.spark.sparkContext._jsc.hadoopConfiguration()).delete(path, True)
 
     def history(self, table: Table, limit: int | None = None) -> list[Commit]:
         rows = (

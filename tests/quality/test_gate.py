@@ -37,7 +37,7 @@ def k12_row(token, row, *, entry=date(2018, 8, 20), grade=5, exit_code="E155", u
     )  # fmt: skip
 
 
-def test_rules_hold_back_bad_rows_and_fail_checks_report_them(spark):
+def test_rules_hold_back_bad_rows_and_fail_checks_report_them(spark, settings):
     events = spark.createDataFrame(
         [
             k12_row("t1", 2),
@@ -50,9 +50,11 @@ def test_rules_hold_back_bad_rows_and_fail_checks_report_them(spark):
     )
     known = spark.createDataFrame([("t1",), ("t2",)], "record_token STRING")
     quality = QualitySettings(max_quarantine_rate=0.7, max_unknown_code_rate=0.1)
+    storage = open_storage(spark, settings)
     checked = check_table(
         events,
         SILVER_K12_ENROLLMENTS,
+        storage=storage,
         validator=GxValidator(None),
         quality=quality,
         run_id="r1",
@@ -92,6 +94,7 @@ def test_rules_hold_back_bad_rows_and_fail_checks_report_them(spark):
         assert (by_id["quarantine_rate"].success, by_id["quarantine_rate"].unexpected_count) == (True, 3)
         unknown = by_id["known_codes:EXIT_CODE"]
         assert (unknown.blocks, unknown.unexpected_count, unknown.element_count) == (True, 1, 5)
+        assert not storage.info(SILVER_K12_ENROLLMENTS).exists  # staged, not committed
         assert unknown.examples == ["calpads/SENR_2019.txt row 6"]
         assert "known_codes" not in [r.check_id for r in checked.blocked if r is not unknown]
         assert by_id["schema"].success and by_id["grade_range"].success
@@ -100,14 +103,16 @@ def test_rules_hold_back_bad_rows_and_fail_checks_report_them(spark):
         assert "silver.k12_enrollments: c2c_known_codes(EXIT_CODE): 1 of 5 rows (20.00%)" in message
         assert "examples: calpads/SENR_2019.txt row 6" in message
     finally:
-        checked.release()
+        checked.discard(storage)
 
 
-def test_a_gx_fail_check_blocks_with_examples(spark):
+def test_a_gx_fail_check_blocks_with_examples(spark, settings):
     events = spark.createDataFrame([k12_row("t1", 2, grade=14), k12_row("t1", 3)], K12)
+    storage = open_storage(spark, settings)
     checked = check_table(
         events,
         SILVER_K12_ENROLLMENTS,
+        storage=storage,
         validator=GxValidator(None),
         quality=QualitySettings(),
         run_id="r1",
@@ -122,7 +127,7 @@ def test_a_gx_fail_check_blocks_with_examples(spark):
         drift = next(r for r in checked.results if r.check_id == "row_count_drift")
         assert (drift.policy, drift.success, drift.observed_value) == ("warn", False, "2")
     finally:
-        checked.release()
+        checked.discard(storage)
 
 
 def _write(path: Path, family: str, rows: list[list[str]]) -> None:

@@ -179,6 +179,43 @@ def test_rerun_of_the_same_step_commits_nothing(spark, storage, new_table):
     same(storage.read(t), rows_df(spark, A + B + B))
 
 
+def test_staged_files_are_invisible_until_committed(spark, storage, new_table):
+    t = new_table(partition_by=("year",))
+    staged = storage.stage(rows_df(spark, A), t, run_id="run-1", step="land")
+    assert not storage.info(t).exists  # staged files are no table yet
+    same(storage.staged_frame(staged), rows_df(spark, A))  # a gate checks what will be committed
+    assert storage.staged_frame(staged).columns == ["id", "county", "year", "amount"]
+    assert storage.commit(staged).version == 0
+    same(storage.read(t), rows_df(spark, A))
+    assert not os.listdir(os.path.join(storage.path(t), "_staging"))
+    with pytest.raises(StorageError, match="already committed or aborted"):
+        storage.commit(staged)
+
+    staged = storage.stage(rows_df(spark, B), t, "overwrite", replace_where={"year": 2024})
+    storage.abort(staged)
+    storage.abort(staged)  # a no-op the second time
+    assert storage.info(t).version == 0 and not os.listdir(os.path.join(storage.path(t), "_staging"))
+    same(storage.read(t), rows_df(spark, A))
+
+
+def test_a_staged_commit_keeps_every_write_guarantee(spark, storage, new_table):
+    t = new_table(keys=("id",), partition_by=("year",))
+    storage.write(rows_df(spark, A), t, run_id="run-1", step="land")
+    again = storage.stage(rows_df(spark, B), t, run_id="run-1", step="land")
+    assert storage.commit(again).skipped  # the same step of the same run commits nothing
+    duplicate = storage.stage(rows_df(spark, B + [(4, "Kern", 2023, 1.0)]), t)
+    with pytest.raises(StorageError, match=r"key \['id'\] must be unique"):
+        storage.commit(duplicate)
+    outside = storage.stage(rows_df(spark, B), t, "overwrite", replace_where={"year": 2023})
+    with pytest.raises(StorageError, match="replace_where"):
+        storage.commit(outside)
+    with pytest.raises(SchemaMismatchError):
+        storage.stage(spark.createDataFrame([(1, "X")], "id LONG, county STRING"), t)
+    assert storage.info(t).version == 0
+    same(storage.read(t), rows_df(spark, A))
+    assert data_files(storage.path(t)) == {f for f in data_files(storage.path(t)) if "_staging" not in f}
+
+
 def test_declared_keys_must_be_unique_and_non_null(spark, storage, new_table):
     t = new_table(keys=("id",), partition_by=("year",))
     storage.write(rows_df(spark, A), t)
