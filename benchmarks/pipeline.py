@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/pipeline.py [--small 10000] [--large 100000] [--keep DIR]
 
 For each size, in one Spark session: generate a state (not counted), run the pipeline on an empty
-lake (bronze, the raw->bronze gate, silver built and checked, silver written, results stored), then
+lake (bronze, the raw->bronze gate, silver built and checked, silver written, identity resolved,
+results stored), then
 build and write the same silver tables again into a second lake with no gate at all: that baseline,
 in the same run, is what the gates are measured against.
 
@@ -85,6 +86,7 @@ def measure(spark, work: Path, persons: int) -> dict[str, float]:
         "silver_s": silver_gated,
         "silver_ungated_s": baseline,
         "gx_s": expectations,
+        "identity_s": t.get("identity", 0.0),
         "silver_rows": rows,
         "gate_share": (silver_gated - baseline) / (t["bronze"] + baseline),
     }
@@ -117,6 +119,8 @@ def main() -> None:
         "bronze_s_1e5": large["bronze_s"],
         "silver_s_1e5": large["silver_s"],
         "silver_ungated_s_1e5": large["silver_ungated_s"],
+        "identity_s_1e4": small["identity_s"],
+        "identity_s_1e5": large["identity_s"],
         "cost_ratio_1e5_vs_1e4": (large["bronze_s"] + large["silver_s"])
         / (small["bronze_s"] + small["silver_s"]),
         "gate_share_1e4": small["gate_share"],

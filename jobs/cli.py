@@ -41,6 +41,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of data lines to corrupt, plus one duplicated file and one encoding error",
     )
 
+    train = sub.add_parser("train-linkage", help="train the linkage model on silver, log and register it")
+    train.add_argument("--promote", action="store_true", help="make the new version the champion")
+
+    link = sub.add_parser("link", help="link two person files (or deduplicate one) with the platform's model")
+    link.add_argument("--left", required=True, help="CSV file with a header line")
+    link.add_argument("--right", help="second CSV file (omit to deduplicate --left)")
+    link.add_argument("--id", required=True, dest="id_column", help="column holding each row's unique id")
+    link.add_argument(
+        "--map",
+        required=True,
+        dest="mapping",
+        help="column=role,... with roles given_name, family_name, birth_date, ssn, gender, street, city, "
+        "zip, state",
+    )
+    link.add_argument("--date-format", default="%Y-%m-%d", help="strftime format of birth dates")
+    link.add_argument("--out", required=True, help="folder for pairs.csv, clusters.csv and summary.json")
+
     tables = sub.add_parser("tables", help="list every registered table: path, engine, version, rows")
     tables.add_argument("--json", action="store_true", help="print JSON instead of a text table")
     return parser
@@ -70,6 +87,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 first_year=args.first_year,
                 last_year=args.last_year,
                 corrupt_rate=args.corrupt_rate,
+            )
+        if args.command == "train-linkage":
+            from jobs import identity_job
+
+            return identity_job.train_main(settings, promote=args.promote)
+        if args.command == "link":
+            from jobs import link_job
+
+            return link_job.main(
+                settings,
+                left=args.left,
+                right=args.right,
+                id_column=args.id_column,
+                mapping=args.mapping,
+                date_format=args.date_format,
+                out=args.out,
             )
         if args.command == "tables":
             from jobs import tables_job

@@ -11,13 +11,13 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from jobs import silver_job
+from jobs import identity_job, silver_job
 from lakehouse.settings import Settings
 from lakehouse.sources.landing import land
 from lakehouse.spark import build_spark
 from lakehouse.storage import Storage, open_storage
 from lakehouse.synth.generate import generate
-from lakehouse.tables import BRONZE_FILES, OPS_RUNS, SILVER_PERSON_RECORDS
+from lakehouse.tables import BRONZE_FILES, IDENTITY_CROSSWALK, OPS_RUNS, SILVER_PERSON_RECORDS
 from quality.gate import SILVER_GATE, check_bronze_load
 from quality.gx_runner import GxValidator
 from quality.results import CheckResult, QualityGateFailed, summarize
@@ -103,6 +103,12 @@ def run(spark: SparkSession, settings: Settings, *, run_id: str, generate_if_emp
                 silver_job.discard(storage, checks)
         else:
             report["silver"] = "unchanged (no new bronze rows)"
+        if _identity_behind(storage):
+            t0 = time.perf_counter()
+            report["identity"] = identity_job.run(spark, settings, storage, run_id=run_id)
+            steps["identity"] = round(time.perf_counter() - t0, 3)
+        else:
+            report["identity"] = "unchanged (no new person records)"
     except QualityGateFailed:
         _finish(spark, storage, settings, report, results, validator, steps, started, status="blocked")
         raise
@@ -136,6 +142,16 @@ def _landed_since_promotion(storage: Storage) -> list[dict]:
         promoted = storage.history(SILVER_PERSON_RECORDS, 1)[0].timestamp
         landed = landed.where(F.col("ingested_at") > F.lit(promoted))
     return [r.asDict() for r in landed.collect()]
+
+
+def _identity_behind(storage: Storage) -> bool:
+    """True when silver person records exist and the crosswalk is missing or older than them."""
+    if not storage.info(SILVER_PERSON_RECORDS).exists:
+        return False
+    if not storage.info(IDENTITY_CROSSWALK).exists:
+        return True
+    records = storage.history(SILVER_PERSON_RECORDS, 1)[0].timestamp
+    return storage.history(IDENTITY_CROSSWALK, 1)[0].timestamp < records
 
 
 def _stop_if_blocked(gate: str, results: list[CheckResult], settings: Settings, run_id: str) -> None:
@@ -227,6 +243,18 @@ def main(settings: Settings, *, run_id: str, generate_if_empty: bool = True) -> 
         print(f"  silver:  {len(silver)} tables, {written:,} rows written, {held:,} held back in quarantine")
     else:
         print(f"  silver:  {silver}")
+    identity = report.get("identity")
+    if isinstance(identity, dict):
+        line = f"  identity: {identity['records']:,} person records -> {identity['persons']:,} persons"
+        evaluation = identity.get("evaluation")
+        if evaluation:
+            line += (
+                f" (vs truth: pairwise F1 {evaluation['pairwise']['f1']:.4f}, "
+                f"B-cubed F1 {evaluation['bcubed']['f1']:.4f})"
+            )
+        print(line + f"; model version {identity['model']['version']}")
+    elif identity:
+        print(f"  identity: {identity}")
     for gate, summary in report["quality"]["gates"].items():
         print(
             f"  gate {gate}: {summary['passed']}/{summary['checks']} checks passed, "

@@ -71,6 +71,18 @@ class QualitySettings(_Strict):
     data_docs: bool = True  # build great-expectations Data Docs under <var>/quality/docs
 
 
+class IdentitySettings(_Strict):
+    """Identity resolution (lakehouse/identity/): backend, thresholds, model registry."""
+
+    backend: Literal["duckdb", "spark"] = "duckdb"  # where Splink runs; clusters use spark
+    match_threshold: float = Field(0.9, gt=0, lt=1)  # a scored pair at or above it is a match
+    review_floor: float = Field(0.2, ge=0, lt=1)  # scored pairs kept (for clerical review) from here up
+    max_cluster_size: int = Field(80, gt=1)  # larger clusters are chaining suspects (guards.py)
+    train_max_pairs: float = Field(2e6, gt=0)  # random pairs for estimating u
+    model_name: str = "c2c-person-linkage"  # registered model in MLflow; alias `champion` is used
+    tracking_uri: str | None = None  # MLflow; None: a SQLite file under <var>/mlflow
+
+
 SOURCES = (
     "cde_elc",
     "calpads",
@@ -154,6 +166,7 @@ class Settings(_Strict):
     synth: SynthSettings = Field(default_factory=SynthSettings)
     pii: PiiSettings = Field(default_factory=PiiSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
 
     @property
     def var_dir(self) -> Path:

@@ -147,7 +147,8 @@ SILVER_PERSON_RECORDS = register(
         schema=(
             "source STRING, source_record_key STRING, record_token STRING, first_name STRING, "
             "middle_name STRING, last_name STRING, last_name_1 STRING, last_name_2 STRING, birth_date DATE, "
-            "gender STRING, ssn_token STRING, "
+            "gender STRING, ssn_token STRING, ssn_first5_token STRING, ssn_last4_token STRING, "
+            "ssn_sorted_token STRING, "
             "ssid STRING, seid STRING, cin STRING, zip STRING, has_identity BOOLEAN, first_file STRING, "
             "last_file STRING"
         ),
@@ -270,5 +271,46 @@ OPS_QUALITY_RESULTS = register(
         ),
         keys=("run_id", "table_name", "check_id"),
         description="Every quality check of every run: policy, outcome, counts and examples.",
+    )
+)
+
+
+# ---- identity: the master person index -------------------------------------------------------------
+
+IDENTITY_CROSSWALK = register(
+    Table(
+        layer="identity",
+        name="person_crosswalk",
+        schema=(
+            "source STRING, source_record_key STRING, record_token STRING, person_id STRING, run_id STRING"
+        ),
+        keys=("source", "source_record_key"),
+        restricted=True,  # source record keys are SSIDs and SSN-bearing keys
+        description="Every source person record's pseudonymous person id (same keys as the truth file).",
+    )
+)
+IDENTITY_PERSON_ID_HISTORY = register(
+    Table(
+        layer="identity",
+        name="person_id_history",
+        schema=(
+            "run_id STRING, person_id STRING, event STRING, related_person_id STRING, records BIGINT, "
+            "recorded_at TIMESTAMP"
+        ),
+        description="Person ids created, merged into another, split from another, or retired, per run.",
+    )
+)
+IDENTITY_PAIRS = register(
+    Table(
+        layer="identity",
+        name="linkage_pairs",
+        schema=(
+            "record_token_l STRING, record_token_r STRING, match_probability DOUBLE, method STRING, "
+            "run_id STRING"
+        ),
+        keys=("record_token_l", "record_token_r"),
+        restricted=True,
+        description="Record pairs from the deterministic rules and the model (scored at or above the "
+        "review floor), and whether each made a match.",
     )
 )

@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 
 from lakehouse.silver.events import record_key, record_token, row_order
 from lakehouse.silver.standardize import standardize_gender, standardize_name, standardize_zip, surname_parts
-from lakehouse.silver.tokens import ssn_token
+from lakehouse.silver.tokens import ssn_part_tokens, ssn_token
 from lakehouse.sources.layouts import DATE_FORMATS, LAYOUTS, SPARK_DATE
 
 # family -> role -> raw column. Roles: first, middle, last, birth, gender, ssn, ssid, seid, cin, zip.
@@ -178,6 +178,7 @@ def build_person_records(identities: DataFrame, *, key: bytes) -> DataFrame:
         F.col("id.birth").alias("birth_date"),
         standardize_gender(F.col("id.gender")).alias("gender"),
         ssn_token(F.col("id.ssn"), key).alias("ssn_token"),
+        *ssn_part_tokens(F.col("id.ssn"), key),
         F.col("id.ssid").alias("ssid"),
         F.col("id.seid").alias("seid"),
         F.col("id.cin").alias("cin"),

@@ -47,11 +47,14 @@ def pii_key(settings: Settings) -> bytes:
 
 
 def ssn_digits(ssn: Column) -> Column:
-    """Nine digits, or null for blanks and impossible numbers (area 000 or 666, group 00, serial 0000)."""
+    """Nine digits, or null for blanks and numbers never issued as SSNs: area 000, 666 or 900-999
+    (the 9xx areas are ITINs and made-up numbers employers report for workers without an SSN),
+    group 00, serial 0000. A null SSN makes no link; a made-up one would make false links."""
     digits = F.regexp_replace(ssn, r"[^0-9]", "")
     valid = (
         (F.length(digits) == 9)
         & ~F.substring(digits, 1, 3).isin("000", "666")
+        & (F.substring(digits, 1, 1) != "9")
         & (F.substring(digits, 4, 2) != "00")
         & (F.substring(digits, 6, 4) != "0000")
     )
@@ -71,3 +74,16 @@ def hmac_sha256(message: Column, key: bytes) -> Column:
 
 def ssn_token(ssn: Column, key: bytes) -> Column:
     return hmac_sha256(ssn_digits(ssn), key)
+
+
+def ssn_part_tokens(ssn: Column, key: bytes) -> list[Column]:
+    """Keyed tokens of SSN parts, so that linkage can see partial agreement without the SSN: the area
+    and group (first five digits), the serial (last four), and the digits in sorted order (equal for
+    a transposition). Each is an HMAC under its own prefix, so no token equals another kind's."""
+    digits = ssn_digits(ssn)
+    sorted_digits = F.array_join(F.array_sort(F.split(digits, "")), "")
+    return [
+        hmac_sha256(F.concat(F.lit("ssn5:"), F.substring(digits, 1, 5)), key).alias("ssn_first5_token"),
+        hmac_sha256(F.concat(F.lit("ssn4:"), F.substring(digits, 6, 4)), key).alias("ssn_last4_token"),
+        hmac_sha256(F.concat(F.lit("ssn-sorted:"), sorted_digits), key).alias("ssn_sorted_token"),
+    ]

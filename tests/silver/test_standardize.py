@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 
 from lakehouse.errors import SettingsError
 from lakehouse.silver.standardize import standardize_gender, standardize_name, standardize_zip, surname_parts
-from lakehouse.silver.tokens import pii_key, ssn_token
+from lakehouse.silver.tokens import pii_key, ssn_part_tokens, ssn_token
 
 
 def test_names_are_folded_cleaned_and_split(spark):
@@ -74,7 +74,8 @@ def test_ssn_token_is_a_keyed_hmac_computed_in_spark(spark):
     ssns = [
         "123456789",
         "123-45-6789",
-        " 987 65 4321 ",
+        " 587 65 4321 ",
+        "987654321",  # area 9xx: an ITIN or a made-up number, never an SSN
         "000123456",
         "666123456",
         "123004567",
@@ -91,7 +92,8 @@ def test_ssn_token_is_a_keyed_hmac_computed_in_spark(spark):
     expected = [
         python_hmac("123456789"),
         python_hmac("123456789"),
-        python_hmac("987654321"),
+        python_hmac("587654321"),
+        None,
         None,
         None,
         None,
@@ -104,6 +106,28 @@ def test_ssn_token_is_a_keyed_hmac_computed_in_spark(spark):
         spark.createDataFrame([("123456789",)], "s STRING").select(ssn_token(F.col("s"), long_key)).collect()
     )
     assert row[0] == hmac.new(long_key, b"123456789", hashlib.sha256).hexdigest()
+
+
+def test_ssn_part_tokens_show_partial_agreement_and_nothing_else(spark):
+    key = b"a test key that is not secret"
+    ssns = [("123456789",), ("123456798",), ("123459999",), ("12345678",), (None,)]
+    out = spark.createDataFrame(ssns, "ssn STRING").select(*ssn_part_tokens(F.col("ssn"), key)).collect()
+
+    def tokens(digits):
+        return (
+            hmac.new(key, f"ssn5:{digits[:5]}".encode(), hashlib.sha256).hexdigest(),
+            hmac.new(key, f"ssn4:{digits[5:]}".encode(), hashlib.sha256).hexdigest(),
+            hmac.new(key, ("ssn-sorted:" + "".join(sorted(digits))).encode(), hashlib.sha256).hexdigest(),
+        )
+
+    assert [tuple(r) for r in out] == [
+        tokens("123456789"),
+        tokens("123456798"),  # a transposition: same first five, same sorted digits
+        tokens("123459999"),
+        (None, None, None),
+        (None, None, None),
+    ]
+    assert out[0][0] == out[1][0] and out[0][2] == out[1][2] and out[0][1] != out[1][1]
 
 
 def test_key_comes_from_the_environment_or_an_announced_dev_file(settings, monkeypatch, capsys):

@@ -1,0 +1,168 @@
+"""Identity step of `c2c run`, and `c2c train-linkage`: link every silver person record to one
+pseudonymous person id (identity.person_crosswalk), keep ids stable across runs
+(identity.person_id_history), and manage the linkage model in MLflow.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from lakehouse.identity import registry
+from lakehouse.identity.evaluate import evaluation_report
+from lakehouse.identity.features import nickname_roots, with_linkage_features
+from lakehouse.identity.ids import assign_person_ids, id_events_summary
+from lakehouse.identity.link import LinkageError, Resolution, match_counts, resolve
+from lakehouse.settings import Settings
+from lakehouse.silver.tokens import pii_key
+from lakehouse.storage import Storage
+from lakehouse.synth.records import TRUTH_FILE
+from lakehouse.tables import (
+    IDENTITY_CROSSWALK,
+    IDENTITY_PAIRS,
+    IDENTITY_PERSON_ID_HISTORY,
+    SILVER_PERSON_RECORDS,
+)
+
+
+def link(spark: SparkSession, settings: Settings, storage: Storage, *, model: dict | None) -> Resolution:
+    """Resolve the current silver person records with `model` (trained on them when None)."""
+    records = storage.read(SILVER_PERSON_RECORDS)
+    features = with_linkage_features(records, roots=nickname_roots(spark))
+    ident = settings.identity
+    return resolve(
+        spark,
+        features,
+        backend=ident.backend,
+        model=model,
+        threshold=ident.match_threshold,
+        review_floor=ident.review_floor,
+        max_cluster_size=ident.max_cluster_size,
+        train_max_pairs=ident.train_max_pairs,
+    )
+
+
+def read_truth(spark: SparkSession, settings: Settings) -> DataFrame | None:
+    """The generator's truth (synthetic states only), or None."""
+    path = Path(settings.storage.raw_root) / TRUTH_FILE
+    if "://" in settings.storage.raw_root or not path.is_file():
+        return None
+    return spark.read.csv(str(path), header=True, schema="source STRING, source_record_key STRING, "
+                          "true_person_id STRING")  # fmt: skip
+
+
+def run(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: str) -> dict:
+    """Link, assign stable ids, write the identity tables; returns the report section."""
+    started = time.perf_counter()
+    champion = registry.load_champion(settings)
+    resolution = link(spark, settings, storage, model=champion[0] if champion else None)
+    records = storage.read(SILVER_PERSON_RECORDS).select("source", "source_record_key", "record_token")
+    had_index = storage.info(IDENTITY_CROSSWALK).exists
+    previous = storage.read(IDENTITY_CROSSWALK).select("record_token", "person_id") if had_index else None
+    issued = None
+    if storage.info(IDENTITY_PERSON_ID_HISTORY).exists:
+        issued = storage.read(IDENTITY_PERSON_ID_HISTORY).select("person_id")
+    tokens, history = assign_person_ids(
+        resolution.clusters, previous, issued, key=pii_key(settings), run_id=run_id
+    )
+    crosswalk = records.join(tokens, "record_token").select(
+        "source", "source_record_key", "record_token", "person_id", F.lit(run_id).alias("run_id")
+    )
+    crosswalk = crosswalk.localCheckpoint()  # written, counted and evaluated: compute it once
+    report: dict = {"backend": settings.identity.backend, "timings_s": dict(resolution.seconds)}
+    truth = read_truth(spark, settings)
+    if truth is not None:
+        report["evaluation"] = evaluation_report(crosswalk, truth)
+    if champion is None:
+        # No champion yet (a new deployment): the model trained on this data becomes version 1.
+        version = registry.log_model(
+            settings,
+            resolution.model,
+            params=_params(settings),
+            metrics=_metrics(report.get("evaluation")),
+            run_name=f"trained-in-run-{run_id}",
+            champion=True,
+            artifacts={"evaluation.json": report.get("evaluation", {})},
+        )
+        report["model"] = {"version": version, "trained_in_this_run": True}
+    else:
+        report["model"] = {"version": champion[1], "trained_in_this_run": False}
+    storage.write(crosswalk, IDENTITY_CROSSWALK, "overwrite", run_id=run_id, step="identity/crosswalk")
+    pairs = resolution.pairs.withColumn("run_id", F.lit(run_id))
+    storage.write(pairs, IDENTITY_PAIRS, "overwrite", run_id=run_id, step="identity/pairs")
+    history = history.withColumn("recorded_at", F.lit(datetime.now(UTC)).cast("timestamp"))
+    storage.write(history, IDENTITY_PERSON_ID_HISTORY, "append", run_id=run_id, step="identity/history")
+    persons = crosswalk.select("person_id").distinct().count()
+    report.update(
+        {
+            "records": crosswalk.count(),
+            "persons": persons,
+            "pairs": match_counts(resolution.pairs),
+            "id_events": id_events_summary(history),
+            "guard": {
+                "suspect_clusters": resolution.guard.get("suspect_clusters", 0),
+                "links_broken": len(resolution.guard.get("links_broken", [])),
+                "unresolved": resolution.guard.get("unresolved", []),
+            },
+        }
+    )
+    report["timings_s"]["total"] = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _params(settings: Settings) -> dict:
+    return {k: v for k, v in settings.identity.model_dump().items() if k != "tracking_uri"}
+
+
+def _metrics(evaluation: dict | None) -> dict[str, float]:
+    if not evaluation:
+        return {}
+    out = {}
+    for group in ("pairwise", "bcubed"):
+        for k, v in (evaluation.get(group) or {}).items():
+            if isinstance(v, int | float):
+                out[f"{group}_{k}"] = v
+    return out
+
+
+def train_main(settings: Settings, *, promote: bool) -> int:
+    """`c2c train-linkage`: train on the current silver person records, evaluate against the truth
+    when there is one, log the run and register the model; `promote` (or no champion yet) makes it
+    the champion that scheduled runs load."""
+    from lakehouse.spark import build_spark
+    from lakehouse.storage import open_storage
+
+    spark = build_spark(settings)
+    storage = open_storage(spark, settings)
+    if not storage.info(SILVER_PERSON_RECORDS).exists:
+        raise LinkageError("no silver.person_records yet: run `c2c run` first")
+    resolution = link(spark, settings, storage, model=None)
+    records = storage.read(SILVER_PERSON_RECORDS).select("source", "source_record_key", "record_token")
+    crosswalk = records.join(resolution.clusters.withColumnRenamed("cluster_id", "person_id"), "record_token")
+    truth = read_truth(spark, settings)
+    evaluation = evaluation_report(crosswalk, truth) if truth is not None else {}
+    champion = promote or registry.load_champion(settings) is None
+    version = registry.log_model(
+        settings,
+        resolution.model,
+        params=_params(settings),
+        metrics={**_metrics(evaluation), **{f"seconds_{k}": v for k, v in resolution.seconds.items()}},
+        run_name="train-linkage",
+        champion=champion,
+        artifacts={"evaluation.json": evaluation, "guard.json": resolution.guard},
+    )
+    print(
+        f"registered {settings.identity.model_name} version {version}" + (" as champion" if champion else "")
+    )
+    if evaluation:
+        pw, bc = evaluation["pairwise"], evaluation["bcubed"]
+        print(
+            f"  vs truth: pairwise precision {pw['precision']:.4f} recall {pw['recall']:.4f} "
+            f"F1 {pw['f1']:.4f}; B-cubed F1 {bc['f1']:.4f}"
+        )
+    print(f"  tracking: {registry.tracking_uri(settings)}")
+    return 0

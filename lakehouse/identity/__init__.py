@@ -1,0 +1,1 @@
+"""Identity resolution: one master person index across every agency's person records."""

@@ -1,0 +1,102 @@
+"""Linkage input: one row per person record, with the features the deterministic rules and the
+probabilistic model compare. Computed in Spark, so both Splink backends get the same features and
+no comparison depends on a function one SQL dialect lacks (phonetic codes, nickname roots).
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.resources
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+# What the linkage input holds (the model's columns; `record_token` is Splink's unique id).
+LINKAGE_COLUMNS = (
+    "record_token",
+    "source",
+    "first_name",
+    "first_roots",
+    "first_soundex",
+    "middle_initial",
+    "last_name",
+    "last_names",
+    "last_soundex",
+    "birth_date",
+    "birth_year",
+    "birth_month_day",
+    "gender",
+    "ssn_token",
+    "ssn_first5_token",
+    "ssn_last4_token",
+    "ssn_sorted_token",
+    "ssid",
+    "seid",
+    "cin",
+    "zip",
+    "zip3",
+)
+
+
+def nickname_table() -> dict[str, list[str]]:
+    """Every name of the `nicknames` package's curated table (an open list of English given names
+    and their nicknames) -> the name itself and the formal names it can stand for."""
+    text = importlib.resources.files("nicknames").joinpath("names.csv").read_text()
+    roots: dict[str, set[str]] = {}
+    for formal, relationship, nickname in list(csv.reader(text.splitlines()))[1:]:
+        if relationship != "has_nickname":
+            continue
+        formal, nickname = formal.strip().upper(), nickname.strip().upper()
+        roots.setdefault(formal, {formal})
+        roots.setdefault(nickname, {nickname}).add(formal)
+    return {name: sorted(r) for name, r in sorted(roots.items())}
+
+
+def nickname_roots(spark: SparkSession) -> DataFrame:
+    """[name STRING, roots ARRAY<STRING>] from `nickname_table`. Two first names with a root in
+    common may be one person's ('BILL' and 'WILLIAM')."""
+    rows = list(nickname_table().items())
+    return spark.createDataFrame(rows, "name STRING, roots ARRAY<STRING>")
+
+
+def with_linkage_features(records: DataFrame, *, roots: DataFrame) -> DataFrame:
+    """`silver.person_records` -> the linkage input (LINKAGE_COLUMNS). Columns added:
+    first_roots (the name and its formal names), soundex codes, the middle initial, every surname of
+    a compound family name (plus the whole), the birth date as 'yyyy-MM-dd' and its parts (a
+    day/month swap or a year typo keeps one of them), and the ZIP's three-digit area.
+    Records without any identity (a key seen only in an event file) are kept: they link by id only."""
+    first = F.col("first_name")
+    joined = records.join(
+        F.broadcast(roots.withColumnRenamed("name", "_name")), first == F.col("_name"), "left"
+    )
+    last_names = F.array_distinct(
+        F.filter(
+            F.array(F.col("last_name"), F.col("last_name_1"), F.col("last_name_2")),
+            lambda n: n.isNotNull(),
+        )
+    )
+    birth = F.date_format("birth_date", "yyyy-MM-dd")
+    return joined.select(
+        "record_token",
+        "source",
+        first.alias("first_name"),
+        F.when(first.isNotNull(), F.coalesce(F.col("roots"), F.array(first))).alias("first_roots"),
+        F.when(first.isNotNull(), F.soundex(first)).alias("first_soundex"),
+        F.substring("middle_name", 1, 1).alias("middle_initial"),
+        "last_name",
+        F.when(F.size(last_names) > 0, last_names).alias("last_names"),
+        F.when(F.col("last_name").isNotNull(), F.soundex("last_name")).alias("last_soundex"),
+        birth.alias("birth_date"),
+        F.year("birth_date").alias("birth_year"),
+        F.date_format("birth_date", "MM-dd").alias("birth_month_day"),
+        "gender",
+        "ssn_token",
+        "ssn_first5_token",
+        "ssn_last4_token",
+        "ssn_sorted_token",
+        "ssid",
+        "seid",
+        "cin",
+        "zip",
+        F.substring("zip", 1, 3).alias("zip3"),
+    )

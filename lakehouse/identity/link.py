@@ -1,0 +1,212 @@
+"""Identity resolution on one Splink backend: deterministic pairs, scored candidate pairs, clusters.
+
+`resolve` takes the linkage input (lakehouse/identity/features.py) and returns, as Spark DataFrames,
+the pairs that decided the clusters, the clusters, and the trained model. The backend is a setting:
+`spark` (clusters: the data stays in Spark) or `duckdb` (one machine: the input is handed to an
+in-process DuckDB through Arrow, which on these machines is ~30x faster than Spark local mode for
+the same model, TRAPS.md 7). The same model JSON serves both.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+
+from lakehouse.errors import C2CError
+from lakehouse.identity import model as linkage_model
+from lakehouse.identity.features import LINKAGE_COLUMNS
+from lakehouse.identity.guards import Edge, apply_guards, suspect_clusters_sql
+
+PAIRS_SCHEMA = "record_token_l STRING, record_token_r STRING, match_probability DOUBLE, method STRING"
+
+
+class LinkageError(C2CError):
+    """Identity resolution could not run (a bad model, a backend that is not available)."""
+
+
+@dataclass
+class Resolution:
+    pairs: DataFrame  # PAIRS_SCHEMA: every pair at or above the review floor, with how it was decided
+    clusters: DataFrame  # [record_token, cluster_id]
+    model: dict[str, Any]  # the trained Splink settings (JSON-ready)
+    guard: dict[str, Any] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def deterministic_sql(table: str) -> str:
+    """Pairs that satisfy a deterministic rule, each once (left token < right token)."""
+    parts = [
+        f"SELECT l.record_token AS record_token_l, r.record_token AS record_token_r FROM {table} AS l "
+        f"JOIN {table} AS r ON ({rule}) AND l.record_token < r.record_token"
+        for rule in linkage_model.DETERMINISTIC_RULES
+    ]
+    return " UNION ".join(parts)
+
+
+def resolve(
+    spark: SparkSession,
+    linkage_input: DataFrame,
+    *,
+    backend: str,
+    model: dict[str, Any] | None,
+    threshold: float,
+    review_floor: float,
+    max_cluster_size: int,
+    train_max_pairs: float,
+    checkpoint_dir: str | None = None,
+) -> Resolution:
+    """Link every record of `linkage_input` (LINKAGE_COLUMNS): deterministic pairs are matches; other
+    candidate pairs are scored by `model` (trained here on the input when None) and are matches at or
+    above `threshold`; matches are clustered by connected components, and oversized or conflicting
+    clusters are split at their weakest bridges (lakehouse/identity/guards.py)."""
+    _quiet_splink()
+    records = linkage_input.select(*LINKAGE_COLUMNS)
+    if backend == "duckdb":
+        return _resolve_duckdb(
+            spark, records, model, threshold, review_floor, max_cluster_size, train_max_pairs
+        )
+    if backend == "spark":
+        raise LinkageError("identity.backend 'spark' is not wired yet; use 'duckdb'")
+    raise LinkageError(f"identity.backend must be 'duckdb' or 'spark', not {backend!r}")
+
+
+def _resolve_duckdb(
+    spark: SparkSession,
+    records: DataFrame,
+    model: dict[str, Any] | None,
+    threshold: float,
+    review_floor: float,
+    max_cluster_size: int,
+    train_max_pairs: float,
+) -> Resolution:
+    import duckdb
+    from splink import DuckDBAPI, Linker
+
+    seconds: dict[str, float] = {}
+    skipped: list[str] = []
+    t0 = time.perf_counter()
+    arrow = records.toArrow()
+    con = duckdb.connect()
+    con.register("linkage_input_arrow", arrow)
+    con.execute("CREATE TABLE linkage_input AS SELECT * FROM linkage_input_arrow")
+    db_api = DuckDBAPI(con)
+    seconds["to_duckdb"] = round(time.perf_counter() - t0, 3)
+
+    t0 = time.perf_counter()
+    con.execute(f"CREATE TABLE certain AS {deterministic_sql('linkage_input')}")
+    if model is None:
+        certain = con.execute("SELECT count(*) FROM certain").fetchall()[0][0]
+        n = con.execute("SELECT count(*) FROM linkage_input").fetchall()[0][0]
+        settings = linkage_model.linkage_settings(prior_probability=linkage_model.prior(certain, n))
+    linker = Linker(
+        db_api.register("linkage_input", dataset_display_name="linkage_input"),
+        model if model is not None else settings,
+        log_level=logging.WARNING,
+    )
+    if model is None:
+        con.execute(f"CREATE TABLE labels AS {linkage_model.labels_sql('linkage_input')}")
+        labels = db_api.register("labels", dataset_display_name="labels")
+        skipped = linkage_model.train(linker, labels, max_pairs=train_max_pairs)
+    trained = linker.misc.save_model_to_json()
+    seconds["train"] = round(time.perf_counter() - t0, 3)
+
+    t0 = time.perf_counter()
+    scored = linker.inference.predict(threshold_match_probability=review_floor)
+    con.execute(
+        f"CREATE TABLE scored AS SELECT record_token_l, record_token_r, match_probability "
+        f"FROM {scored.physical_name}"
+    )
+    con.execute(
+        f"""CREATE TABLE pairs AS
+        SELECT coalesce(c.record_token_l, s.record_token_l) AS record_token_l,
+               coalesce(c.record_token_r, s.record_token_r) AS record_token_r,
+               CASE WHEN c.record_token_l IS NOT NULL THEN 1.0 ELSE s.match_probability END
+                 AS match_probability,
+               CASE WHEN c.record_token_l IS NOT NULL THEN 'deterministic'
+                    WHEN s.match_probability >= {threshold} THEN 'probabilistic'
+                    ELSE 'below_threshold' END AS method
+        FROM certain c FULL OUTER JOIN scored s
+          ON c.record_token_l = s.record_token_l AND c.record_token_r = s.record_token_r"""
+    )
+    seconds["predict"] = round(time.perf_counter() - t0, 3)
+
+    t0 = time.perf_counter()
+    clusters, guard = _cluster_duckdb(con, db_api, max_cluster_size)
+    seconds["cluster"] = round(time.perf_counter() - t0, 3)
+
+    pairs = con.sql("SELECT * FROM pairs").to_arrow_table()
+    con.close()
+    return Resolution(
+        pairs=_to_spark(spark, pairs, PAIRS_SCHEMA),
+        clusters=_to_spark(spark, clusters, "record_token STRING, cluster_id STRING"),
+        model=json.loads(json.dumps(trained)),
+        guard={**guard, "training_skipped": skipped},
+        seconds=seconds,
+    )
+
+
+def _cluster_duckdb(con: Any, db_api: Any, max_cluster_size: int) -> tuple[Any, dict]:
+    """Connected components of the matched pairs (Splink's), then the chaining guards."""
+    from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+    con.execute(
+        "CREATE TABLE matched AS SELECT record_token_l, record_token_r, match_probability, method "
+        "FROM pairs WHERE method <> 'below_threshold'"
+    )
+    con.execute("CREATE TABLE cluster_nodes AS SELECT record_token FROM linkage_input")
+    nodes = db_api.register("cluster_nodes", dataset_display_name="cluster_nodes")
+    edges = db_api.register("matched", dataset_display_name="cluster_edges")
+    result = cluster_pairwise_predictions_at_threshold(nodes, edges, db_api, "record_token")
+    con.execute(f"CREATE TABLE clusters AS SELECT record_token, cluster_id FROM {result.physical_name}")
+    suspect = suspect_clusters_sql("clusters", "linkage_input", max_cluster_size)
+    con.execute(f"CREATE TABLE suspect AS {suspect}")
+    members = con.execute(
+        "SELECT c.record_token, c.cluster_id FROM clusters c JOIN suspect USING (cluster_id)"
+    ).fetchall()
+    guard: dict = {"suspect_clusters": 0, "links_broken": [], "unresolved": []}
+    if members:
+        edges_in = con.execute(
+            "SELECT m.* FROM matched m JOIN clusters c ON m.record_token_l = c.record_token "
+            "JOIN suspect USING (cluster_id)"
+        ).fetchall()
+        facts = con.execute(
+            "SELECT r.record_token, r.ssn_token, r.birth_date FROM linkage_input r "
+            "JOIN clusters c USING (record_token) JOIN suspect USING (cluster_id)"
+        ).fetchall()
+        moved, guard = apply_guards(
+            [(t, c) for t, c in members],
+            [Edge(*e) for e in edges_in],
+            {t: (s, b) for t, s, b in facts},
+            max_size=max_cluster_size,
+        )
+        if moved:
+            con.execute("CREATE TABLE moved (record_token VARCHAR, cluster_id VARCHAR)")
+            con.executemany("INSERT INTO moved VALUES (?, ?)", list(moved.items()))
+            con.execute(
+                "CREATE OR REPLACE TABLE clusters AS SELECT c.record_token, "
+                "coalesce(m.cluster_id, c.cluster_id) AS cluster_id FROM clusters c "
+                "LEFT JOIN moved m USING (record_token)"
+            )
+    return con.sql("SELECT record_token, cluster_id FROM clusters").to_arrow_table(), guard
+
+
+def _to_spark(spark: SparkSession, table: Any, schema: str) -> DataFrame:
+    frame = table.to_pandas() if hasattr(table, "to_pandas") else table
+    if len(frame) == 0:
+        return spark.createDataFrame([], schema)
+    return spark.createDataFrame(frame, schema)
+
+
+def _quiet_splink() -> None:
+    for name in ("splink", "splink.internals"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def match_counts(pairs: DataFrame) -> dict[str, int]:
+    """Pairs per method (small: collected)."""
+    return {r["method"]: r["count"] for r in pairs.groupBy("method").count().collect()}
