@@ -106,7 +106,10 @@ def run(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: st
             "guard": {
                 "suspect_clusters": resolution.guard.get("suspect_clusters", 0),
                 "links_broken": len(resolution.guard.get("links_broken", [])),
-                "unresolved": resolution.guard.get("unresolved", []),
+                "unresolved": len(resolution.guard.get("unresolved", [])),
+                "unresolved_examples": resolution.guard.get("unresolved", [])[:10],
+                "attached_by_unique_name": resolution.guard.get("attached_by_unique_name", 0),
+                "training_skipped": resolution.guard.get("training_skipped", []),
             },
         }
     )

@@ -75,7 +75,7 @@ class IdentitySettings(_Strict):
     """Identity resolution (lakehouse/identity/): backend, thresholds, model registry."""
 
     backend: Literal["duckdb", "spark"] = "duckdb"  # where Splink runs; clusters use spark
-    match_threshold: float = Field(0.9, gt=0, lt=1)  # a scored pair at or above it is a match
+    match_threshold: float = Field(0.99, gt=0, lt=1)  # a scored pair at or above it is a match
     review_floor: float = Field(0.2, ge=0, lt=1)  # scored pairs kept (for clerical review) from here up
     max_cluster_size: int = Field(80, gt=1)  # larger clusters are chaining suspects (guards.py)
     train_max_pairs: float = Field(2e6, gt=0)  # random pairs for estimating u

@@ -137,6 +137,8 @@ def _resolve_duckdb(
 
     t0 = time.perf_counter()
     clusters, guard = _cluster_duckdb(con, db_api, max_cluster_size)
+    guard["attached_by_unique_name"] = attach_unique_names(con)
+    clusters = con.sql("SELECT record_token, cluster_id FROM clusters").to_arrow_table()
     seconds["cluster"] = round(time.perf_counter() - t0, 3)
 
     pairs = con.sql("SELECT * FROM pairs").to_arrow_table()
@@ -148,6 +150,51 @@ def _resolve_duckdb(
         guard={**guard, "training_skipped": skipped},
         seconds=seconds,
     )
+
+
+def attach_unique_names(con: Any) -> int:
+    """Attach clusters made only of name-only records (no birth date, SSN or native id: wage records
+    of workers whose employers report a made-up SSN) to the one other cluster that has a record with
+    the same first and last name, when exactly one does. Such a record has nothing else to compare;
+    a name shared by two candidates stays unattached. Adds the pairs as method 'unique_name'."""
+    con.execute(
+        """CREATE OR REPLACE TABLE name_only AS SELECT record_token FROM linkage_input
+        WHERE birth_date IS NULL AND ssn_token IS NULL AND ssid IS NULL AND seid IS NULL AND cin IS NULL
+          AND first_name IS NOT NULL AND last_name IS NOT NULL"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TABLE weak AS SELECT c.cluster_id FROM clusters c
+        LEFT JOIN name_only n USING (record_token) GROUP BY c.cluster_id
+        HAVING count(*) = count(n.record_token)"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TABLE attach AS
+        WITH strong AS (
+            SELECT DISTINCT i.first_name, i.last_name, c.cluster_id, min(c.record_token) AS token
+            FROM clusters c JOIN linkage_input i USING (record_token)
+            WHERE c.cluster_id NOT IN (SELECT cluster_id FROM weak)
+            GROUP BY ALL)
+        SELECT w.cluster_id AS weak_id, min(s.cluster_id) AS strong_id, min(s.token) AS strong_token,
+               min(c.record_token) AS weak_token
+        FROM clusters c JOIN weak w USING (cluster_id) JOIN linkage_input i USING (record_token)
+        JOIN strong s ON s.first_name = i.first_name AND s.last_name = i.last_name
+        GROUP BY w.cluster_id HAVING count(DISTINCT s.cluster_id) = 1"""
+    )
+    attached = con.execute("SELECT count(*) FROM attach").fetchall()[0][0]
+    if attached:
+        con.execute(
+            "UPDATE clusters SET cluster_id = a.strong_id FROM attach a WHERE clusters.cluster_id = a.weak_id"
+        )
+        con.execute(
+            """DELETE FROM pairs USING attach a
+            WHERE pairs.record_token_l = least(a.weak_token, a.strong_token)
+              AND pairs.record_token_r = greatest(a.weak_token, a.strong_token)"""
+        )
+        con.execute(
+            """INSERT INTO pairs SELECT least(weak_token, strong_token), greatest(weak_token, strong_token),
+            NULL, 'unique_name' FROM attach"""
+        )
+    return int(attached)
 
 
 def _cluster_duckdb(con: Any, db_api: Any, max_cluster_size: int) -> tuple[Any, dict]:

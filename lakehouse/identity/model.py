@@ -62,32 +62,27 @@ def _fixed(level, m: float):
     return level.configure(m_probability=m, fix_m_probability=True)
 
 
+def _name(column: str, other: str, variants: str, variants_label: str) -> cl.CustomComparison:
+    """A name: exact (term-frequency adjusted), a variant in common (nickname root or surname part),
+    close spelling, swapped with the other name, loose spelling."""
+    return cl.CustomComparison(
+        output_column_name=column,
+        comparison_levels=[
+            cll.NullLevel(column),
+            cll.ExactMatchLevel(column, term_frequency_adjustments=True),
+            cll.ArrayIntersectLevel(variants, 1).configure(label_for_charts=variants_label),
+            _jw(column, 0.92),
+            cll.CustomLevel(f"{column}_l = {other}_r", "first and last name swapped"),
+            _jw(column, 0.80),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 def comparisons() -> list:
     """The model's comparisons, strongest level first in each."""
-    first_name = cl.CustomComparison(
-        output_column_name="first_name",
-        comparison_levels=[
-            cll.NullLevel("first_name"),
-            cll.ExactMatchLevel("first_name", term_frequency_adjustments=True),
-            cll.ArrayIntersectLevel("first_roots", 1).configure(label_for_charts="nickname (shared root)"),
-            _jw("first_name", 0.92),
-            cll.CustomLevel("first_name_l = last_name_r", "first and last name swapped"),
-            _jw("first_name", 0.80),
-            cll.ElseLevel(),
-        ],
-    )
-    last_name = cl.CustomComparison(
-        output_column_name="last_name",
-        comparison_levels=[
-            cll.NullLevel("last_name"),
-            cll.ExactMatchLevel("last_name", term_frequency_adjustments=True),
-            cll.ArrayIntersectLevel("last_names", 1).configure(label_for_charts="a surname in common"),
-            _jw("last_name", 0.92),
-            cll.CustomLevel("last_name_l = first_name_r", "first and last name swapped"),
-            _jw("last_name", 0.80),
-            cll.ElseLevel(),
-        ],
-    )
+    first_name = _name("first_name", "last_name", "first_roots", "nickname (shared root)")
+    last_name = _name("last_name", "first_name", "last_names", "a surname in common")
     birth_date = cl.CustomComparison(
         output_column_name="birth_date",
         comparison_levels=[

@@ -61,3 +61,34 @@ def test_deterministic_links_are_never_broken():
     assert (parts, broken, clean) == ([["a", "b"]], [], False)
     _, report = apply_guards([("a", "a"), ("b", "a")], edges, facts, max_size=10)
     assert report["unresolved"] == [{"cluster_id": "a", "records": 2}]
+
+
+def test_name_only_records_attach_to_the_one_cluster_with_their_name():
+    import duckdb
+
+    from lakehouse.identity.link import attach_unique_names
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE linkage_input (record_token VARCHAR, first_name VARCHAR, last_name VARCHAR, "
+        "birth_date VARCHAR, ssn_token VARCHAR, ssid VARCHAR, seid VARCHAR, cin VARCHAR)"
+    )
+    con.execute(
+        """INSERT INTO linkage_input VALUES
+        ('k1', 'ANA', 'RUIZ', '2001-01-01', NULL, 'S1', NULL, NULL),   -- K-12 record of Ana Ruiz
+        ('w1', 'ANA', 'RUIZ', NULL, NULL, NULL, NULL, NULL),           -- her wage record, no SSN
+        ('k2', 'JOSE', 'CRUZ', '2000-02-02', NULL, 'S2', NULL, NULL),  -- two Jose Cruz:
+        ('k3', 'JOSE', 'CRUZ', '1999-03-03', NULL, 'S3', NULL, NULL),
+        ('w2', 'JOSE', 'CRUZ', NULL, NULL, NULL, NULL, NULL),          -- ambiguous: stays alone
+        ('w3', 'LI', 'WANG', NULL, NULL, NULL, NULL, NULL)             -- no candidate"""
+    )
+    con.execute("CREATE TABLE clusters AS SELECT record_token, record_token AS cluster_id FROM linkage_input")
+    con.execute(
+        "CREATE TABLE pairs (record_token_l VARCHAR, record_token_r VARCHAR, match_probability DOUBLE, "
+        "method VARCHAR)"
+    )
+    con.execute("INSERT INTO pairs VALUES ('k1', 'w1', 0.4, 'below_threshold')")
+    assert attach_unique_names(con) == 1
+    clusters = dict(con.execute("SELECT record_token, cluster_id FROM clusters").fetchall())
+    assert clusters == {"k1": "k1", "w1": "k1", "k2": "k2", "k3": "k3", "w2": "w2", "w3": "w3"}
+    assert con.execute("SELECT * FROM pairs").fetchall() == [("k1", "w1", None, "unique_name")]
