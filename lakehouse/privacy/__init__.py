@@ -1,0 +1,16 @@
+"""Disclosure control for published aggregate tables: primary and complementary suppression, and an
+independent audit that a gate runs before anything is published (DOMAIN.md, privacy rules)."""
+
+from lakehouse.privacy.audit import DisclosureError, assert_safe, audit
+from lakehouse.privacy.cells import DEFAULT_THRESHOLD, MartError, Relation
+from lakehouse.privacy.suppression import suppress
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "DisclosureError",
+    "MartError",
+    "Relation",
+    "assert_safe",
+    "audit",
+    "suppress",
+]
