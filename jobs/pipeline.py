@@ -11,14 +11,22 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from jobs import identity_job, silver_job
+from jobs import gold_job, identity_job, silver_job
 from lakehouse.settings import Settings
 from lakehouse.sources.landing import land
 from lakehouse.spark import build_spark
 from lakehouse.storage import Storage, open_storage
 from lakehouse.synth.generate import generate
-from lakehouse.tables import BRONZE_FILES, IDENTITY_CROSSWALK, OPS_RUNS, SILVER_PERSON_RECORDS
+from lakehouse.tables import (
+    BRONZE_FILES,
+    GOLD_PUBLISHED_CELLS,
+    IDENTITY_CROSSWALK,
+    OPS_RUNS,
+    SILVER_PERSON_RECORDS,
+    all_tables,
+)
 from quality.gate import SILVER_GATE, check_bronze_load
+from quality.gold_gate import GOLD_GATE
 from quality.gx_runner import GxValidator
 from quality.results import CheckResult, QualityGateFailed, summarize
 from quality.store import write_results
@@ -109,11 +117,46 @@ def run(spark: SparkSession, settings: Settings, *, run_id: str, generate_if_emp
             steps["identity"] = round(time.perf_counter() - t0, 3)
         else:
             report["identity"] = "unchanged (no new person records)"
+        if _gold_behind(storage):
+            t0 = time.perf_counter()
+            report["gold"] = _gold(spark, settings, storage, results, run_id=run_id)
+            steps["gold"] = round(time.perf_counter() - t0, 3)
+        else:
+            report["gold"] = "unchanged (no new silver or identity data)"
     except QualityGateFailed:
         _finish(spark, storage, settings, report, results, validator, steps, started, status="blocked")
         raise
     _finish(spark, storage, settings, report, results, validator, steps, started, status="succeeded")
     return report
+
+
+def _gold(
+    spark: SparkSession, settings: Settings, storage: Storage, results: list[CheckResult], *, run_id: str
+) -> dict:
+    """Build gold, suppress, stage the site's files, run the gold gate, and publish only if it passes."""
+    built = gold_job.build(spark, settings, storage, run_id=run_id)
+    checks = gold_job.disclose_and_check(built)
+    staging, files = gold_job.stage_site(settings, built, run_id=run_id)
+    checks.append(gold_job.identifier_check(files))
+    results += checks
+    try:
+        _stop_if_blocked(GOLD_GATE, checks, settings, run_id)
+    except QualityGateFailed:
+        gold_job.discard_site(staging)
+        raise
+    site = gold_job.publish(spark, settings, storage, built, staging, run_id=run_id)
+    return {**gold_job.report(built, checks, files), "site_data": str(site)}
+
+
+def _gold_behind(storage: Storage) -> bool:
+    """True when identity exists and gold is missing or older than the crosswalk or any silver table."""
+    if not storage.info(IDENTITY_CROSSWALK).exists:
+        return False
+    if not storage.info(GOLD_PUBLISHED_CELLS).exists:
+        return True
+    published = storage.history(GOLD_PUBLISHED_CELLS, 1)[0].timestamp
+    inputs = [t for t in all_tables() if t.layer == "silver" or t == IDENTITY_CROSSWALK]
+    return any(storage.info(t).exists and storage.history(t, 1)[0].timestamp > published for t in inputs)
 
 
 def _per_source(landing: dict) -> dict:
@@ -214,8 +257,6 @@ def _finish(
 
 
 def _table_summary(storage: Storage) -> dict[str, dict]:
-    from lakehouse.tables import all_tables
-
     summary = {}
     for table in all_tables():
         info = storage.info(table)
@@ -255,6 +296,16 @@ def main(settings: Settings, *, run_id: str, generate_if_empty: bool = True) -> 
         print(line + f"; model version {identity['model']['version']}")
     elif identity:
         print(f"  identity: {identity}")
+    gold = report.get("gold")
+    if isinstance(gold, dict):
+        marts = ", ".join(
+            f"{name} {m['cohort_members']:,} in cohorts (match rate {m['match_rate']:.3f})"
+            for name, m in gold["marts"].items()
+        )
+        print(f"  gold:    {marts}")
+        print(f"  site:    {gold['published_files']} published tables in {gold['site_data']}")
+    elif gold:
+        print(f"  gold:    {gold}")
     for gate, summary in report["quality"]["gates"].items():
         print(
             f"  gate {gate}: {summary['passed']}/{summary['checks']} checks passed, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -34,9 +35,11 @@ def test_run_then_tables(tmp_path):
     assert report["tables"]["silver.wages"]["rows"] > 0
     assert (tmp_path / "var" / "quality" / "docs" / "index.html").is_file()
     assert "gate bronze->silver:" in first.stdout
+    _published_tables_are_safe(tmp_path / "var" / "site" / "data", report)
 
     again = c2c("run", "--run-id", "r-1", cwd=tmp_path)  # same run id: nothing new committed
     assert again.returncode == 0, again.stderr[-3000:]
+    assert "gold:    unchanged" in again.stdout
 
     listed = c2c("tables", "--json", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr[-3000:]
@@ -55,6 +58,32 @@ def test_run_then_tables(tmp_path):
     text = c2c("tables", cwd=tmp_path)
     assert text.returncode == 0
     assert "ops.runs" in text.stdout and "delta-rs" in text.stdout
+
+
+def _published_tables_are_safe(site: Path, report: dict) -> None:
+    """Every mart is published as statewide + one table per breakdown, each with its sidecar; no count
+    below 11 is shown anywhere; rates are in [0, 1]; the gold gate passed."""
+    assert report["quality"]["gates"]["gold->published"]["failed"] == []
+    assert set(report["gold"]["marts"]) == {"teacher_pipeline", "student_pathways"}
+    tables = sorted(p.stem for p in site.glob("*.csv"))
+    assert len(tables) == 2 + 8 + 8, tables
+    assert "teacher_pipeline__by_credential_type" in tables and "student_pathways__statewide" in tables
+    shown_suppressed = 0
+    for name in tables:
+        meta = json.loads((site / f"{name}.json").read_text())
+        for key in ("cohort_definition", "data_vintage", "match_rate", "coverage", "suppression_note"):
+            assert meta[key] not in ("", None), (name, key)
+        with (site / f"{name}.csv").open(newline="") as f:
+            rows = list(csv.DictReader(f))
+        assert rows and list(rows[0])[:2] == meta["dimensions"], name
+        for row in rows:
+            for column in meta["measures"]["counts"]:
+                value = row[column]
+                shown_suppressed += value == "suppressed"
+                assert value in ("", "suppressed") or int(value) >= 11, (name, column, value)
+            for column in meta["measures"]["rates"]:
+                assert row[column] in ("", "suppressed") or 0 <= float(row[column]) <= 1, (name, column)
+    assert shown_suppressed > 0  # a state of 3,000 people has small cells: they must show as suppressed
 
 
 def test_settings_error_exits_2_with_a_message(tmp_path):

@@ -1,0 +1,161 @@
+"""The metric catalog (conf/metrics.yml), read once and validated before any Spark work.
+
+A metric is configuration: a cohort rule and an outcome rule by name (functions in cohorts.py and
+outcomes.py), a window, an optional `among` restriction to another metric's result, and its kind
+(`rate`, or `median` of another metric's value). A mistake (unknown rule, a window key the rule does
+not take, `among` naming a metric that is not defined earlier in its mart) stops the job with a
+message naming the metric and the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from lakehouse.errors import SettingsError
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    description: str
+    kind: str = "rate"  # rate | median
+    outcome: str | None = None  # outcome rule (rate metrics)
+    window: dict = field(default_factory=dict)
+    among: tuple[tuple[str, bool], ...] = ()  # (metric, required result)
+    value: str | None = None  # median metrics: the metric whose value is summarized
+
+
+@dataclass(frozen=True)
+class Mart:
+    name: str
+    title: str
+    cohort: str
+    cohort_definition: str
+    breakdowns: tuple[str, ...]
+    coverage: str
+    metrics: tuple[Metric, ...]
+    match_sources: tuple[str, ...] = ("wages",)  # outcome sources a cohort member counts as linked to
+
+    def metric(self, name: str) -> Metric:
+        return next(m for m in self.metrics if m.name == name)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    vintage: int | None  # None: taken from the data
+    cpi_base_year: int
+    min_cell_size: int
+    employment_threshold: float
+    marts: tuple[Mart, ...]
+    source: str = ""
+
+    def mart(self, name: str) -> Mart:
+        for m in self.marts:
+            if m.name == name:
+                return m
+        raise KeyError(f"{self.source}: no mart named '{name}'")
+
+
+def load_catalog(conf_dir: str | Path, *, cohorts: dict, outcomes: dict) -> Catalog:
+    """Read conf/metrics.yml and check every rule name and window key against the rule registries
+    (`cohorts` and `outcomes` map a rule name to its function and its allowed window keys)."""
+    path = Path(conf_dir) / "metrics.yml"
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise SettingsError(f"{path}: cannot read the metric catalog: {exc}") from None
+    where = str(path)
+    vintage = raw.get("vintage", "auto")
+    if vintage != "auto" and not isinstance(vintage, int):
+        raise SettingsError(f"{where}: vintage must be 'auto' or a year, not {vintage!r}")
+    marts = tuple(
+        _mart(where, name, body, cohorts, outcomes) for name, body in (raw.get("marts") or {}).items()
+    )
+    if not marts:
+        raise SettingsError(f"{where}: no marts defined")
+    return Catalog(
+        vintage=None if vintage == "auto" else vintage,
+        cpi_base_year=int(raw.get("cpi_base_year", 2024)),
+        min_cell_size=int(raw.get("min_cell_size", 11)),
+        employment_threshold=float(raw.get("employment_threshold", 1)),
+        marts=marts,
+        source=where,
+    )
+
+
+def _mart(where: str, name: str, body: dict, cohorts: dict, outcomes: dict) -> Mart:
+    for key in ("cohort", "metrics", "breakdowns", "cohort_definition"):
+        if key not in body:
+            raise SettingsError(f"{where}: mart '{name}' has no '{key}'")
+    if body["cohort"] not in cohorts:
+        raise SettingsError(
+            f"{where}: mart '{name}': unknown cohort rule '{body['cohort']}' (known: {', '.join(cohorts)})"
+        )
+    metrics: list[Metric] = []
+    for entry in body["metrics"]:
+        metrics.append(_metric(f"{where}: mart '{name}'", entry, metrics, outcomes))
+    return Mart(
+        name=name,
+        title=body.get("title", name),
+        cohort=body["cohort"],
+        cohort_definition=" ".join(str(body["cohort_definition"]).split()),
+        breakdowns=tuple(body["breakdowns"]),
+        coverage=" ".join(str(body.get("coverage", "")).split()),
+        metrics=tuple(metrics),
+        match_sources=_match_sources(where, name, body),
+    )
+
+
+MATCH_SOURCES = ("staff_assignments", "wages", "college_enrollments", "completions")
+
+
+def _match_sources(where: str, name: str, body: dict) -> tuple[str, ...]:
+    sources = tuple(body.get("match_sources") or ("wages",))
+    unknown = [s for s in sources if s not in MATCH_SOURCES]
+    if unknown:
+        raise SettingsError(
+            f"{where}: mart '{name}': match_sources {unknown} unknown (known: {', '.join(MATCH_SOURCES)})"
+        )
+    return sources
+
+
+def _metric(where: str, entry: dict, earlier: list[Metric], outcomes: dict) -> Metric:
+    name = entry.get("name")
+    if not name:
+        raise SettingsError(f"{where}: a metric has no name")
+    where = f"{where}, metric '{name}'"
+    known = {m.name: m for m in earlier}
+    if name in known:
+        raise SettingsError(f"{where}: defined twice")
+    kind = entry.get("kind", "rate")
+    among = tuple((str(k), bool(v)) for k, v in (entry.get("among") or {}).items())
+    for other, _ in among:
+        if other not in known or known[other].kind != "rate":
+            raise SettingsError(
+                f"{where}: 'among' names '{other}', which is not a rate metric defined above it"
+            )
+    window = dict(entry.get("window") or {})
+    if kind == "rate":
+        rule = entry.get("outcome")
+        if rule not in outcomes:
+            raise SettingsError(f"{where}: unknown outcome rule '{rule}' (known: {', '.join(outcomes)})")
+        allowed = outcomes[rule][1]
+        extra = set(window) - set(allowed)
+        if extra:
+            raise SettingsError(
+                f"{where}: outcome '{rule}' takes window keys {sorted(allowed)}, not {sorted(extra)}"
+            )
+        return Metric(name, _text(entry), "rate", rule, window, among)
+    if kind == "median":
+        value = entry.get("value")
+        if value not in known or known[value].kind != "rate":
+            raise SettingsError(f"{where}: 'value' must name a rate metric defined above it, not {value!r}")
+        return Metric(name, _text(entry), "median", None, {}, among, value)
+    raise SettingsError(f"{where}: kind must be 'rate' or 'median', not {kind!r}")
+
+
+def _text(entry: dict) -> str:
+    return " ".join(str(entry.get("description", "")).split())
