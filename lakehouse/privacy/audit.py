@@ -1,10 +1,11 @@
 """Independent check of a flagged mart before it is published: the gate between gold and published.
 
 It trusts nothing `suppress` decided: it reads the flags as a reader would see the table and looks for
-(a) published cells that break a primary rule and (b) suppressed counts a reader can compute exactly
+(a) published cells that break a primary rule, (b) suppressed counts a reader can compute exactly
 from the published values with the additivity equations, the declared relations and the published
-rates (exact row-space test per connected component, see `algebra`). Messages name the cell and the
-field but never a count value: problem lists go to logs, and a log must not leak what it warns about.
+rates (exact row-space test per connected component, see `algebra`), and (c) rows left out of the
+mart that a reader can tell are 0 (see `absent`). Messages name the cell and the field but never a
+count value: problem lists go to logs, and a log must not leak what it warns about.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lakehouse.errors import C2CError
+from lakehouse.privacy.absent import absent_zero_rows
 from lakehouse.privacy.algebra import (
     Exposure,
     component_exposures,
@@ -36,17 +38,21 @@ from lakehouse.privacy.equations import build_equations
 _Problem = tuple[int, int, str]  # row, field order (denominator, numerator, value, d - n), message
 
 
+_RUN_SUPPRESS = (
+    "Run lakehouse.privacy.suppress on the mart (with the same threshold and relations) and publish "
+    "its flags."
+)
+
+
 class DisclosureError(C2CError, ValueError):
     """A table about to be published discloses a small count; `problems` lists every finding."""
 
-    def __init__(self, problems: Sequence[str], shown: int = 10) -> None:
+    def __init__(self, problems: Sequence[str], shown: int = 10, advice: str = _RUN_SUPPRESS) -> None:
         self.problems = list(problems)
         listed = "\n".join(f"  - {p}" for p in self.problems[:shown])
         more = f"\n  ... and {len(self.problems) - shown} more" if len(self.problems) > shown else ""
         super().__init__(
-            f"{len(self.problems)} disclosure problem(s) in the table to publish:\n{listed}{more}\n"
-            "Run lakehouse.privacy.suppress on the mart (with the same threshold and relations) "
-            "and publish its flags."
+            f"{len(self.problems)} disclosure problem(s) in the table to publish:\n{listed}{more}\n{advice}"
         )
 
 
@@ -69,6 +75,7 @@ def audit(
     for eq in np.flatnonzero(hidden_per_equation(eqs, hidden) > 1):
         exposures += [e for e in equation_exposures(eqs, cells.count, hidden, eq) if e.how == "zero total"]
     problems += _exposure_problems(cells, exposures)
+    problems += _absent_problems(cells)
     return [message for *_, message in sorted(set(problems))]
 
 
@@ -144,3 +151,19 @@ def _exposure_problems(cells: Cells, exposures: list[Exposure]) -> list[_Problem
         )
         problems.append((row, order, f"{label}: suppressed count is exactly recoverable from {why}"))
     return problems
+
+
+def _absent_problems(cells: Cells) -> list[_Problem]:
+    """Rows left out although a reader can tell they are 0 (see `absent`), after every row."""
+    missing = absent_zero_rows(cells)
+    return [
+        (
+            cells.n_rows + i,
+            0,
+            f"{metric} {year} {dimension}={group} denominator: row left out of the mart, which publishes "
+            "a count of 0 (the other groups add up to the statewide row); publish it as a suppressed row",
+        )
+        for i, (metric, year, dimension, group) in enumerate(
+            missing[["metric", "cohort_year", "dimension", "group"]].itertuples(index=False, name=None)
+        )
+    ]

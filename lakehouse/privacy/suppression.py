@@ -5,7 +5,9 @@ is below it, medians over fewer people. Complementary: greedily, while some supp
 computed from published ones, suppress the smallest published count of the equation (or combination
 of equations) that exposes it, keeping the statewide row for last. Single equations are handled first
 with cheap counting; what is left is found by the exact row-space test of `algebra`, component by
-component, so a large mart costs little more than its small connected pieces.
+component, so a large mart costs little more than its small connected pieces. Rows left out of the
+mart that a reader can tell are empty are added first as suppressed zeros (`absent`), and the result
+is checked with `audit` before it is returned.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from lakehouse.privacy.absent import absent_zero_rows, with_zero_rows
 from lakehouse.privacy.algebra import (
     Exposure,
     component_exposures,
@@ -24,6 +27,7 @@ from lakehouse.privacy.algebra import (
     equation_exposures,
     hidden_per_equation,
 )
+from lakehouse.privacy.audit import DisclosureError, audit
 from lakehouse.privacy.cells import (
     DEFAULT_THRESHOLD,
     DENOMINATOR,
@@ -47,6 +51,10 @@ def suppress(
     In: the mart columns (metric, cohort_year, dimension, group, kind, denominator, numerator, value).
     Out: the same rows, columns and values, plus `denominator_suppressed`, `numerator_suppressed`,
     `value_suppressed` (bool) and `suppression` ("", "primary" or "complementary"; primary wins).
+    After them come the rows the mart leaves out although a reader can tell they are 0 (see
+    `absent`): zero counts, no value, suppressed by the primary rule, so a blank does not publish 0.
+    Raises `DisclosureError` if some count stays recoverable however many cells are suppressed (the
+    output always passes `audit` with the same options).
     Median rows have no numerator (its flag stays False); a median stays published when its count is
     suppressed only as a complement, since it is a statistic of at least `threshold` people.
     `relations` are the cross-metric identities a reader could use; `strict` raises `MartError` when a
@@ -54,9 +62,25 @@ def suppress(
     """
     threshold = check_threshold(threshold)
     cells = build_cells(mart)
+    missing = absent_zero_rows(cells)
+    if len(missing):
+        mart = with_zero_rows(mart, missing)
+        cells = build_cells(mart)
     state = _primary(cells, threshold)
     _Complements(cells, build_equations(cells, relations, strict=strict), state, threshold).run()
-    return _with_flags(mart, cells, state)
+    out = _with_flags(mart, cells, state)
+    # The loop stops when no exposure has a published cell left to suppress. An exposure made of
+    # suppressed cells alone (identities forcing a count) is beyond any flag: refuse to hand it on.
+    problems = audit(out, threshold=threshold, relations=relations, strict=strict)
+    if problems:
+        raise DisclosureError(problems, advice=_UNFIXABLE)
+    return out
+
+
+_UNFIXABLE = (
+    "Suppressing more cells cannot help: these counts follow from the mart's identities alone. "
+    "Check the relations hold as declared and that no row is left out of the mart."
+)
 
 
 @dataclass

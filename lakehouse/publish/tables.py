@@ -2,7 +2,8 @@
 
 Only suppressed cells (the output of lakehouse.privacy.suppress) reach this module. A suppressed
 count or value is written as the word `suppressed`, never as 0 or blank; a blank means "not
-applicable" (no one in the cell's population, e.g. a window not yet observed). The sidecar says
+applicable" (a window not yet observed for that cohort). Groups with nobody in a metric's population
+come back from suppress() as suppressed zero rows, so a blank never gives a 0 away. The sidecar says
 which columns are dimensions, counts, rates and medians, and carries the cohort definition, data
 vintage, match rate, coverage caveat and suppression note DOMAIN.md asks every published table for.
 """

@@ -18,6 +18,9 @@ FLAG_VIEW = [
     "suppression",
 ]
 RETAINED_FOLLOWS_PLACED = Relation(((1, "retained_1y", "denominator"), (-1, "placed", "numerator")))
+NOT_PLACED_ARE_EMPLOYED = Relation(
+    ((1, "employed", "denominator"), (-1, "placed", "denominator"), (1, "placed", "numerator"))
+)
 
 
 def mart(*rows: tuple) -> pd.DataFrame:
@@ -136,3 +139,75 @@ def _aggregate(persons: pd.DataFrame, year: int, dimension: str) -> list[pd.Data
             value=by["wage"].median().to_numpy(),
         ),
     ]
+
+
+# The relations of a builder's mart, both kinds: retained_1y is counted among the placed
+# (`among: {placed: true}`), employed among the not placed (`among: {placed: false}`), and the wage
+# median over the employed.
+WAGE_OVER_EMPLOYED = Relation(((1, "wage", "denominator"), (-1, "employed", "numerator")))
+PIPELINE_RELATIONS = [RETAINED_FOLLOWS_PLACED, NOT_PLACED_ARE_EMPLOYED, WAGE_OVER_EMPLOYED]
+
+
+def random_censored_mart(
+    seed: int,
+    *,
+    years: int = 4,
+    dimensions: int = 3,
+    max_groups: int = 12,
+    people: tuple[int, int] = (60, 900),
+) -> pd.DataFrame:
+    """A mart the way the gold builder writes one, for PIPELINE_RELATIONS: a group with nobody in a
+    metric's population has no row for it, and follow-up is censored for a share of people in some
+    years (the first year always), so each relation breaks in the cells those people fall in and
+    holds elsewhere. In the last year retained_1y is not observed at all (no rows)."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for year in range(2015, 2015 + years):
+        size = int(rng.integers(*people))
+        persons = _people(rng, size, dimensions, max_groups)
+        censored = rng.uniform(0.02, 0.15) if year == 2015 or rng.random() < 0.3 else 0.0
+        placed = persons["placed"].to_numpy()
+        followed = placed & (rng.random(size) >= censored)
+        looked_for = ~placed & (rng.random(size) >= censored)
+        employed = looked_for & (rng.random(size) < rng.uniform(0.4, 0.9))
+        paid = employed & (rng.random(size) >= censored)
+        persons = persons.assign(
+            followed=followed,
+            retained=followed & (rng.random(size) < rng.uniform(0.6, 0.97)),
+            looked_for=looked_for,
+            employed=employed,
+            paid=paid,
+            pay=np.where(paid, rng.lognormal(10.5, 0.4, size).round(), np.nan),
+        )
+        for dimension in ["statewide"] + [f"dim{k}" for k in range(dimensions)]:
+            by = persons.groupby(dimension, sort=True)
+            base = pd.DataFrame({"cohort_year": year, "dimension": dimension, "group": by.size().index})
+            metrics = [
+                ("placed", by.size(), by["placed"].sum()),
+                ("employed", by["looked_for"].sum(), by["employed"].sum()),
+            ]
+            if year < 2015 + years - 1:
+                metrics.append(("retained_1y", by["followed"].sum(), by["retained"].sum()))
+            for metric, denominator, numerator in metrics:
+                frames.append(
+                    base.assign(
+                        metric=metric,
+                        kind="rate",
+                        denominator=denominator.to_numpy(),
+                        numerator=numerator.to_numpy() * 1.0,
+                    )
+                )
+            frames.append(
+                base.assign(
+                    metric="wage",
+                    kind="median",
+                    denominator=by["paid"].sum().to_numpy(),
+                    numerator=np.nan,
+                    value=by["pay"].median().to_numpy(),
+                )
+            )
+    out = pd.concat(frames, ignore_index=True)
+    out = out[out["denominator"] > 0].reset_index(drop=True)  # as the builder: no row for nobody
+    rate = out["kind"] == "rate"
+    out.loc[rate, "value"] = out.loc[rate, "numerator"] / out.loc[rate, "denominator"]
+    return out[["metric", "cohort_year", "dimension", "group", "kind", "denominator", "numerator", "value"]]

@@ -8,12 +8,18 @@ import pandas as pd
 import pytest
 
 from lakehouse.privacy import DisclosureError, MartError, Relation, assert_safe, audit, suppress
-from tests.privacy import CYCLE, CYCLIC_MEDIANS, RETAINED_FOLLOWS_PLACED, mart, random_mart
+from tests.privacy import (
+    CYCLE,
+    CYCLIC_MEDIANS,
+    NOT_PLACED_ARE_EMPLOYED,
+    PIPELINE_RELATIONS,
+    RETAINED_FOLLOWS_PLACED,
+    mart,
+    random_censored_mart,
+    random_mart,
+)
 
 RECOVERABLE = "suppressed count is exactly recoverable from published cells"
-NOT_PLACED_ARE_EMPLOYED_DENOMINATOR = Relation(
-    ((1, "employed", "denominator"), (-1, "placed", "denominator"), (1, "placed", "numerator"))
-)
 
 
 def flagged(table: pd.DataFrame, hidden: dict[tuple[str, str], str]) -> pd.DataFrame:
@@ -109,7 +115,7 @@ def test_a_known_denominator_minus_numerator_is_a_disclosure_too():
         ("employed", "gender", "M", 30, 15),
     )
     hidden = {("placed", "F"): "dnv", ("placed", "M"): "dnv", ("employed", "F"): "dnv"}
-    relations = [NOT_PLACED_ARE_EMPLOYED_DENOMINATOR]
+    relations = [NOT_PLACED_ARE_EMPLOYED]
     assert audit(flagged(table, hidden), relations=relations) == [
         f"placed 2020 gender=F denominator-minus-numerator: {RECOVERABLE}",
         f"employed 2020 gender=F denominator: {RECOVERABLE}",
@@ -138,6 +144,32 @@ def test_suppress_output_passes_the_audit_on_random_marts(seed):
     out = suppress(table, relations=[RETAINED_FOLLOWS_PLACED], strict=True)
     assert out["suppression"].eq("complementary").any()  # the property is not vacuous
     assert audit(out, relations=[RETAINED_FOLLOWS_PLACED], strict=True) == []
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_suppress_output_passes_the_audit_on_random_censored_marts_with_both_kinds_of_relation(seed):
+    table = random_censored_mart(seed)
+    for relation in PIPELINE_RELATIONS:  # the property is not vacuous: relations hold and break
+        holds, breaks = _relation_cells(table, relation)
+        assert holds > 0 and breaks > 0
+    out = suppress(table, relations=PIPELINE_RELATIONS, strict=True)
+    assert audit(out, relations=PIPELINE_RELATIONS, strict=True) == []
+    pd.testing.assert_frame_equal(out[list(table.columns)].iloc[: len(table)], table)
+    added = out.iloc[len(table) :]
+    assert len(added) > 0 and out["suppression"].eq("complementary").any()
+    assert (added["denominator"] == 0).all() and added["suppression"].eq("primary").all()
+    assert added[["denominator_suppressed", "value_suppressed"]].all(axis=None)
+
+
+def _relation_cells(table: pd.DataFrame, relation: Relation) -> tuple[int, int]:
+    """(cells where the relation holds, cells where it does not) among those with every term's row."""
+    joined = None
+    for i, (_, metric, field) in enumerate(relation.terms):
+        part = table.loc[table["metric"] == metric, ["cohort_year", "dimension", "group", field]]
+        part = part.rename(columns={field: i})
+        joined = part if joined is None else joined.merge(part, on=["cohort_year", "dimension", "group"])
+    total = sum(coef * joined[i] for i, (coef, _, _) in enumerate(relation.terms))
+    return int((total == 0).sum()), int((total != 0).sum())
 
 
 def test_audit_agrees_with_a_dense_float_rank_oracle_on_random_flags():

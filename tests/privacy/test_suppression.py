@@ -6,18 +6,27 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from lakehouse.privacy import MartError, Relation, audit, suppress
-from tests.privacy import CYCLE, CYCLIC_MEDIANS, FLAG_VIEW, RETAINED_FOLLOWS_PLACED, flags, mart
+from lakehouse.privacy import DisclosureError, MartError, Relation, audit, suppress
+from tests.privacy import (
+    CYCLE,
+    CYCLIC_MEDIANS,
+    FLAG_VIEW,
+    NOT_PLACED_ARE_EMPLOYED,
+    RETAINED_FOLLOWS_PLACED,
+    flags,
+    mart,
+)
 
 RETAINED_3Y_FOLLOWS_1Y = Relation(((1, "retained_3y", "denominator"), (-1, "retained_1y", "numerator")))
 
 
 def suppressed(table: pd.DataFrame, **options) -> pd.DataFrame:
-    """Flags of `suppress`, after checking it kept every row, column and value, and passes the audit."""
+    """Flags of `suppress` (rows it adds included), after checking it kept every row, column and value
+    ahead of them, and passes the audit."""
     out = suppress(table, **options)
-    assert_frame_equal(out[list(table.columns)], table)
+    assert_frame_equal(out[list(table.columns)].iloc[: len(table)], table)
     assert audit(out, **options) == []
-    return out[FLAG_VIEW]
+    return out[FLAG_VIEW].reset_index(drop=True)
 
 
 def test_one_small_group_takes_its_smallest_sibling_first_in_row_order_on_a_tie():
@@ -299,3 +308,99 @@ def test_a_malformed_mart_is_refused_with_where_and_what(change, message):
     table = mart(("placed", "statewide", "All", 40, 20), ("placed", "gender", "F", 40, 20))
     with pytest.raises(MartError, match=message):
         suppress(change(table))
+
+
+# The real case, cut down (teacher_pipeline 2019: three people, one per county). A builder writes no
+# row for a group with nobody in the metric's population, so retained_1y has no county=C row. Its
+# other rows add up to the statewide one, so C is 0 there; and since everyone placed is followed
+# (the relation holds in every other cell), placed C numerator = 2 - 1 - 1 = 0 is known, although
+# every count of the mart is suppressed. No flag can hide a row that is not there: `suppress` adds
+# the row (a suppressed zero), and then nothing is recoverable.
+NOBODY_PLACED_IN_C = mart(
+    ("placed", "statewide", "All", 3, 2),
+    ("placed", "county", "A", 1, 1),
+    ("placed", "county", "B", 1, 1),
+    ("placed", "county", "C", 1, 0),
+    ("retained_1y", "statewide", "All", 2, 1),
+    ("retained_1y", "county", "A", 1, 1),
+    ("retained_1y", "county", "B", 1, 0),
+)
+# The same through an `among: {placed: false}` relation: no employed row for C says that everyone in
+# C was placed (placed C denominator-minus-numerator is 0).
+EVERYONE_PLACED_IN_C = mart(
+    ("placed", "statewide", "All", 3, 1),
+    ("placed", "county", "A", 1, 0),
+    ("placed", "county", "B", 1, 0),
+    ("placed", "county", "C", 1, 1),
+    ("employed", "statewide", "All", 2, 1),
+    ("employed", "county", "A", 1, 1),
+    ("employed", "county", "B", 1, 0),
+)
+
+
+@pytest.mark.parametrize(
+    ("table", "relation", "leak"),
+    [
+        (NOBODY_PLACED_IN_C, RETAINED_FOLLOWS_PLACED, "numerator"),
+        (EVERYONE_PLACED_IN_C, NOT_PLACED_ARE_EMPLOYED, "denominator-minus-numerator"),
+    ],
+)
+def test_a_row_left_out_of_a_related_metric_is_added_as_a_suppressed_zero(table, relation, leak):
+    out = suppress(table, relations=[relation])
+    metric = relation.terms[0][1]
+    assert len(out) == len(table) + 1
+    added = out.iloc[-1]
+    assert (added["metric"], added["dimension"], added["group"]) == (metric, "county", "C")
+    assert (added["denominator"], added["numerator"]) == (0, 0)
+    assert added[["denominator_suppressed", "numerator_suppressed", "value_suppressed"]].all()
+    assert added["suppression"] == "primary"
+    assert out.index[-1] == len(table)
+    assert audit(out, relations=[relation]) == []
+    # Flags alone cannot do it: with every count of the mart suppressed the missing row still tells.
+    everything = table.assign(
+        denominator_suppressed=True, numerator_suppressed=True, value_suppressed=True, suppression="primary"
+    )
+    problems = audit(everything, relations=[relation])
+    assert f"placed 2020 county=C {leak}: suppressed count is exactly recoverable from published cells" in (
+        problems
+    )
+    assert f"{metric} 2020 county=C denominator: row left out of the mart" in problems[-1]
+
+
+def test_added_rows_copy_the_columns_a_metric_shares_and_leave_the_rest_empty():
+    table = NOBODY_PLACED_IN_C.assign(mart="teacher_pipeline", value_real=range(7)).set_axis(range(10, 17))
+    out = suppress(table, relations=[RETAINED_FOLLOWS_PLACED])
+    added = out.loc[17]
+    assert added["mart"] == "teacher_pipeline"
+    assert added["kind"] == "rate"
+    assert pd.isna(added["value_real"]) and pd.isna(added["value"])
+    assert out["denominator"].dtype == table["denominator"].dtype
+
+
+def test_no_row_is_added_where_the_groups_do_not_add_up_or_the_metric_has_none():
+    # employed has no statewide row, and retained_1y's county rows fall short of its statewide row
+    # (someone's county is not known): a missing group is not known to be 0 there.
+    table = mart(
+        ("placed", "statewide", "All", 30, 20),
+        ("placed", "county", "A", 15, 10),
+        ("placed", "county", "B", 15, 10),
+        ("retained_1y", "statewide", "All", 20, 15),
+        ("retained_1y", "county", "A", 12, 9),
+        ("employed", "county", "A", 5, 2),
+    )
+    assert len(suppress(table)) == len(table)
+
+
+def test_counts_that_identities_alone_force_make_suppress_refuse():
+    # a == b and a == 2 b both hold where a and b are 0: the two together say so, whatever is shown.
+    table = mart(("a", "statewide", "All", 0, None), ("b", "statewide", "All", 0, None))
+    forcing = [
+        Relation(((1, "a", "denominator"), (-1, "b", "denominator"))),
+        Relation(((1, "a", "denominator"), (-2, "b", "denominator"))),
+    ]
+    with pytest.raises(DisclosureError, match="Suppressing more cells cannot help") as raised:
+        suppress(table, relations=forcing)
+    assert raised.value.problems == [
+        "a 2020 statewide=All denominator: suppressed count is exactly recoverable from published cells",
+        "b 2020 statewide=All denominator: suppressed count is exactly recoverable from published cells",
+    ]
