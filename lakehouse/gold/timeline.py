@@ -3,11 +3,11 @@
 Two kinds of period: the academic year (July to June, labelled by its ending year) for school,
 college, credentials, teaching, benefits and services, and the wage quarter (YRQTR) for UI wages.
 Events reach the timeline through the identity crosswalk (`record_token -> person_id`); an event whose
-record no person owns (its person record was held back in quarantine) is left out and counted by
-the job.
+record no person owns is left out (the silver gate already quarantines events without a person
+record, so this only happens when identity lags behind silver).
 
-All events go into one union with a common wide shape and one group-by, so the timeline costs one
-shuffle however many sources feed it.
+All events go into one union with a common wide shape, one join with the crosswalk and one
+group-by, so the timeline costs the same two shuffles however many sources feed it.
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ def with_person_id(events: DataFrame, crosswalk: DataFrame) -> DataFrame:
 
 def _shape(df: DataFrame, period_type: str, period: Column, **values: Column) -> DataFrame:
     """One event as a timeline-shaped row: every timeline column, null where this source says nothing."""
-    cols = [F.col("person_id"), F.lit(period_type).alias("period_type"), period.cast("int").alias("period")]
+    cols = [F.col("record_token"), F.lit(period_type).alias("period_type")]
+    cols.append(period.cast("int").alias("period"))
     for name, kind in TIMELINE_FIELDS[3:]:
         cols.append((values[name] if name in values else F.lit(None)).cast(kind).alias(name))
     return df.select(*cols)
@@ -88,9 +89,8 @@ def build_person_timeline(
 
     def add(events: DataFrame | None, period_type: str, period: str | Column, **values: Column) -> None:
         if events is not None:
-            owned = with_person_id(events, crosswalk)
             parts.append(
-                _shape(owned, period_type, F.col(period) if isinstance(period, str) else period, **values)
+                _shape(events, period_type, F.col(period) if isinstance(period, str) else period, **values)
             )
 
     add(
@@ -133,6 +133,8 @@ def build_person_timeline(
     union = parts[0]
     for p in parts[1:]:
         union = union.unionByName(p)
+    # One join with the crosswalk for all sources at once, not one per source.
+    union = with_person_id(union, crosswalk)
     return union.groupBy("person_id", "period_type", "period").agg(*_period_aggregates())
 
 
