@@ -9,6 +9,7 @@ total (which disclosure control relies on).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import reduce
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -156,14 +157,18 @@ def high_school_graduates(inputs: GoldInputs) -> DataFrame:
     return _with_people(cohort, inputs.people)
 
 
+def _student_snapshot() -> Column:
+    """A CALPADS student snapshot (SINF) carries at least one program flag; a staff one (SDEM) none."""
+    flags = ("ela_status", "foster", "homeless", "disability")
+    return reduce(lambda a, b: a | b, [F.col(f).isNotNull() for f in flags])
+
+
 def _student_flags(inputs: GoldInputs) -> DataFrame:
     demographics = inputs.silver.get("demographics")
     names = ("english_learner", "foster", "homeless", "disability")
     if demographics is None:
         return inputs.people.select("person_id", *[F.lit(None).cast("boolean").alias(n) for n in names])
-    owned = with_person_id(
-        demographics.where(F.col("ela_status").isNotNull() | F.col("foster").isNotNull()), inputs.crosswalk
-    )
+    owned = with_person_id(demographics.where(_student_snapshot()), inputs.crosswalk)
     return owned.groupBy("person_id").agg(
         F.max(F.col("ela_status").isin(*ENGLISH_LEARNER_STATUSES)).alias("english_learner"),
         F.max("foster").alias("foster"),

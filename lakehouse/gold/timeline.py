@@ -38,6 +38,8 @@ TIMELINE_FIELDS = (
     ("wages", "DECIMAL(14,2)"),
     ("employers", "INT"),
 )
+# Used while building, not kept: orders several enrollments of one year.
+WORKING_FIELDS = (("_k12_entry", "DATE"),)
 TIMELINE_COLUMNS = ", ".join(f"{name} {kind}" for name, kind in TIMELINE_FIELDS)
 
 # Academic calendar convention (the segments' published calendars, to the half month): a fall term
@@ -65,7 +67,7 @@ def _shape(df: DataFrame, period_type: str, period: Column, **values: Column) ->
     """One event as a timeline-shaped row: every timeline column, null where this source says nothing."""
     cols = [F.col("record_token"), F.lit(period_type).alias("period_type")]
     cols.append(period.cast("int").alias("period"))
-    for name, kind in TIMELINE_FIELDS[3:]:
+    for name, kind in TIMELINE_FIELDS[3:] + WORKING_FIELDS:
         cols.append((values[name] if name in values else F.lit(None)).cast(kind).alias(name))
     return df.select(*cols)
 
@@ -96,10 +98,12 @@ def build_person_timeline(
     add(
         k12_enrollments, ay, "academic_year",
         k12_district=F.col("district_code"), k12_grade=F.col("grade"), k12_exit=F.col("exit_category"),
+        _k12_entry=F.col("entry_date"),
     )  # fmt: skip
     if completions is not None:
-        diplomas = completions.where(F.col("segment") == "K12")
-        awards = completions.where(F.col("segment") != "K12")
+        k12 = F.col("segment").eqNullSafe("K12")
+        diplomas = completions.where(k12)
+        awards = completions.where(~k12)  # an award of an unmapped institution (null segment) stays
         add(diplomas, ay, "academic_year", hs_completion=F.col("award_level"))
         award = F.struct(
             F.col("award_date").alias("award_date"), "segment", F.col("award_level").alias("award_level")
@@ -148,12 +152,17 @@ def _set(name: str) -> Column:
 
 
 def _period_aggregates() -> list[Column]:
-    # Several enrollments in one year (a move mid-year): the last district and exit, the highest grade.
+    # Several enrollments in one year (a move mid-year): the last one's district and exit, the highest
+    # grade. A standard diploma wins over another completion of the same year (two linked records).
+    last = F.struct("k12_grade", "_k12_entry")
+    completions = F.collect_set("hs_completion")
     return [
-        F.max_by("k12_district", "k12_grade").alias("k12_district"),
+        F.max_by("k12_district", last).alias("k12_district"),
         F.max("k12_grade").alias("k12_grade"),
-        F.max_by("k12_exit", "k12_grade").alias("k12_exit"),
-        F.min("hs_completion").alias("hs_completion"),
+        F.max_by("k12_exit", last).alias("k12_exit"),
+        F.when(F.array_contains(completions, "standard_diploma"), F.lit("standard_diploma"))
+        .otherwise(F.array_min(completions))
+        .alias("hs_completion"),
         _set("college_terms"),
         _set("awards"),
         _set("credentials"),

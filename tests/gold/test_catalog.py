@@ -1,0 +1,160 @@
+"""The metric catalog: conf/metrics.yml loads, and each kind of mistake stops with a message that names
+the file, the mart and the metric."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lakehouse.errors import SettingsError
+from lakehouse.gold.catalog import load_catalog
+from lakehouse.gold.cohorts import COHORTS
+from lakehouse.gold.outcomes import OUTCOMES
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def shape(metric) -> tuple:
+    return (metric.name, metric.kind, metric.outcome, metric.window, metric.among, metric.value)
+
+
+def test_the_catalog_in_conf_loads():
+    catalog = load_catalog(ROOT / "conf", cohorts=COHORTS, outcomes=OUTCOMES)
+    assert (catalog.vintage, catalog.cpi_base_year, catalog.min_cell_size, catalog.employment_threshold) == (
+        None,
+        2024,
+        11,
+        1.0,
+    )
+    assert [m.name for m in catalog.marts] == ["teacher_pipeline", "student_pathways"]
+    teachers, pathways = catalog.mart("teacher_pipeline"), catalog.mart("student_pathways")
+    assert (teachers.cohort, pathways.cohort) == ("first_teaching_credential", "high_school_graduates")
+    assert "county" in teachers.breakdowns and "district" in pathways.breakdowns
+    placed, not_placed, employed = (
+        (("placed", True),),
+        (("placed", False),),
+        (("employed_not_teaching", True),),
+    )
+    assert [shape(m) for m in teachers.metrics] == [
+        ("placed", "rate", "teaching_within", {"years": 1}, (), None),
+        ("retained_1y", "rate", "teaching_after_placement", {"years": 1}, placed, None),
+        ("retained_3y", "rate", "teaching_after_placement", {"years": 3}, placed, None),
+        ("retained_5y", "rate", "teaching_after_placement", {"years": 5}, placed, None),
+        *[
+            (f"retained_same_district_{k}y", "rate", "teaching_after_placement",
+             {"years": k, "same_district": True}, placed, None)
+            for k in (1, 3, 5)
+        ],
+        ("employed_not_teaching", "rate", "employed_in_fiscal_year", {"years": 1}, not_placed, None),
+        ("wage_not_teaching", "median", None, {}, employed, "employed_not_teaching"),
+    ]  # fmt: skip
+    assert shape(pathways.metric("completed_150pct")) == (
+        "completed_150pct",
+        "rate",
+        "completion_within",
+        {"normal_years": {"CCC": 2, "CSU": 4, "UC": 4, "AICCU": 4}, "factor": 1.5},
+        (("enrolled_16mo", True),),
+        None,
+    )
+    with pytest.raises(KeyError, match="no mart named 'nope'"):
+        catalog.mart("nope")
+
+
+MART = """
+marts:
+  m:
+    cohort: {cohort}
+    cohort_definition: Everyone.
+    breakdowns: [gender]
+    metrics:
+{metrics}
+"""
+PLACED = "      - {name: placed, outcome: teaching_within, window: {years: 1}}"
+WAGE = "      - {name: wage, kind: median, value: placed}"
+RETAINED = (
+    "      - {name: retained, outcome: teaching_after_placement, window: {years: 1}, among: {placed: true}}"
+)
+
+
+@pytest.mark.parametrize(
+    ("metrics", "message"),
+    [
+        pytest.param(
+            ["      - {name: placed, outcome: teaching_forever}"],
+            "mart 'm', metric 'placed': unknown outcome rule 'teaching_forever'",
+            id="unknown-outcome-rule",
+        ),
+        pytest.param(
+            ["      - {name: placed, outcome: teaching_within, window: {months: 3}}"],
+            r"metric 'placed': outcome 'teaching_within' takes window keys \['years'\], not \['months'\]",
+            id="bad-window-key",
+        ),
+        pytest.param(
+            [RETAINED, PLACED],
+            "metric 'retained': 'among' names 'placed', which is not a rate metric defined above it",
+            id="among-a-later-metric",
+        ),
+        pytest.param(
+            [PLACED, WAGE, RETAINED.replace("placed: true", "wage: true")],
+            "metric 'retained': 'among' names 'wage', which is not a rate metric",
+            id="among-a-median",
+        ),
+        pytest.param(
+            [PLACED, "      - {name: wage, kind: median, value: earnings}"],
+            "metric 'wage': 'value' must name a rate metric defined above it, not 'earnings'",
+            id="median-of-an-unknown-metric",
+        ),
+        pytest.param([PLACED, PLACED], "metric 'placed': defined twice", id="duplicate-metric"),
+        pytest.param(
+            ["      - {name: placed, kind: mean, outcome: teaching_within}"],
+            "metric 'placed': kind must be 'rate' or 'median', not 'mean'",
+            id="unknown-kind",
+        ),
+        pytest.param(["      - {outcome: teaching_within}"], "mart 'm': a metric has no name", id="no-name"),
+    ],
+)  # fmt: skip
+def test_a_bad_metric_is_a_settings_error_naming_file_and_metric(tmp_path, metrics, message):
+    (tmp_path / "metrics.yml").write_text(
+        MART.format(cohort="first_teaching_credential", metrics="\n".join(metrics))
+    )
+    with pytest.raises(SettingsError, match=message) as caught:
+        load_catalog(tmp_path, cohorts=COHORTS, outcomes=OUTCOMES)
+    assert str(tmp_path / "metrics.yml") in str(caught.value)
+
+
+ONE_MART = MART.format(cohort="first_teaching_credential", metrics=PLACED)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(MART.format(cohort="everyone", metrics=PLACED),
+                     "mart 'm': unknown cohort rule 'everyone'", id="unknown-cohort-rule"),
+        pytest.param(ONE_MART.replace("    cohort_definition: Everyone.\n", ""),
+                     "mart 'm' has no 'cohort_definition'", id="missing-key"),
+        pytest.param("vintage: soon\n" + ONE_MART,
+                     "vintage must be 'auto' or a year, not 'soon'", id="bad-vintage"),
+        pytest.param("cpi_base_year: 2024\n", "no marts defined", id="no-marts"),
+        pytest.param("marts: [unclosed\n", "cannot read the metric catalog", id="not-yaml"),
+    ],
+)  # fmt: skip
+def test_a_bad_catalog_file_is_a_settings_error(tmp_path, text, message):
+    (tmp_path / "metrics.yml").write_text(text)
+    with pytest.raises(SettingsError, match=message):
+        load_catalog(tmp_path, cohorts=COHORTS, outcomes=OUTCOMES)
+
+
+def test_a_fixed_vintage_and_thresholds_are_read(tmp_path):
+    head = "vintage: 2023\ncpi_base_year: 2020\nmin_cell_size: 5\nemployment_threshold: 100\n"
+    (tmp_path / "metrics.yml").write_text(head + MART.format(cohort="high_school_graduates", metrics=PLACED))
+    catalog = load_catalog(tmp_path, cohorts=COHORTS, outcomes=OUTCOMES)
+    assert (catalog.vintage, catalog.cpi_base_year, catalog.min_cell_size, catalog.employment_threshold) == (
+        2023,
+        2020,
+        5,
+        100.0,
+    )
+    assert [shape(m) for m in catalog.mart("m").metrics] == [
+        ("placed", "rate", "teaching_within", {"years": 1}, (), None)
+    ]
