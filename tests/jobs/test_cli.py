@@ -19,7 +19,7 @@ C2C = str(Path(sys.executable).with_name("c2c"))
 
 def c2c(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "C2C_ENV": "local", **(env or {})}
-    return subprocess.run([C2C, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=600)
+    return subprocess.run([C2C, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=1500)
 
 
 @pytest.mark.slow
