@@ -6,7 +6,7 @@ pseudonymous person id (identity.person_crosswalk), keep ids stable across runs
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
@@ -29,8 +29,16 @@ from lakehouse.tables import (
 )
 
 
-def link(spark: SparkSession, settings: Settings, storage: Storage, *, model: dict | None) -> Resolution:
-    """Resolve the current silver person records with `model` (trained on them when None)."""
+def link(
+    spark: SparkSession,
+    settings: Settings,
+    storage: Storage,
+    *,
+    model: dict | None,
+    as_of: date | None = None,
+) -> Resolution:
+    """Resolve the current silver person records with `model` (trained on them when None). `as_of` (the
+    run date) lets the guards rule out wage records for people too young to work."""
     records = storage.read(SILVER_PERSON_RECORDS)
     features = with_linkage_features(records, roots=nickname_roots(spark))
     ident = settings.identity
@@ -43,6 +51,7 @@ def link(spark: SparkSession, settings: Settings, storage: Storage, *, model: di
         review_floor=ident.review_floor,
         max_cluster_size=ident.max_cluster_size,
         train_max_pairs=ident.train_max_pairs,
+        as_of=as_of,
     )
 
 
@@ -59,7 +68,8 @@ def run(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: st
     """Link, assign stable ids, write the identity tables; returns the report section."""
     started = time.perf_counter()
     champion = registry.load_champion(settings)
-    resolution = link(spark, settings, storage, model=champion[0] if champion else None)
+    today = datetime.now(UTC).date()
+    resolution = link(spark, settings, storage, model=champion[0] if champion else None, as_of=today)
     records = storage.read(SILVER_PERSON_RECORDS).select("source", "source_record_key", "record_token")
     had_index = storage.info(IDENTITY_CROSSWALK).exists
     previous = storage.read(IDENTITY_CROSSWALK).select("record_token", "person_id") if had_index else None
@@ -143,7 +153,7 @@ def train_main(settings: Settings, *, promote: bool) -> int:
     storage = open_storage(spark, settings)
     if not storage.info(SILVER_PERSON_RECORDS).exists:
         raise LinkageError("no silver.person_records yet: run `c2c run` first")
-    resolution = link(spark, settings, storage, model=None)
+    resolution = link(spark, settings, storage, model=None, as_of=datetime.now(UTC).date())
     records = storage.read(SILVER_PERSON_RECORDS).select("source", "source_record_key", "record_token")
     crosswalk = records.join(resolution.clusters.withColumnRenamed("cluster_id", "person_id"), "record_token")
     truth = read_truth(spark, settings)

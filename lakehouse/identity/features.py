@@ -38,14 +38,54 @@ LINKAGE_COLUMNS = (
 )
 
 
+# Spanish hypocorisms in common use, which the `nicknames` package (English names only) lacks; most
+# K-12 students here are Hispanic (DOMAIN.md). formal name -> its nicknames, accents folded as
+# silver folds them.
+SPANISH_NICKNAMES = {
+    "ALBERTO": ("BETO",),
+    "ALEJANDRA": ("ALE",),
+    "ALEJANDRO": ("ALEJO",),
+    "ANTONIO": ("TONO",),
+    "CONCEPCION": ("CONCHA", "CONCHITA"),
+    "DOLORES": ("LOLA", "LOLITA"),
+    "EDUARDO": ("LALO",),
+    "ENRIQUE": ("KIKE", "QUIQUE"),
+    "FRANCISCO": ("PACO", "PANCHO", "KIKO"),
+    "GONZALO": ("CHALO",),
+    "GRACIELA": ("CHELA",),
+    "GUADALUPE": ("LUPE", "LUPITA"),
+    "GUILLERMO": ("MEMO",),
+    "HUMBERTO": ("BETO",),
+    "IGNACIO": ("NACHO",),
+    "ISABEL": ("CHABELA",),
+    "JESUS": ("CHUY", "CHUCHO"),
+    "JOSE": ("PEPE", "CHEPE"),
+    "JOSEFINA": ("PEPA", "FINA"),
+    "LUIS": ("LUCHO", "WICHO"),
+    "MANUEL": ("MANOLO",),
+    "MERCEDES": ("MECHE",),
+    "RAMON": ("MONCHO",),
+    "ROBERTO": ("BETO",),
+    "ROSARIO": ("CHAYO", "CHARO"),
+    "SALVADOR": ("CHAVA",),
+    "SERGIO": ("CHECO",),
+    "SOCORRO": ("COCO",),
+}
+
+
 def nickname_table() -> dict[str, list[str]]:
     """Every name of the `nicknames` package's curated table (an open list of English given names
-    and their nicknames) -> the name itself and the formal names it can stand for."""
+    and their nicknames) and of SPANISH_NICKNAMES -> the name itself and the formal names it can
+    stand for."""
     text = importlib.resources.files("nicknames").joinpath("names.csv").read_text()
+    pairs = [
+        (formal, nickname)
+        for formal, relationship, nickname in list(csv.reader(text.splitlines()))[1:]
+        if relationship == "has_nickname"
+    ]
+    pairs += [(formal, nickname) for formal, names in SPANISH_NICKNAMES.items() for nickname in names]
     roots: dict[str, set[str]] = {}
-    for formal, relationship, nickname in list(csv.reader(text.splitlines()))[1:]:
-        if relationship != "has_nickname":
-            continue
+    for formal, nickname in pairs:
         formal, nickname = formal.strip().upper(), nickname.strip().upper()
         roots.setdefault(formal, {formal})
         roots.setdefault(nickname, {nickname}).add(formal)

@@ -1,13 +1,20 @@
 """Guards against chaining: connected components turn a few wrong links into one giant 'person'.
 
 A cluster is suspect when it is larger than any one person's records can be (`max_cluster_size`) or
-when it holds two records whose SSN tokens and birth dates both differ (two strong identities that
-contradict each other). A suspect cluster is split at its bridges (links whose removal disconnects
-it), weakest first, until no part is suspect; deterministic links are never broken. What was broken,
-and any suspect cluster that has no bridge to break, is reported for clerical review.
+when it holds two records whose SSNs and birth dates both contradict each other, judged at the
+model's levels (lakehouse/identity/model.py): an SSN with two digits transposed or with its first five
+or last four digits in common, and a birth date with day and month swapped, one digit of the day or
+of the year wrong or off by one, are one person's typos, not two identities. A suspect cluster is
+rebuilt from its own links, strongest first, skipping any probabilistic link that would join two
+parts into a suspect one (deterministic links are always kept): the weakest links between
+contradicting identities are the ones left out, wherever they sit in the cluster. What was left
+out, and any part that its deterministic links alone make suspect, is reported for clerical review.
 
 The clusters themselves come from the backend (Splink's connected components); only suspect clusters
 come to the driver, which at any scale is a small set.
+
+One guard acts on the scored pairs before clustering: a wage record cannot be a child's
+(`drop_too_young_for_wages`), however well the names agree.
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -25,27 +34,84 @@ class Edge:
     method: str
 
 
+class Identity(NamedTuple):
+    """What a record says about who it is, as far as the guards compare it (the linkage input's
+    columns; birth_date as 'yyyy-MM-dd')."""
+
+    ssn_token: str | None = None
+    birth_date: str | None = None
+    ssn_first5_token: str | None = None
+    ssn_last4_token: str | None = None
+
+
+FACT_COLUMNS = ("ssn_token", "birth_date", "ssn_first5_token", "ssn_last4_token")
+
+
 def suspect_clusters_sql(clusters: str, records: str, max_cluster_size: int) -> str:
-    """SQL (DuckDB and Spark) for the ids of suspect clusters in `clusters` [cluster_id, record_token]
-    joined to `records` [record_token, ssn_token, birth_date]."""
+    """SQL (DuckDB and Spark) for the ids of clusters that may be suspect, in `clusters`
+    [cluster_id, record_token] joined to `records` [record_token, ssn_token, birth_date]: too large,
+    or with two records that hold both an SSN and a birth date and differ in both. The second
+    test is a superset of `contradicts`, which `apply_guards` then applies to these few clusters."""
     return f"""
         SELECT c.cluster_id
         FROM {clusters} AS c JOIN {records} AS r ON c.record_token = r.record_token
         GROUP BY c.cluster_id
         HAVING count(*) > {int(max_cluster_size)}
-            OR (count(DISTINCT r.ssn_token) > 1 AND count(DISTINCT r.birth_date) > 1
-                AND count(DISTINCT CASE WHEN r.ssn_token IS NOT NULL AND r.birth_date IS NOT NULL
-                                        THEN r.ssn_token || '|' || r.birth_date END) > 1)
+            OR (count(DISTINCT CASE WHEN r.birth_date IS NOT NULL THEN r.ssn_token END) > 1
+                AND count(DISTINCT CASE WHEN r.ssn_token IS NOT NULL THEN r.birth_date END) > 1)
     """
 
 
-def is_suspect(nodes: Iterable[str], facts: dict[str, tuple[str | None, str | None]], max_size: int) -> bool:
+def ssns_related(a: Identity, b: Identity) -> bool:
+    """The same SSN, or one a typo of the other: the model's exact, transposed and partial levels
+    (a transposition keeps the first five or the last four digits)."""
+    return (
+        a.ssn_token == b.ssn_token
+        or (a.ssn_first5_token is not None and a.ssn_first5_token == b.ssn_first5_token)
+        or (a.ssn_last4_token is not None and a.ssn_last4_token == b.ssn_last4_token)
+    )
+
+
+def _one_slip(x: str, y: str) -> bool:
+    """Two numbers of equal length that differ in exactly one digit, or by one."""
+    return sum(p != q for p, q in zip(x, y, strict=True)) == 1 or abs(int(x) - int(y)) == 1
+
+
+def birth_dates_related(a: str, b: str) -> bool:
+    """The same birth date, or one a typo of the other: the model's levels (day and month swapped;
+    same year and month with one slip in the day; same day and month with one slip in the year)."""
+    if a == b:
+        return True
+    (ya, ma, da), (yb, mb, db) = a.split("-"), b.split("-")
+    if ya == yb and ma == db and da == mb:
+        return True
+    if ya == yb and ma == mb:
+        return _one_slip(da, db)
+    return ma == mb and da == db and _one_slip(ya, yb)
+
+
+def contradicts(a: Identity, b: Identity) -> bool:
+    """Two strong identities (SSN and birth date on both) of two different people."""
+    if None in (a.ssn_token, a.birth_date, b.ssn_token, b.birth_date):
+        return False
+    return not ssns_related(a, b) and not birth_dates_related(a.birth_date, b.birth_date)
+
+
+def _strong(nodes: Iterable[str], facts: dict[str, Identity]) -> set[Identity]:
+    found = (facts.get(n) for n in nodes)
+    return {f for f in found if f is not None and f.ssn_token is not None and f.birth_date is not None}
+
+
+def _any_contradiction(left: set[Identity], right: set[Identity]) -> bool:
+    return any(contradicts(a, b) for a in left for b in right)
+
+
+def is_suspect(nodes: Iterable[str], facts: dict[str, Identity], max_size: int) -> bool:
     nodes = list(nodes)
     if len(nodes) > max_size:
         return True
-    identities = {facts.get(n, (None, None)) for n in nodes}
-    strong = [(s, b) for s, b in identities if s is not None and b is not None]
-    return any(s1 != s2 and b1 != b2 for i, (s1, b1) in enumerate(strong) for s2, b2 in strong[i + 1 :])
+    strong = sorted(_strong(nodes, facts), key=lambda f: tuple(v or "" for v in f))
+    return any(contradicts(a, b) for i, a in enumerate(strong) for b in strong[i + 1 :])
 
 
 def components(nodes: Iterable[str], edges: Iterable[Edge]) -> list[list[str]]:
@@ -67,84 +133,58 @@ def components(nodes: Iterable[str], edges: Iterable[Edge]) -> list[list[str]]:
     return sorted((sorted(g) for g in groups.values()), key=lambda g: g[0])
 
 
-def bridges(nodes: list[str], edges: list[Edge]) -> list[Edge]:
-    """Edges whose removal disconnects their component (Tarjan, iterative: clusters can be deep)."""
-    adjacency: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for i, e in enumerate(edges):
-        adjacency[e.left].append((e.right, i))
-        adjacency[e.right].append((e.left, i))
-    order: dict[str, int] = {}
-    low: dict[str, int] = {}
-    found: list[Edge] = []
-    counter = 0
-    for root in nodes:
-        if root in order:
-            continue
-        order[root] = low[root] = counter
-        counter += 1
-        stack = [(root, -1, iter(adjacency[root]))]
-        while stack:
-            node, via, neighbours = stack[-1]
-            advanced = False
-            for nxt, idx in neighbours:
-                if idx == via:
-                    continue
-                if nxt in order:
-                    low[node] = min(low[node], order[nxt])
-                else:
-                    order[nxt] = low[nxt] = counter
-                    counter += 1
-                    stack.append((nxt, idx, iter(adjacency[nxt])))
-                    advanced = True
-                    break
-            if not advanced:
-                stack.pop()
-                if stack:
-                    parent = stack[-1][0]
-                    low[parent] = min(low[parent], low[node])
-                    if low[node] > order[parent]:
-                        found.append(edges[via])
-    return found
-
-
 def split_suspect(
     nodes: list[str],
     edges: list[Edge],
-    facts: dict[str, tuple[str | None, str | None]],
+    facts: dict[str, Identity],
     *,
     max_size: int,
 ) -> tuple[list[list[str]], list[Edge], bool]:
-    """Split one suspect cluster at its weakest probabilistic bridges until no part is suspect.
-    Returns the parts, the edges broken, and whether every part is now clean."""
-    live = list(edges)
-    broken: list[Edge] = []
-    while True:
-        parts = components(nodes, live)
-        bad = [p for p in parts if is_suspect(p, facts, max_size)]
-        if not bad:
-            return parts, broken, True
-        in_bad = {n for p in bad for n in p}
-        candidates = [
-            e
-            for e in bridges(sorted(in_bad), [e for e in live if e.left in in_bad])
-            if e.method != "deterministic"
-        ]
-        if not candidates:
-            return parts, broken, False
-        weakest = min(candidates, key=lambda e: (e.probability, e.left, e.right))
-        live.remove(weakest)
-        broken.append(weakest)
+    """Rebuild one suspect cluster from its links, strongest first (deterministic ones before all,
+    and always taken), skipping a probabilistic link that would join two parts into one larger than
+    `max_size` or holding contradicting identities. Returns the parts, the links left out between
+    parts, and whether every part is clean."""
+    parent = {n: n for n in nodes}
+    members = {n: [n] for n in nodes}
+    strong = {n: _strong([n], facts) for n in nodes}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    order = sorted(edges, key=lambda e: (e.method != "deterministic", -e.probability, e.left, e.right))
+    skipped: list[Edge] = []
+    for e in order:
+        a, b = find(e.left), find(e.right)
+        if a == b:
+            continue
+        if e.method != "deterministic" and (
+            len(members[a]) + len(members[b]) > max_size or _any_contradiction(strong[a], strong[b])
+        ):
+            skipped.append(e)
+            continue
+        keep, gone = min(a, b), max(a, b)
+        parent[gone] = keep
+        members[keep] += members.pop(gone)
+        strong[keep] |= strong.pop(gone)
+    parts = sorted((sorted(m) for m in members.values()), key=lambda p: p[0])
+    broken = [e for e in skipped if find(e.left) != find(e.right)]
+    clean = not any(is_suspect(p, facts, max_size) for p in parts)
+    return parts, broken, clean
 
 
 def apply_guards(
     clusters: list[tuple[str, str]],
     edges: list[Edge],
-    facts: dict[str, tuple[str | None, str | None]],
+    facts: dict[str, Identity],
     *,
     max_size: int,
 ) -> tuple[dict[str, str], dict]:
-    """Split the suspect clusters given as (record_token, cluster_id) with their edges and facts.
-    Returns record_token -> new cluster id (for the records whose cluster changed) and a report."""
+    """Split the clusters given as (record_token, cluster_id) that are suspect, with their edges and
+    facts (record_token -> Identity). Returns record_token -> new cluster id (for the records whose
+    cluster changed) and a report."""
     members: dict[str, list[str]] = defaultdict(list)
     for token, cluster in clusters:
         members[cluster].append(token)
@@ -153,8 +193,11 @@ def apply_guards(
     for e in edges:
         by_cluster[cluster_of[e.left]].append(e)
     moved: dict[str, str] = {}
-    report: dict = {"suspect_clusters": len(members), "links_broken": [], "unresolved": []}
+    report: dict = {"suspect_clusters": 0, "links_broken": [], "unresolved": []}
     for cluster, nodes in sorted(members.items()):
+        if not is_suspect(nodes, facts, max_size):
+            continue
+        report["suspect_clusters"] += 1
         parts, broken, clean = split_suspect(sorted(nodes), by_cluster[cluster], facts, max_size=max_size)
         report["links_broken"] += [
             {"record_token_l": e.left, "record_token_r": e.right, "match_probability": e.probability}
@@ -166,3 +209,39 @@ def apply_guards(
             for token in part:
                 moved[token] = f"{cluster}~{part[0]}"
     return moved, report
+
+
+# Wage records (DE 9C). Their SSN field is required: a record without an SSN token reported a number
+# that is not an SSN (areas 000, 666, 9xx: an ITIN or a made-up number), i.e. a worker who had no
+# SSN. And a worker was of working age (MIN_WORKING_AGE, California's youngest with a work permit).
+WAGE_SOURCES = ("edd",)
+MIN_WORKING_AGE = 14
+
+
+def born_by(as_of: date | None) -> str:
+    """SQL literal: the latest birth date of someone who could have had wages by `as_of` (NULL: any)."""
+    if as_of is None:
+        return "NULL"
+    day = min(as_of.day, 28) if as_of.month == 2 else as_of.day
+    return f"'{as_of.replace(year=as_of.year - MIN_WORKING_AGE, day=day)}'"
+
+
+def drop_too_young_for_wages(con: Any, *, as_of: date | None) -> int:
+    """Turn scored matches (table `pairs`, records in `linkage_input`) of a wage record with a record
+    of someone born less than MIN_WORKING_AGE years before `as_of` into non-matches: a name-only pair
+    can score high on a rare name, and a child of that name had no wages. Returns how many."""
+    if as_of is None:
+        return 0
+    wages = ", ".join(f"'{s}'" for s in WAGE_SOURCES)
+    young = f"""SELECT p.record_token_l, p.record_token_r FROM pairs p
+        JOIN linkage_input l ON l.record_token = p.record_token_l
+        JOIN linkage_input r ON r.record_token = p.record_token_r
+        WHERE p.method = 'probabilistic'
+          AND ((l.source IN ({wages}) AND r.birth_date > {born_by(as_of)})
+               OR (r.source IN ({wages}) AND l.birth_date > {born_by(as_of)}))"""
+    found = con.execute(f"SELECT count(*) FROM ({young})").fetchall()[0][0]
+    con.execute(
+        f"UPDATE pairs SET method = 'below_threshold' FROM ({young}) AS y "
+        "WHERE pairs.record_token_l = y.record_token_l AND pairs.record_token_r = y.record_token_r"
+    )
+    return int(found)

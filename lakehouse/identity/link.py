@@ -4,7 +4,9 @@
 the pairs that decided the clusters, the clusters, and the trained model. The backend is a setting:
 `spark` (clusters: the data stays in Spark) or `duckdb` (one machine: the input is handed to an
 in-process DuckDB through Arrow, which on these machines is ~30x faster than Spark local mode for
-the same model, TRAPS.md 7). The same model JSON serves both.
+the same model, TRAPS.md 7). The same model JSON serves both. After the clusters and their guards
+(lakehouse/identity/guards.py), wage records that carry nothing but a name join the one cluster
+their name points to (`attach_unique_names`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
@@ -20,7 +23,16 @@ from pyspark.sql import DataFrame, SparkSession
 from lakehouse.errors import C2CError
 from lakehouse.identity import model as linkage_model
 from lakehouse.identity.features import LINKAGE_COLUMNS
-from lakehouse.identity.guards import Edge, apply_guards, suspect_clusters_sql
+from lakehouse.identity.guards import (
+    FACT_COLUMNS,
+    WAGE_SOURCES,
+    Edge,
+    Identity,
+    apply_guards,
+    born_by,
+    drop_too_young_for_wages,
+    suspect_clusters_sql,
+)
 
 PAIRS_SCHEMA = "record_token_l STRING, record_token_r STRING, match_probability DOUBLE, method STRING"
 
@@ -38,16 +50,6 @@ class Resolution:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def deterministic_sql(table: str) -> str:
-    """Pairs that satisfy a deterministic rule, each once (left token < right token)."""
-    parts = [
-        f"SELECT l.record_token AS record_token_l, r.record_token AS record_token_r FROM {table} AS l "
-        f"JOIN {table} AS r ON ({rule}) AND l.record_token < r.record_token"
-        for rule in linkage_model.DETERMINISTIC_RULES
-    ]
-    return " UNION ".join(parts)
-
-
 def resolve(
     spark: SparkSession,
     linkage_input: DataFrame,
@@ -59,16 +61,19 @@ def resolve(
     max_cluster_size: int,
     train_max_pairs: float,
     checkpoint_dir: str | None = None,
+    as_of: date | None = None,
 ) -> Resolution:
     """Link every record of `linkage_input` (LINKAGE_COLUMNS): deterministic pairs are matches; other
     candidate pairs are scored by `model` (trained here on the input when None) and are matches at or
-    above `threshold`; matches are clustered by connected components, and oversized or conflicting
-    clusters are split at their weakest bridges (lakehouse/identity/guards.py)."""
+    above `threshold`; matches are clustered by connected components, oversized or conflicting
+    clusters are split at their weakest links (lakehouse/identity/guards.py), and clusters of wage
+    records that carry only a name join the one cluster their name points to. `as_of` (the run
+    date; the data is no newer) rules out people too young to have had wages by then."""
     _quiet_splink()
     records = linkage_input.select(*LINKAGE_COLUMNS)
     if backend == "duckdb":
         return _resolve_duckdb(
-            spark, records, model, threshold, review_floor, max_cluster_size, train_max_pairs
+            spark, records, model, threshold, review_floor, max_cluster_size, train_max_pairs, as_of
         )
     if backend == "spark":
         raise LinkageError("identity.backend 'spark' is not wired yet; use 'duckdb'")
@@ -83,6 +88,7 @@ def _resolve_duckdb(
     review_floor: float,
     max_cluster_size: int,
     train_max_pairs: float,
+    as_of: date | None,
 ) -> Resolution:
     import duckdb
     from splink import DuckDBAPI, Linker
@@ -98,18 +104,21 @@ def _resolve_duckdb(
     seconds["to_duckdb"] = round(time.perf_counter() - t0, 3)
 
     t0 = time.perf_counter()
-    con.execute(f"CREATE TABLE certain AS {deterministic_sql('linkage_input')}")
+    con.execute(f"CREATE TABLE certain AS {linkage_model.deterministic_sql('linkage_input')}")
     if model is None:
         certain = con.execute("SELECT count(*) FROM certain").fetchall()[0][0]
         n = con.execute("SELECT count(*) FROM linkage_input").fetchall()[0][0]
-        settings = linkage_model.linkage_settings(prior_probability=linkage_model.prior(certain, n))
+        con.execute(f"CREATE TABLE labels AS {linkage_model.labels_sql('linkage_input')}")
+        counts = con.execute(linkage_model.measured_m_sql("labels", "linkage_input")).fetchall()
+        settings = linkage_model.linkage_settings(
+            prior_probability=linkage_model.prior(certain, n), measured=linkage_model.measured_m(counts)
+        )
     linker = Linker(
         db_api.register("linkage_input", dataset_display_name="linkage_input"),
         model if model is not None else settings,
         log_level=logging.WARNING,
     )
     if model is None:
-        con.execute(f"CREATE TABLE labels AS {linkage_model.labels_sql('linkage_input')}")
         labels = db_api.register("labels", dataset_display_name="labels")
         skipped = linkage_model.train(linker, labels, max_pairs=train_max_pairs)
     trained = linker.misc.save_model_to_json()
@@ -133,11 +142,14 @@ def _resolve_duckdb(
         FROM certain c FULL OUTER JOIN scored s
           ON c.record_token_l = s.record_token_l AND c.record_token_r = s.record_token_r"""
     )
+    too_young = drop_too_young_for_wages(con, as_of=as_of)
     seconds["predict"] = round(time.perf_counter() - t0, 3)
 
     t0 = time.perf_counter()
     clusters, guard = _cluster_duckdb(con, db_api, max_cluster_size)
-    guard["attached_by_unique_name"] = attach_unique_names(con)
+    guard["attached_by_unique_name"] = attach_unique_names(
+        con, max_cluster_size=max_cluster_size, as_of=as_of
+    )
     clusters = con.sql("SELECT record_token, cluster_id FROM clusters").to_arrow_table()
     seconds["cluster"] = round(time.perf_counter() - t0, 3)
 
@@ -147,38 +159,102 @@ def _resolve_duckdb(
         pairs=_to_spark(spark, pairs, PAIRS_SCHEMA),
         clusters=_to_spark(spark, clusters, "record_token STRING, cluster_id STRING"),
         model=json.loads(json.dumps(trained)),
-        guard={**guard, "training_skipped": skipped},
+        guard={**guard, "training_skipped": skipped, "too_young_for_wages": too_young},
         seconds=seconds,
     )
 
 
-def attach_unique_names(con: Any) -> int:
-    """Attach clusters made only of name-only records (no birth date, SSN or native id: wage records
-    of workers whose employers report a made-up SSN) to the one other cluster that has a record with
-    the same first and last name, when exactly one does. Such a record has nothing else to compare;
-    a name shared by two candidates stays unattached. Adds the pairs as method 'unique_name'."""
+def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None = None) -> int:
+    """Attach each unanchored cluster (no birth date and no native id in any record: wage records,
+    which carry a name, a middle initial and the SSN the employer reported, nothing more) to the one
+    anchored cluster that its name points to, when exactly one does. Reads `linkage_input` and
+    `clusters`, updates `clusters`, adds the pairs to `pairs` as method 'unique_name'.
+
+    A pairwise score cannot weigh these: a name alone is evidence in proportion to how few people
+    hold it, and the model's term frequencies treat first and last name as independent, while names
+    run in communities (the same pair of names is far more common than the product of its parts).
+    So the rule asks the data instead: how many clusters could this be?
+    - A worker who had no SSN (WAGE_SOURCES records without one) can only be a cluster with
+      no SSN anywhere. Candidates have a record with the same first and last name; failing any, the
+      names may differ as the model's name levels allow (nickname, surname in common, close
+      spelling, one slip in a name of four letters or more, first and last swapped).
+    - A wage cluster with an SSN can only be a cluster with no SSN that was never asked for one
+      (all its records come from sources that carry no SSN: K-12, early learning, staff), and only
+      with the same first and last name.
+    - Middle initials, where both sides have some, must share one; twins differ in first name.
+    - With `as_of`, a wage cluster cannot be someone born less than MIN_WORKING_AGE years before it
+      (the earliest birth date a cluster holds counts: one typo must not rule a person out).
+    A candidate that is not alone leaves the cluster unattached, and so does an attachment that would
+    make a cluster larger than `max_cluster_size` (the chaining guards have run already)."""
+    wages = ", ".join(f"'{s}'" for s in WAGE_SOURCES)
     con.execute(
-        """CREATE OR REPLACE TABLE name_only AS SELECT record_token FROM linkage_input
-        WHERE birth_date IS NULL AND ssn_token IS NULL AND ssid IS NULL AND seid IS NULL AND cin IS NULL
-          AND first_name IS NOT NULL AND last_name IS NOT NULL"""
+        f"""CREATE OR REPLACE TABLE cluster_identity AS
+        SELECT c.cluster_id, count(*) AS records, min(c.record_token) AS token,
+            bool_or(i.birth_date IS NOT NULL OR i.ssid IS NOT NULL OR i.seid IS NOT NULL
+                    OR i.cin IS NOT NULL) AS anchored,
+            count(i.ssn_token) > 0 AS has_ssn,
+            coalesce(list(DISTINCT i.middle_initial) FILTER (WHERE i.middle_initial IS NOT NULL), [])
+                AS initials,
+            bool_and(i.source IN ({wages}) AND i.ssn_token IS NULL) AS had_no_ssn,
+            bool_and(i.source IN ({wages})) AS wages_only,
+            min(i.birth_date) AS earliest_birth,
+            bool_or(i.source IN (SELECT source FROM linkage_input WHERE ssn_token IS NOT NULL))
+                AS asked_ssn
+        FROM clusters c JOIN linkage_input i USING (record_token) GROUP BY c.cluster_id"""
     )
+    # Names of the unanchored clusters and of their possible partners (anchored, no SSN anywhere).
     con.execute(
-        """CREATE OR REPLACE TABLE weak AS SELECT c.cluster_id FROM clusters c
-        LEFT JOIN name_only n USING (record_token) GROUP BY c.cluster_id
-        HAVING count(*) = count(n.record_token)"""
+        """CREATE OR REPLACE TABLE named AS
+        SELECT c.cluster_id, k.anchored, k.had_no_ssn, i.first_name, i.first_roots, i.first_soundex,
+            i.last_name, i.last_names, i.last_soundex
+        FROM clusters c JOIN linkage_input i USING (record_token) JOIN cluster_identity k USING (cluster_id)
+        WHERE i.first_name IS NOT NULL AND i.last_name IS NOT NULL AND NOT (k.anchored AND k.has_ssn)"""
     )
+    close = " AND ".join(
+        f"""(w.{n} = s.{n} OR len(list_intersect(w.{v}, s.{v})) > 0
+            OR jaro_winkler_similarity(w.{n}, s.{n}) >= 0.92
+            OR (least(length(w.{n}), length(s.{n})) >= 4 AND damerau_levenshtein(w.{n}, s.{n}) <= 1))"""
+        for n, v in (("first_name", "first_roots"), ("last_name", "last_names"))
+    )
+    # (unanchored, anchored) record pairs: the same name, or (for a worker who had no SSN) a Soundex
+    # code in common or the names swapped
+    name_pairs = " UNION ".join(
+        f"""SELECT w.cluster_id AS weak_id, s.cluster_id AS strong_id,
+            w.first_name = s.first_name AND w.last_name = s.last_name AS same_name,
+            ({close}) OR (w.first_name = s.last_name AND w.last_name = s.first_name) AS close_name
+        FROM named w JOIN named s ON {on} WHERE NOT w.anchored AND s.anchored"""
+        for on in ("w.first_name = s.first_name AND w.last_name = s.last_name",
+                   "w.had_no_ssn AND w.first_soundex = s.first_soundex",
+                   "w.had_no_ssn AND w.last_soundex = s.last_soundex",
+                   "w.had_no_ssn AND w.first_name = s.last_name")
+    )  # fmt: skip
     con.execute(
-        """CREATE OR REPLACE TABLE attach AS
-        WITH strong AS (
-            SELECT DISTINCT i.first_name, i.last_name, c.cluster_id, min(c.record_token) AS token
-            FROM clusters c JOIN linkage_input i USING (record_token)
-            WHERE c.cluster_id NOT IN (SELECT cluster_id FROM weak)
-            GROUP BY ALL)
-        SELECT w.cluster_id AS weak_id, min(s.cluster_id) AS strong_id, min(s.token) AS strong_token,
-               min(c.record_token) AS weak_token
-        FROM clusters c JOIN weak w USING (cluster_id) JOIN linkage_input i USING (record_token)
-        JOIN strong s ON s.first_name = i.first_name AND s.last_name = i.last_name
-        GROUP BY w.cluster_id HAVING count(DISTINCT s.cluster_id) = 1"""
+        f"""CREATE OR REPLACE TABLE attach AS
+        WITH candidates AS (
+            SELECT p.weak_id, p.strong_id, w.had_no_ssn, s.asked_ssn, bool_or(p.same_name) AS same_name
+            FROM ({name_pairs}) AS p
+            JOIN cluster_identity w ON w.cluster_id = p.weak_id
+            JOIN cluster_identity s ON s.cluster_id = p.strong_id
+            WHERE p.close_name
+              AND (len(w.initials) = 0 OR len(s.initials) = 0
+                   OR len(list_intersect(w.initials, s.initials)) > 0)
+              AND NOT coalesce(w.wages_only AND s.earliest_birth > {born_by(as_of)}, FALSE)
+            GROUP BY ALL),
+        counted AS (
+            SELECT weak_id, had_no_ssn, count(*) FILTER (WHERE same_name) AS n_same, count(*) AS n_close,
+                min(strong_id) FILTER (WHERE same_name) AS same_id, min(strong_id) AS close_id,
+                bool_or(asked_ssn) FILTER (WHERE same_name) AS same_asked_ssn
+            FROM candidates GROUP BY ALL),
+        chosen AS (
+            SELECT weak_id, CASE WHEN n_same = 1 THEN same_id ELSE close_id END AS strong_id
+            FROM counted
+            WHERE CASE WHEN had_no_ssn THEN n_same = 1 OR (n_same = 0 AND n_close = 1)
+                       ELSE n_same = 1 AND NOT same_asked_ssn END)
+        SELECT c.weak_id, c.strong_id, w.token AS weak_token, s.token AS strong_token
+        FROM chosen c JOIN cluster_identity w ON w.cluster_id = c.weak_id
+        JOIN cluster_identity s ON s.cluster_id = c.strong_id
+        -- every attachment to one cluster counts against its size
+        QUALIFY s.records + sum(w.records) OVER (PARTITION BY c.strong_id) <= {int(max_cluster_size)}"""
     )
     attached = con.execute("SELECT count(*) FROM attach").fetchall()[0][0]
     if attached:
@@ -222,13 +298,13 @@ def _cluster_duckdb(con: Any, db_api: Any, max_cluster_size: int) -> tuple[Any, 
             "JOIN suspect USING (cluster_id)"
         ).fetchall()
         facts = con.execute(
-            "SELECT r.record_token, r.ssn_token, r.birth_date FROM linkage_input r "
+            f"SELECT r.record_token, {', '.join(f'r.{c}' for c in FACT_COLUMNS)} FROM linkage_input r "
             "JOIN clusters c USING (record_token) JOIN suspect USING (cluster_id)"
         ).fetchall()
         moved, guard = apply_guards(
             [(t, c) for t, c in members],
             [Edge(*e) for e in edges_in],
-            {t: (s, b) for t, s, b in facts},
+            {t: Identity(*rest) for t, *rest in facts},
             max_size=max_cluster_size,
         )
         if moved:

@@ -2,12 +2,14 @@
 training. One settings object serves both backends: every level is either a Splink library level
 (which Splink writes in the backend's dialect) or plain SQL both DuckDB and Spark accept.
 
-What the comparisons are built to survive (DOMAIN.md): typos (Jaro-Winkler levels), nicknames (a
-shared root from the nickname table), first and last name swapped, compound surnames recorded in part
-and married-name changes (any surname in common; otherwise the other fields carry the match), birth
-date day/month swaps and one-part typos, and SSN transpositions and typos (partial-SSN tokens, since
-the SSN itself is never stored). Twins share everything but the first name and their ids differ:
-the first-name and SSN comparisons keep them apart.
+What the comparisons are built to survive (DOMAIN.md): typos (Jaro-Winkler and one-edit levels),
+nicknames (a shared root from the nickname table), first and last name swapped, compound surnames
+recorded in part and married-name changes (any surname in common; otherwise the other fields carry
+the match), birth date day/month swaps and one-digit or off-by-one slips in the day or the year, and
+SSN transpositions and typos (partial-SSN tokens, since the SSN itself is never stored). Twins share
+everything but the first name and their ids differ: the first-name and SSN comparisons keep them
+apart. A birth date more than one slip away is a different birth date, not a typo (two people of one
+name born in the same month are common enough).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ PREDICTION_BLOCKING = (
     block_on("ssn_first5_token", "last_soundex"),
     block_on("ssn_last4_token", "first_soundex"),
     block_on("ssn_sorted_token", "birth_month_day"),
+    block_on("ssn_sorted_token", "first_soundex"),  # wage records: no birth date
     "l.birth_date = r.birth_date AND l.first_soundex = r.last_soundex",  # first and last swapped
 )
 
@@ -55,16 +58,50 @@ def _jw(column: str, threshold: float) -> cll.JaroWinklerLevel:
     return cll.JaroWinklerLevel(column, threshold)
 
 
+def _digits_agree(first: int, last: int) -> str:
+    """SQL: how many characters of birth_date agree between the two records, positions first..last."""
+    return " + ".join(
+        f"CAST(substr(birth_date_l, {i}, 1) = substr(birth_date_r, {i}, 1) AS INT)"
+        for i in range(first, last + 1)
+    )
+
+
 def _fixed(level, m: float):
     """A level whose m is set, not trained: the SSN and native-id comparisons, because the pairs the
     model trains m on are the pairs those ids link (so there they would always agree). The values
-    are the agencies' known error rates: ~2% transposed, ~1.5% mistyped, ~3% second SSIDs."""
+    are the agencies' known error rates: ~2% transposed (one in eight of them digits five and six),
+    ~1.5% mistyped, ~3% second SSIDs. Also gender, middle initial and ZIP (FIXED_M)."""
     return level.configure(m_probability=m, fix_m_probability=True)
+
+
+# Gender, middle initial and ZIP: Splink's training leaves a level that no label pair shows at its
+# untrained default (m 0.05 / 0.025: a ZIP change would cost ~5 bits on no evidence), so their m is
+# measured here instead (`measured_m_sql`, `measured_m`) and fixed: the share of label pairs at each
+# level, among those where both records have the field, with half a pair added to every level and
+# no level below MIN_M (no agency's field agrees in more than 99.9% of one person's records). Where
+# no label pair compares a field (a tiny input, a roster), FIXED_M stands: ~2% of one person's
+# records differ in gender (entry errors, changes), ~5% in middle initial (a typo, a second given
+# name), and records years apart differ in ZIP as people move (~60% same ZIP, ~20% same area).
+MEASURED = ("gender", "middle_initial", "zip")
+MIN_M = 0.001
+FIXED_M = {"gender": (0.98, 0.02), "middle_initial": (0.95, 0.05), "zip": (0.6, 0.2, 0.2)}
+
+
+def _exact_or_not(column: str, m: tuple[float, ...]) -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name=column,
+        comparison_levels=[
+            cll.NullLevel(column),
+            _fixed(cll.ExactMatchLevel(column), m[0]),
+            _fixed(cll.ElseLevel(), m[1]),
+        ],
+    )
 
 
 def _name(column: str, other: str, variants: str, variants_label: str) -> cl.CustomComparison:
     """A name: exact (term-frequency adjusted), a variant in common (nickname root or surname part),
-    close spelling, swapped with the other name, loose spelling."""
+    close spelling, swapped with the other name, one letter dropped, doubled, swapped or replaced
+    (which Jaro-Winkler scores low in short names: CRUZ and CRCZ are 0.87), loose spelling."""
     return cl.CustomComparison(
         output_column_name=column,
         comparison_levels=[
@@ -73,14 +110,17 @@ def _name(column: str, other: str, variants: str, variants_label: str) -> cl.Cus
             cll.ArrayIntersectLevel(variants, 1).configure(label_for_charts=variants_label),
             _jw(column, 0.92),
             cll.CustomLevel(f"{column}_l = {other}_r", "first and last name swapped"),
+            cll.DamerauLevenshteinLevel(column, 1),  # one keyboard slip in a short name
             _jw(column, 0.80),
             cll.ElseLevel(),
         ],
     )
 
 
-def comparisons() -> list:
-    """The model's comparisons, strongest level first in each."""
+def comparisons(measured: dict[str, tuple[float, ...]] | None = None) -> list:
+    """The model's comparisons, strongest level first in each; `measured` holds the m of MEASURED
+    comparisons (FIXED_M for those it lacks)."""
+    m = {**FIXED_M, **(measured or {})}
     first_name = _name("first_name", "last_name", "first_roots", "nickname (shared root)")
     last_name = _name("last_name", "first_name", "last_names", "a surname in common")
     birth_date = cl.CustomComparison(
@@ -95,17 +135,16 @@ def comparisons() -> list:
                 "day and month swapped",
             ),
             cll.CustomLevel(
-                "substr(birth_date_l, 1, 7) = substr(birth_date_r, 1, 7)",
-                "same year and month, day differs",
+                "substr(birth_date_l, 1, 7) = substr(birth_date_r, 1, 7) AND ("
+                + _digits_agree(9, 10)
+                + " = 1 OR abs(CAST(substr(birth_date_l, 9, 2) AS INT) "
+                "- CAST(substr(birth_date_r, 9, 2) AS INT)) = 1)",
+                "same year and month, one digit of the day differs or the day is off by one",
             ),
             cll.CustomLevel(
-                "birth_month_day_l = birth_month_day_r AND "
-                + " + ".join(
-                    f"CAST(substr(birth_date_l, {i}, 1) = substr(birth_date_r, {i}, 1) AS INT)"
-                    for i in range(1, 5)
-                )
-                + " = 3",
-                "one digit of the year differs",
+                f"birth_month_day_l = birth_month_day_r AND ({_digits_agree(1, 4)} = 3 "
+                "OR abs(birth_year_l - birth_year_r) = 1)",
+                "same day and month, one digit of the year differs or the year is off by one",
             ),
             cll.ElseLevel(),
         ],
@@ -119,11 +158,16 @@ def comparisons() -> list:
                 "ssn_sorted_token_l = ssn_sorted_token_r AND (ssn_first5_token_l = ssn_first5_token_r "
                 "OR ssn_last4_token_l = ssn_last4_token_r)",
                 "two digits transposed",
-            ).configure(m_probability=0.02, fix_m_probability=True),
+            ).configure(m_probability=0.0175, fix_m_probability=True),
             cll.CustomLevel(
                 "ssn_first5_token_l = ssn_first5_token_r OR ssn_last4_token_l = ssn_last4_token_r",
                 "first five or last four digits agree",
             ).configure(m_probability=0.015, fix_m_probability=True),
+            # Digits five and six transposed change both the first five and the last four: the digits
+            # (sorted) are all that is left in common. One transposition in eight is that one.
+            cll.CustomLevel(
+                "ssn_sorted_token_l = ssn_sorted_token_r", "the same digits in another order"
+            ).configure(m_probability=0.0025, fix_m_probability=True),
             _fixed(cll.ElseLevel(), 0.015),
         ],
     )
@@ -146,9 +190,9 @@ def comparisons() -> list:
         output_column_name="zip",
         comparison_levels=[
             cll.NullLevel("zip"),
-            cll.ExactMatchLevel("zip"),
-            cll.ExactMatchLevel("zip3"),
-            cll.ElseLevel(),
+            _fixed(cll.ExactMatchLevel("zip"), m["zip"][0]),
+            _fixed(cll.ExactMatchLevel("zip3"), m["zip"][1]),
+            _fixed(cll.ElseLevel(), m["zip"][2]),
         ],
     )
     return [
@@ -157,8 +201,8 @@ def comparisons() -> list:
         birth_date,
         ssn,
         native_ids,
-        cl.ExactMatch("gender"),
-        cl.ExactMatch("middle_initial"),
+        _exact_or_not("gender", m["gender"]),
+        _exact_or_not("middle_initial", m["middle_initial"]),
         zip_code,
     ]
 
@@ -172,12 +216,17 @@ def prior(deterministic_pairs: int, records: int, *, recall: float = 0.7) -> flo
     return min(0.5, max(1e-9, max(deterministic_pairs / recall, 1.0) / total))
 
 
-def linkage_settings(*, prior_probability: float = 1e-4, retain_columns: bool = False) -> SettingsCreator:
+def linkage_settings(
+    *,
+    prior_probability: float = 1e-4,
+    retain_columns: bool = False,
+    measured: dict[str, tuple[float, ...]] | None = None,
+) -> SettingsCreator:
     """The untrained model: dedupe across every source's records at once."""
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="record_token",
-        comparisons=comparisons(),
+        comparisons=comparisons(measured),
         blocking_rules_to_generate_predictions=list(PREDICTION_BLOCKING),
         retain_matching_columns=retain_columns,
         retain_intermediate_calculation_columns=False,
@@ -206,14 +255,60 @@ def train(linker: Any, labels: Any, *, max_pairs: float) -> list[str]:
     return skipped
 
 
-def labels_sql(table: str, *, limit: int = 500_000) -> str:
-    """Pairs sharing an id (LABEL_RULES), each once, capped (a deterministic sample by hash)."""
-    parts = [
+def measured_m_sql(labels: str, records: str) -> str:
+    """SQL (DuckDB): [comparison, level, pairs]: how many pairs of `labels` (record_token_l/_r) fall
+    in each level of each MEASURED comparison (0 = the strongest; pairs at the null level left out)."""
+    found = [c.get_comparison("duckdb") for c in comparisons()]
+    found = [c for c in found if c.output_column_name in MEASURED]
+    sides = ", ".join(f"{s}.{col} AS {col}_{s}" for col in (*MEASURED, "zip3") for s in ("l", "r"))
+    compared = (
+        f"SELECT {sides} FROM {labels} AS p JOIN {records} AS l ON l.record_token = p.record_token_l "
+        f"JOIN {records} AS r ON r.record_token = p.record_token_r"
+    )
+    parts = []
+    for c in found:
+        levels = [lv for lv in c.comparison_levels if not lv.is_null_level]
+        null = " OR ".join(f"({lv.sql_condition})" for lv in c.comparison_levels if lv.is_null_level)
+        case = " ".join(f"WHEN {lv.sql_condition} THEN {i}" for i, lv in enumerate(levels[:-1]))
+        level = f"CASE {case} ELSE {len(levels) - 1} END"
+        parts.append(
+            f"SELECT '{c.output_column_name}' AS comparison, {level} AS level, count(*) AS pairs "
+            f"FROM compared WHERE NOT ({null}) GROUP BY ALL"
+        )
+    return f"WITH compared AS ({compared}) " + " UNION ALL ".join(parts)
+
+
+def measured_m(counts: list[tuple[str, int, int]]) -> dict[str, tuple[float, ...]]:
+    """m per level of each MEASURED comparison from `measured_m_sql`'s rows: (pairs + 0.5) /
+    (all + 0.5 x levels), raised to MIN_M and normalized; a comparison no pair measures is left out."""
+    out = {}
+    for column, fallback in FIXED_M.items():
+        pairs = [0] * len(fallback)
+        for comparison, level, n in counts:
+            if comparison == column:
+                pairs[level] = n
+        if sum(pairs):
+            m = [max(MIN_M, (n + 0.5) / (sum(pairs) + 0.5 * len(pairs))) for n in pairs]
+            out[column] = tuple(v / sum(m) for v in m)
+    return out
+
+
+def _rule_pairs_sql(table: str, rules: tuple[str, ...]) -> str:
+    return " UNION ".join(
         f"SELECT l.record_token AS record_token_l, r.record_token AS record_token_r FROM {table} AS l "
         f"JOIN {table} AS r ON ({rule}) AND l.record_token < r.record_token"
-        for rule in LABEL_RULES
-    ]
+        for rule in rules
+    )
+
+
+def deterministic_sql(table: str) -> str:
+    """Pairs that satisfy a deterministic rule, each once (left token < right token)."""
+    return _rule_pairs_sql(table, DETERMINISTIC_RULES)
+
+
+def labels_sql(table: str, *, limit: int = 500_000) -> str:
+    """Pairs sharing an id (LABEL_RULES), each once, capped (a deterministic sample by hash)."""
     return (
-        f"SELECT * FROM ({' UNION '.join(parts)}) AS pairs "
+        f"SELECT * FROM ({_rule_pairs_sql(table, LABEL_RULES)}) AS pairs "
         f"ORDER BY hash(record_token_l || record_token_r) LIMIT {int(limit)}"
     )

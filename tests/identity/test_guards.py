@@ -1,41 +1,117 @@
-"""Chaining guards: suspect clusters are split at their weakest probabilistic bridges."""
+"""Chaining guards: a suspect cluster is rebuilt from its strongest links, leaving out the weakest
+ones between contradicting identities; typos the model forgives are not contradictions."""
 
 from __future__ import annotations
 
-from lakehouse.identity.guards import Edge, apply_guards, bridges, components, is_suspect, split_suspect
+import duckdb
+import pytest
+
+from lakehouse.identity.guards import (
+    Edge,
+    Identity,
+    apply_guards,
+    birth_dates_related,
+    components,
+    contradicts,
+    is_suspect,
+    split_suspect,
+    suspect_clusters_sql,
+)
+from lakehouse.identity.model import comparisons
 
 
-def test_components_and_bridges_of_a_small_graph():
-    # a-b-c is a triangle; c-d and d-e hang off it: those two are bridges.
-    edges = [
-        Edge("a", "b", 0.99, "probabilistic"),
-        Edge("b", "c", 0.99, "probabilistic"),
-        Edge("a", "c", 0.99, "probabilistic"),
-        Edge("c", "d", 0.91, "probabilistic"),
-        Edge("d", "e", 0.95, "probabilistic"),
-    ]
-    assert components(["a", "b", "c", "d", "e", "f"], edges) == [["a", "b", "c", "d", "e"], ["f"]]
-    assert sorted((e.left, e.right) for e in bridges(list("abcde"), edges)) == [("c", "d"), ("d", "e")]
+def person(ssn: str, birth: str | None, *, first5: str | None = None, last4: str | None = None) -> Identity:
+    """An identity whose SSN parts are named after the SSN unless given (a typo keeps one of them)."""
+    return Identity(ssn, birth, first5 or f"{ssn}-first5", last4 or f"{ssn}-last4")
 
 
-def test_two_strong_identities_that_contradict_make_a_cluster_suspect():
-    facts = {"a": ("ssn1", "2001-01-01"), "b": ("ssn1", None), "c": ("ssn2", "1990-05-05")}
-    assert is_suspect(["a", "b", "c"], facts, max_size=10)
-    assert not is_suspect(["a", "b"], facts, max_size=10)
+def test_components_of_a_small_graph():
+    edges = [Edge("a", "b", 0.99, "probabilistic"), Edge("c", "d", 0.91, "probabilistic")]
+    assert components(["a", "b", "c", "d", "e"], edges) == [["a", "b"], ["c", "d"], ["e"]]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "related"),
+    [
+        ("2001-04-07", "2001-04-07", True),
+        ("2001-04-07", "2001-07-04", True),  # day and month swapped
+        ("2001-04-07", "2001-04-17", True),  # one digit of the day
+        ("2001-04-09", "2001-04-10", True),  # the day off by one
+        ("2001-04-07", "2011-04-07", True),  # one digit of the year
+        ("1999-04-07", "2000-04-07", True),  # the year off by one
+        ("2001-04-09", "2001-04-13", False),  # another day of the month
+        ("2001-04-07", "2001-05-07", False),  # another month
+        ("2001-04-07", "1990-03-12", False),
+    ],
+)
+def test_birth_dates_related_matches_the_model_levels(a, b, related):
+    assert birth_dates_related(a, b) is related
+    # The guard forgives exactly what the model's birth-date comparison does not put in its else level.
+    levels = comparisons()[2].get_comparison("duckdb").comparison_levels
+    conditions = [lv.sql_condition for lv in levels if not lv.is_null_level and lv.sql_condition != "ELSE"]
+    row = {
+        "birth_date_l": a,
+        "birth_date_r": b,
+        "birth_month_day_l": a[5:],
+        "birth_month_day_r": b[5:],
+        "birth_year_l": int(a[:4]),
+        "birth_year_r": int(b[:4]),
+    }
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE t AS SELECT "
+        + ", ".join(f"{v!r} AS {k}" if isinstance(v, str) else f"{v} AS {k}" for k, v in row.items())
+    )
+    matched = con.execute(f"SELECT {' OR '.join(f'({c})' for c in conditions)} FROM t").fetchone()[0]
+    assert matched is related
+
+
+def test_typos_the_model_forgives_do_not_contradict():
+    base = person("s1", "2001-04-07")
+    transposed = person("s1t", "2001-04-07", first5="s1-first5")  # digits transposed in the last four
+    both_typos = person("s1x", "2001-04-17", last4="s1-last4")  # SSN and birth-date typos at once
+    other = person("s2", "1990-03-12")
+    assert not contradicts(base, transposed)
+    assert not contradicts(base, both_typos)
+    assert contradicts(base, other)
+    assert not contradicts(base, Identity("s2", None))  # no birth date: not a strong identity
+    facts = {"a": base, "b": transposed, "c": both_typos}
+    assert not is_suspect(["a", "b", "c"], facts, max_size=10)
+    assert is_suspect(["a", "b", "c", "d"], {**facts, "d": other}, max_size=10)
     assert is_suspect(["a", "b"], facts, max_size=1)  # larger than any one person's records
 
 
-def test_a_chain_is_cut_at_its_weakest_probabilistic_bridge_and_reported():
-    # Person 1 (a, b: same SSN) and person 2 (c, d: same SSN) chained by one weak name-only link.
+def test_the_sql_prefilter_finds_every_contradiction_and_skips_one_identity():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE recs (record_token VARCHAR, ssn_token VARCHAR, birth_date VARCHAR)")
+    con.execute(
+        """INSERT INTO recs VALUES ('a', 's1', '2001-04-07'), ('b', 's1', NULL), ('c', 's2', '1990-03-12'),
+        ('d', 's3', '1980-01-01'), ('e', 's3', '1980-01-01'), ('f', NULL, '1970-01-01')"""
+    )
+    con.execute(
+        "CREATE TABLE clusters AS SELECT * FROM (VALUES ('a', 'k1'), ('b', 'k1'), ('c', 'k1'), "
+        "('d', 'k2'), ('e', 'k2'), ('f', 'k2')) AS t(record_token, cluster_id)"
+    )
+
+    def suspects(max_cluster_size: int) -> list[str]:
+        sql = suspect_clusters_sql("clusters", "recs", max_cluster_size=max_cluster_size)
+        return sorted(r[0] for r in con.execute(sql).fetchall())
+
+    assert suspects(10) == ["k1"]  # k2 holds one strong identity and a birth date alone
+    assert suspects(2) == ["k1", "k2"]
+
+
+def test_a_chain_is_cut_at_its_weakest_link_between_contradicting_identities():
+    # Person 1 (a, b: same SSN) and person 2 (c, d: same SSN) chained by a weak name-only link.
     facts = {
-        "a": ("s1", "2001-01-01"),
-        "b": ("s1", "2001-01-01"),
-        "c": ("s2", "1980-02-02"),
-        "d": ("s2", None),
+        "a": person("s1", "2001-01-01"),
+        "b": person("s1", "2001-01-01"),
+        "c": person("s2", "1980-02-02"),
+        "d": Identity("s2", None),
     }
     edges = [
         Edge("a", "b", 1.0, "deterministic"),
-        Edge("b", "c", 0.93, "probabilistic"),
+        Edge("b", "c", 0.993, "probabilistic"),
         Edge("c", "d", 1.0, "deterministic"),
     ]
     parts, broken, clean = split_suspect(list("abcd"), edges, facts, max_size=10)
@@ -49,13 +125,43 @@ def test_a_chain_is_cut_at_its_weakest_probabilistic_bridge_and_reported():
     assert moved == {"c": "a~c", "d": "a~c"}
     assert report == {
         "suspect_clusters": 1,
-        "links_broken": [{"record_token_l": "b", "record_token_r": "c", "match_probability": 0.93}],
+        "links_broken": [{"record_token_l": "b", "record_token_r": "c", "match_probability": 0.993}],
         "unresolved": [],
     }
 
 
+def test_two_people_joined_by_several_links_are_separated_where_no_single_bridge_exists():
+    # a, b are one person and c, d another; the two are joined by two weak links (no bridge).
+    facts = {"a": person("s1", "2001-01-01"), "c": person("s2", "1980-02-02")}
+    edges = [
+        Edge("a", "b", 0.9999, "probabilistic"),
+        Edge("c", "d", 0.9999, "probabilistic"),
+        Edge("a", "d", 0.995, "probabilistic"),
+        Edge("b", "c", 0.991, "probabilistic"),
+    ]
+    parts, broken, clean = split_suspect(list("abcd"), edges, facts, max_size=10)
+    assert (parts, [(e.left, e.right) for e in broken], clean) == (
+        [["a", "b"], ["c", "d"]],
+        [("a", "d"), ("b", "c")],
+        True,
+    )
+
+
+def test_an_oversized_cluster_is_cut_into_parts_no_larger_than_the_limit():
+    edges = [
+        Edge(x, y, p, "probabilistic")
+        for x, y, p in [("a", "b", 0.999), ("b", "c", 0.995), ("c", "d", 0.999)]
+    ]
+    parts, broken, clean = split_suspect(list("abcd"), edges, {}, max_size=2)
+    assert (parts, [(e.left, e.right) for e in broken], clean) == (
+        [["a", "b"], ["c", "d"]],
+        [("b", "c")],
+        True,
+    )
+
+
 def test_deterministic_links_are_never_broken():
-    facts = {"a": ("s1", "2001-01-01"), "b": ("s2", "1980-02-02")}
+    facts = {"a": person("s1", "2001-01-01"), "b": person("s2", "1980-02-02")}
     edges = [Edge("a", "b", 1.0, "deterministic")]  # e.g. one SSID given to two people
     parts, broken, clean = split_suspect(["a", "b"], edges, facts, max_size=10)
     assert (parts, broken, clean) == ([["a", "b"]], [], False)
@@ -63,32 +169,8 @@ def test_deterministic_links_are_never_broken():
     assert report["unresolved"] == [{"cluster_id": "a", "records": 2}]
 
 
-def test_name_only_records_attach_to_the_one_cluster_with_their_name():
-    import duckdb
-
-    from lakehouse.identity.link import attach_unique_names
-
-    con = duckdb.connect()
-    con.execute(
-        "CREATE TABLE linkage_input (record_token VARCHAR, first_name VARCHAR, last_name VARCHAR, "
-        "birth_date VARCHAR, ssn_token VARCHAR, ssid VARCHAR, seid VARCHAR, cin VARCHAR)"
-    )
-    con.execute(
-        """INSERT INTO linkage_input VALUES
-        ('k1', 'ANA', 'RUIZ', '2001-01-01', NULL, 'S1', NULL, NULL),   -- K-12 record of Ana Ruiz
-        ('w1', 'ANA', 'RUIZ', NULL, NULL, NULL, NULL, NULL),           -- her wage record, no SSN
-        ('k2', 'JOSE', 'CRUZ', '2000-02-02', NULL, 'S2', NULL, NULL),  -- two Jose Cruz:
-        ('k3', 'JOSE', 'CRUZ', '1999-03-03', NULL, 'S3', NULL, NULL),
-        ('w2', 'JOSE', 'CRUZ', NULL, NULL, NULL, NULL, NULL),          -- ambiguous: stays alone
-        ('w3', 'LI', 'WANG', NULL, NULL, NULL, NULL, NULL)             -- no candidate"""
-    )
-    con.execute("CREATE TABLE clusters AS SELECT record_token, record_token AS cluster_id FROM linkage_input")
-    con.execute(
-        "CREATE TABLE pairs (record_token_l VARCHAR, record_token_r VARCHAR, match_probability DOUBLE, "
-        "method VARCHAR)"
-    )
-    con.execute("INSERT INTO pairs VALUES ('k1', 'w1', 0.4, 'below_threshold')")
-    assert attach_unique_names(con) == 1
-    clusters = dict(con.execute("SELECT record_token, cluster_id FROM clusters").fetchall())
-    assert clusters == {"k1": "k1", "w1": "k1", "k2": "k2", "k3": "k3", "w2": "w2", "w3": "w3"}
-    assert con.execute("SELECT * FROM pairs").fetchall() == [("k1", "w1", None, "unique_name")]
+def test_a_candidate_cluster_that_is_not_suspect_is_left_alone():
+    facts = {"a": person("s1", "2001-04-07"), "b": person("s1x", "2001-04-17", last4="s1-last4")}
+    edges = [Edge("a", "b", 0.995, "probabilistic")]
+    moved, report = apply_guards([("a", "k"), ("b", "k")], edges, facts, max_size=10)
+    assert (moved, report["suspect_clusters"], report["links_broken"]) == ({}, 0, [])

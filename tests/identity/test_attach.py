@@ -1,0 +1,203 @@
+"""Unanchored clusters (wage records: a name, a middle initial, the reported SSN) join the one cluster
+their name points to, and only then."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+
+from lakehouse.identity.byo import soundex
+from lakehouse.identity.features import nickname_table
+from lakehouse.identity.guards import drop_too_young_for_wages
+from lakehouse.identity.link import attach_unique_names
+
+ROOTS = nickname_table()
+COLUMNS = (
+    "record_token VARCHAR, source VARCHAR, first_name VARCHAR, first_roots VARCHAR[], first_soundex VARCHAR, "
+    "middle_initial VARCHAR, last_name VARCHAR, last_names VARCHAR[], last_soundex VARCHAR, "
+    "birth_date VARCHAR, ssn_token VARCHAR, ssid VARCHAR, seid VARCHAR, cin VARCHAR"
+)
+
+
+def record(token, source, name, *, birth=None, ssn=None, ssid=None, cin=None) -> tuple:
+    """A linkage-input row; `name` is 'FIRST LAST' or 'FIRST M LAST' (with a middle initial)."""
+    words = name.split()
+    first, last = words[0], words[-1]
+    middle = words[1] if len(words) == 3 else None
+    return (
+        token,
+        source,
+        first,
+        ROOTS.get(first, [first]),
+        soundex(first),
+        middle,
+        last,
+        [last],
+        soundex(last),
+        birth,
+        ssn,
+        ssid,
+        None,
+        cin,
+    )
+
+
+def attach(
+    rows: list[tuple],
+    *,
+    max_cluster_size: int = 80,
+    clusters: dict[str, str] | None = None,
+    as_of: date | None = None,
+) -> dict:
+    """Run the attachment on `rows` (each record its own cluster unless `clusters` says otherwise);
+    returns record_token -> cluster_id afterwards."""
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE linkage_input ({COLUMNS})")
+    con.executemany(f"INSERT INTO linkage_input VALUES ({', '.join('?' * 14)})", rows)
+    con.execute("CREATE TABLE clusters (record_token VARCHAR, cluster_id VARCHAR)")
+    con.executemany(
+        "INSERT INTO clusters VALUES (?, ?)", [(r[0], (clusters or {}).get(r[0], r[0])) for r in rows]
+    )
+    con.execute(
+        "CREATE TABLE pairs (record_token_l VARCHAR, record_token_r VARCHAR, match_probability DOUBLE, "
+        "method VARCHAR)"
+    )
+    attach_unique_names(con, max_cluster_size=max_cluster_size, as_of=as_of)
+    return dict(con.execute("SELECT record_token, cluster_id FROM clusters").fetchall())
+
+
+# A cluster that has carried an SSN somewhere: dhcs is a source that records SSNs.
+SSN_SOURCE = record("m0", "dhcs", "OTHER PERSON", birth="1970-01-01", ssn="t0", cin="C0")
+
+
+def test_a_worker_without_ssn_joins_the_one_cluster_with_a_rare_name_and_not_a_common_one():
+    rows = [
+        record("k1", "calpads", "ANA RUIZ", birth="2001-01-01", ssid="S1"),  # Ana Ruiz's K-12 record
+        record("w1", "edd", "ANA RUIZ"),  # her wage record, made-up SSN: no token
+        record("k2", "calpads", "JOSE CRUZ", birth="2000-02-02", ssid="S2"),  # two Jose Cruz
+        record("k3", "calpads", "JOSE CRUZ", birth="1999-03-03", ssid="S3"),
+        record("w2", "edd", "JOSE CRUZ"),  # ambiguous: stays alone
+        record("w3", "edd", "LI WANG"),  # no candidate
+    ]
+    clusters = attach(rows)
+    assert clusters == {"k1": "k1", "w1": "k1", "k2": "k2", "k3": "k3", "w2": "w2", "w3": "w3"}
+
+
+def test_a_worker_without_ssn_is_never_attached_to_someone_who_has_one():
+    rows = [
+        SSN_SOURCE,
+        record("d1", "dhcs", "MARIA LOPEZ", birth="1980-05-05", ssn="t1", cin="C1"),  # has an SSN
+        record("k1", "calpads", "MARIA LOPEZ", birth="1990-06-06", ssid="S1"),  # never had one recorded
+        record("w1", "edd", "MARIA LOPEZ"),
+        record("d2", "dhcs", "OMAR KHAN", birth="1975-01-01", ssn="t2", cin="C2"),
+        record("w2", "edd", "OMAR KHAN"),  # the only Omar Khan has an SSN: not him
+    ]
+    clusters = attach(rows)
+    assert (clusters["w1"], clusters["w2"]) == ("k1", "w2")
+
+
+def test_a_worker_without_ssn_whose_name_is_a_variant_joins_the_one_close_candidate():
+    rows = [
+        record("k1", "calpads", "JOSE GARZA", birth="2001-01-01", ssid="S1"),
+        record("w1", "edd", "PEPE GARZA"),  # a Spanish nickname
+        record("k2", "calpads", "KATHERINE OSULLIVAN", birth="1995-01-01", ssid="S2"),
+        record("w2", "edd", "KATHERINE OSULIVAN"),  # one letter dropped
+        record("k3", "calpads", "DANIEL MORA", birth="2000-01-01", ssid="S3"),
+        record("k4", "calpads", "DANIELA MORA", birth="2000-01-01", ssid="S4"),  # his twin
+        record("w3", "edd", "DANIEL MORA"),  # the exact name decides
+        record("w4", "edd", "DANIELL MORA"),  # close to both twins: stays alone
+    ]
+    clusters = attach(rows)
+    assert [clusters[w] for w in ("w1", "w2", "w3", "w4")] == ["k1", "k2", "k3", "w4"]
+
+
+def test_middle_initials_must_not_differ():
+    rows = [
+        record("k1", "calpads", "RAUL Y DIAZ", birth="2001-01-01", ssid="S1"),
+        record("w1", "edd", "RAUL X DIAZ"),
+        record("w2", "edd", "RAUL Y DIAZ"),
+    ]
+    clusters = attach(rows)
+    assert (clusters["w1"], clusters["w2"]) == ("w1", "k1")
+
+
+def test_a_wage_cluster_with_an_ssn_joins_only_a_cluster_never_asked_for_one():
+    rows = [
+        SSN_SOURCE,
+        # a K-12 student who later worked: K-12 records carry no SSN, his wage records do
+        record("k1", "calpads", "TOM HALE", birth="2001-01-01", ssid="S1"),
+        record("w1", "edd", "TOM HALE", ssn="t1"),
+        record("w2", "edd", "TOM HALE", ssn="t1"),
+        # a Medi-Cal record without the SSN dhcs usually records: could be another Eva Stone
+        record("d1", "dhcs", "EVA STONE", birth="1980-01-01", cin="C1"),
+        record("w3", "edd", "EVA STONE", ssn="t3"),
+        # a nickname is not enough for a worker with an SSN
+        record("k2", "calpads", "ROBERT KING", birth="2002-01-01", ssid="S2"),
+        record("w4", "edd", "BOB KING", ssn="t4"),
+    ]
+    clusters = attach(rows, clusters={"w2": "w1"})
+    assert [clusters[t] for t in ("w1", "w2", "w3", "w4")] == ["k1", "k1", "w3", "w4"]
+
+
+def test_an_attachment_that_would_pass_the_size_limit_is_left_out():
+    rows = [
+        record("k1", "calpads", "ANA RUIZ", birth="2001-01-01", ssid="S1"),
+        record("k2", "cdss", "ANA RUIZ", birth="2001-01-01"),
+        record("w1", "edd", "ANA RUIZ"),
+    ]
+    assert attach(rows, max_cluster_size=2, clusters={"k2": "k1"})["w1"] == "w1"
+    assert attach(rows, max_cluster_size=3, clusters={"k2": "k1"})["w1"] == "k1"
+
+
+def test_the_attachment_is_recorded_as_a_pair():
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE linkage_input ({COLUMNS})")
+    con.executemany(
+        f"INSERT INTO linkage_input VALUES ({', '.join('?' * 14)})",
+        [record("k1", "calpads", "ANA RUIZ", birth="2001-01-01", ssid="S1"), record("w1", "edd", "ANA RUIZ")],
+    )
+    con.execute("CREATE TABLE clusters AS SELECT record_token, record_token AS cluster_id FROM linkage_input")
+    con.execute(
+        "CREATE TABLE pairs (record_token_l VARCHAR, record_token_r VARCHAR, match_probability DOUBLE, "
+        "method VARCHAR)"
+    )
+    con.execute("INSERT INTO pairs VALUES ('k1', 'w1', 0.4, 'below_threshold')")
+    assert attach_unique_names(con, max_cluster_size=80) == 1
+    assert con.execute("SELECT * FROM pairs").fetchall() == [("k1", "w1", None, "unique_name")]
+
+
+def test_with_a_run_date_a_child_is_no_candidate_for_wages():
+    rows = [
+        record("k1", "cde_elc", "NARE MANSOUR", birth="2017-05-27"),  # a child in 2025
+        record("k2", "calpads", "NARE MANSOUR", birth="1990-01-01", ssid="S2"),  # an adult
+        record("w1", "edd", "NARE MANSOUR"),
+    ]
+    assert attach(rows)["w1"] == "w1"  # two candidates
+    assert attach(rows, as_of=date(2025, 12, 31))["w1"] == "k2"  # the child never had wages
+    # one birth-date typo that makes a person look young does not rule them out
+    typo = record("k3", "cdss", "NARE MANSOUR", birth="2019-01-01")
+    assert attach([*rows[1:], typo], clusters={"k3": "k2"}, as_of=date(2025, 12, 31))["w1"] == "k2"
+
+
+def test_a_scored_match_of_a_wage_record_with_a_child_is_undone():
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE linkage_input ({COLUMNS})")
+    rows = [
+        record("k1", "cde_elc", "NARE MANSOUR", birth="2017-05-27"),
+        record("k2", "calpads", "NARE MANSOUR", birth="2011-12-31", ssid="S2"),  # 14 on the run date
+        record("w1", "edd", "NARE MANSOUR"),
+    ]
+    con.executemany(f"INSERT INTO linkage_input VALUES ({', '.join('?' * 14)})", rows)
+    con.execute(
+        """CREATE TABLE pairs AS SELECT * FROM (VALUES ('k1', 'w1', 0.995, 'probabilistic'),
+        ('k2', 'w1', 0.995, 'probabilistic'), ('k1', 'k2', 1.0, 'deterministic'))
+        AS t(record_token_l, record_token_r, match_probability, method)"""
+    )
+    assert drop_too_young_for_wages(con, as_of=None) == 0
+    assert drop_too_young_for_wages(con, as_of=date(2025, 12, 31)) == 1
+    assert sorted(con.execute("SELECT record_token_l, record_token_r, method FROM pairs").fetchall()) == [
+        ("k1", "k2", "deterministic"),
+        ("k1", "w1", "below_threshold"),
+        ("k2", "w1", "probabilistic"),
+    ]
