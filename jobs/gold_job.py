@@ -20,7 +20,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakehouse.gold.catalog import Catalog, load_catalog
-from lakehouse.gold.cohorts import COHORTS, GoldInputs, person_attributes
+from lakehouse.gold.cohorts import COHORT_SOURCES, COHORTS, GoldInputs, person_attributes
 from lakehouse.gold.marts import (
     cohort_outcomes,
     mart_relations,
@@ -105,18 +105,25 @@ def build(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: 
         vintage=_vintage(catalog, silver),
         employment_threshold=catalog.employment_threshold,
     )
-    marts, members, outcomes = {}, [], []
+    marts, members, outcomes, skipped = {}, [], [], {}
     for mart in catalog.marts:
         t0 = time.perf_counter()
+        missing = [f"silver.{s}" for s in COHORT_SOURCES[mart.cohort] if s not in silver]
+        if missing:
+            skipped[mart.name] = f"no {', '.join(missing)}"
+            continue
         wide = cohort_outcomes(mart, inputs).localCheckpoint()
-        m, o = members_and_outcomes(mart, wide)
-        members.append(m)
-        outcomes.append(o)
-        cells = metric_cells(mart, wide, cpi=cpi, cpi_base_year=catalog.cpi_base_year).toPandas()
         sizes = {
             int(r["cohort_year"]): int(r["n"])
             for r in wide.groupBy("cohort_year").agg(F.count("*").alias("n")).collect()
         }
+        if not sizes:
+            skipped[mart.name] = "empty cohort"
+            continue
+        m, o = members_and_outcomes(mart, wide)
+        members.append(m)
+        outcomes.append(o)
+        cells = metric_cells(mart, wide, cpi=cpi, cpi_base_year=catalog.cpi_base_year).toPandas()
         linked = match_rate(wide, timeline, mart.match_sources).first()
         marts[mart.name] = {
             "mart": mart,
@@ -125,21 +132,28 @@ def build(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: 
             "match_rate": linked["linked"] / linked["members"] if linked["members"] else 0.0,
         }
         seconds[mart.name] = round(time.perf_counter() - t0, 3)
-    storage.write(
-        reduce(DataFrame.unionByName, members),
-        GOLD_COHORT_MEMBERS,
-        "overwrite",
-        run_id=run_id,
-        step="gold/members",
-    )
-    storage.write(
-        reduce(DataFrame.unionByName, outcomes),
-        GOLD_COHORT_OUTCOMES,
-        "overwrite",
-        run_id=run_id,
-        step="gold/outcomes",
-    )
-    return {"catalog": catalog, "vintage": inputs.vintage, "marts": marts, "seconds": seconds}
+    if members:
+        storage.write(
+            reduce(DataFrame.unionByName, members),
+            GOLD_COHORT_MEMBERS,
+            "overwrite",
+            run_id=run_id,
+            step="gold/members",
+        )
+        storage.write(
+            reduce(DataFrame.unionByName, outcomes),
+            GOLD_COHORT_OUTCOMES,
+            "overwrite",
+            run_id=run_id,
+            step="gold/outcomes",
+        )
+    return {
+        "catalog": catalog,
+        "vintage": inputs.vintage,
+        "marts": marts,
+        "skipped": skipped,
+        "seconds": seconds,
+    }
 
 
 def disclose_and_check(built: dict) -> list[CheckResult]:
@@ -163,6 +177,7 @@ def stage_site(settings: Settings, built: dict, *, run_id: str) -> tuple[Path, l
     catalog: Catalog = built["catalog"]
     staging = settings.var_dir / "site" / ".staging-data"
     shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
     files = []
     for m in built["marts"].values():
         files += write_mart(
@@ -181,7 +196,7 @@ def publish(
     spark: SparkSession, settings: Settings, storage: Storage, built: dict, staging: Path, *, run_id: str
 ) -> Path:
     """Write the metric and published cell tables, then put the staged files in place as the site's data."""
-    cells = pd.concat([m["cells"] for m in built["marts"].values()])
+    cells = _concat([m["cells"] for m in built["marts"].values()], GOLD_METRIC_CELLS)
     storage.write(
         _frame(spark, cells, GOLD_METRIC_CELLS, run_id),
         GOLD_METRIC_CELLS,
@@ -189,7 +204,7 @@ def publish(
         run_id=run_id,
         step="gold/cells",
     )
-    hidden = pd.concat([m["published"] for m in built["marts"].values()])
+    hidden = _concat([m["published"] for m in built["marts"].values()], GOLD_PUBLISHED_CELLS)
     for field, flag in (("denominator", "denominator_suppressed"), ("numerator", "numerator_suppressed")):
         hidden[field] = hidden[field].where(~hidden[flag].astype(bool))
     for field in ("value", "value_real"):
@@ -205,6 +220,13 @@ def publish(
     shutil.rmtree(site, ignore_errors=True)  # a table dropped from the catalog must not linger
     staging.rename(site)
     return site
+
+
+def _concat(frames: list[pd.DataFrame], table: Table) -> pd.DataFrame:
+    """The marts' cells as one frame (an empty one with the table's columns when every mart was skipped)."""
+    if frames:
+        return pd.concat(frames)
+    return pd.DataFrame(columns=[c.strip().split(" ")[0].strip("`") for c in table.schema.split(", ")])
 
 
 def discard_site(staging: Path) -> None:
@@ -247,6 +269,7 @@ def report(built: dict, results: list[CheckResult], files: list) -> dict:
             }
             for name, m in built["marts"].items()
         },
+        "skipped_marts": built["skipped"],
         "published_files": len(files),
         "gate": GOLD_GATE,
         "checks_failed": [r.check_id for r in results if not r.success],

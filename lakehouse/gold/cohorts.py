@@ -181,3 +181,8 @@ COHORTS = {
     "first_teaching_credential": first_teaching_credential,
     "high_school_graduates": high_school_graduates,
 }
+# The silver tables each cohort rule cannot do without: a mart whose are missing is skipped.
+COHORT_SOURCES = {
+    "first_teaching_credential": ("credentials",),
+    "high_school_graduates": ("k12_enrollments", "completions"),
+}
