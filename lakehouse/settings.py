@@ -184,6 +184,10 @@ def default_conf_dir() -> Path:
     return repo_conf if repo_conf.is_dir() else Path("conf")
 
 
+# conf/*.yml files that are not environment overlays (code maps live in conf/codes/).
+NOT_OVERLAYS = ("base", "metrics", "cpi")
+
+
 def load_settings(
     env: str | None = None,
     conf_dir: str | Path | None = None,
@@ -194,10 +198,8 @@ def load_settings(
     conf_path = Path(conf_dir) if conf_dir else default_conf_dir()
     base_file = conf_path / "base.yml"
     overlay_file = conf_path / f"{env}.yml"
-    if not overlay_file.is_file():
-        known = sorted(
-            p.stem for p in conf_path.glob("*.yml") if p.stem != "base"
-        )  # overlays only; maps live in codes/
+    if not overlay_file.is_file() or env in NOT_OVERLAYS:
+        known = sorted(p.stem for p in conf_path.glob("*.yml") if p.stem not in NOT_OVERLAYS)
         raise SettingsError(f"unknown environment '{env}': no {overlay_file} (available: {', '.join(known)})")
 
     merged: dict[str, Any] = {}
