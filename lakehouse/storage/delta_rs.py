@@ -25,10 +25,8 @@ import shutil
 import time
 import urllib.parse
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-import pyarrow.parquet as pq
 from deltalake import DeltaTable
 from deltalake import Schema as DeltaSchema
 from deltalake.exceptions import CommitFailedError, DeltaError
@@ -50,10 +48,8 @@ from lakehouse.storage.base import (
     as_nullable,
     replace_where_values,
 )
+from lakehouse.storage.staged_files import STAGING_DIR, move_staged
 from lakehouse.tables import Table
-
-STAGING_DIR = "_staging"
-HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 
 
 class DeltaRsStorage(Storage):
@@ -192,7 +188,7 @@ class DeltaRsStorage(Storage):
                 return WriteResult(table.fqn, now.version(), skipped=True)
         moved: list[str] = []
         try:
-            adds, moved = self._move_staged(staged.location, path)
+            adds, moved = move_staged(staged.location, path)
             if replace_where:
                 self._check_replace_where(table, adds, replace_where)
             if table.keys and moved:
@@ -220,23 +216,6 @@ class DeltaRsStorage(Storage):
 
     def _drop_stage(self, staged: Staged) -> None:
         shutil.rmtree(staged.location, ignore_errors=True)
-
-    def _move_staged(self, stage: str, path: str) -> tuple[list[AddAction], list[str]]:
-        staged = []
-        for folder, dirs, names in os.walk(stage):
-            dirs[:] = [d for d in dirs if not d.startswith(("_", "."))]
-            staged += [
-                os.path.join(folder, n) for n in names if n.endswith(".parquet") and not n.startswith(".")
-            ]
-        moved = []
-        for src in staged:
-            dst = os.path.join(path, os.path.relpath(src, stage))
-            os.makedirs(os.path.dirname(dst), exist_ok=True)
-            os.rename(src, dst)
-            moved.append(dst)
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            adds = list(pool.map(lambda f: _add_action(f, path), moved))
-        return adds, moved
 
     def _read_files(self, files: list[str], path: str, schema: StructType) -> DataFrame:
         return self.spark.read.schema(schema).option("basePath", path).parquet(*files)
@@ -368,18 +347,3 @@ class DeltaRsStorage(Storage):
                 "use the delta-spark engine (storage.engine) for object stores"
             )
         return path
-
-
-def _add_action(file: str, table_path: str) -> AddAction:
-    rel = os.path.relpath(file, table_path)
-    values: dict[str, str | None] = {}
-    for segment in rel.split(os.sep)[:-1]:
-        column, _, raw = segment.partition("=")
-        value = urllib.parse.unquote(raw)
-        values[column] = None if value == HIVE_NULL else value
-    stat = os.stat(file)
-    rows = pq.read_metadata(file).num_rows
-    # delta-rs URI-encodes the path when it writes the log; give it the path as it is on disk.
-    return AddAction(
-        rel, stat.st_size, values, int(stat.st_mtime * 1000), True, json.dumps({"numRecords": rows})
-    )

@@ -1,0 +1,67 @@
+"""The table registry: a Delta table's contract and the one place every table is declared.
+
+Paths are not declared here; they come from settings (`storage.root`, or `storage.restricted_root` for
+the restricted PII zone) as `<root>/<layer>/<name>`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import SparkSession
+from pyspark.sql.types import StructType
+
+from lakehouse.settings import StorageSettings
+
+LAYERS = ("bronze", "silver", "identity", "gold", "ops")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A Delta table's contract. `schema` is Spark DDL; `keys` must be unique and non-null per write."""
+
+    layer: str
+    name: str
+    schema: str | None = None
+    keys: tuple[str, ...] = ()
+    partition_by: tuple[str, ...] = ()
+    restricted: bool = False
+    description: str = ""
+
+    @property
+    def fqn(self) -> str:
+        return f"{self.layer}.{self.name}"
+
+    def struct(self, spark: SparkSession) -> StructType | None:
+        """The declared schema as a StructType (None for tables that take the schema of their data)."""
+        if self.schema is None:
+            return None
+        parsed = spark.createDataFrame([], self.schema).schema
+        return parsed
+
+    def path(self, storage: StorageSettings) -> str:
+        root = storage.restricted_root if self.restricted else storage.root
+        return f"{root.rstrip('/')}/{self.layer}/{self.name}"
+
+
+_REGISTRY: dict[str, Table] = {}
+
+
+def register(table: Table) -> Table:
+    if table.layer not in LAYERS:
+        raise ValueError(f"table {table.fqn}: unknown layer '{table.layer}' (layers: {', '.join(LAYERS)})")
+    if table.fqn in _REGISTRY and _REGISTRY[table.fqn] != table:
+        raise ValueError(f"table {table.fqn} is declared twice with different definitions")
+    _REGISTRY[table.fqn] = table
+    return table
+
+
+def get(fqn: str) -> Table:
+    try:
+        return _REGISTRY[fqn]
+    except KeyError:
+        raise KeyError(f"no table named '{fqn}' (known: {', '.join(sorted(_REGISTRY))})") from None
+
+
+def all_tables() -> list[Table]:
+    return [_REGISTRY[k] for k in sorted(_REGISTRY)]
