@@ -86,3 +86,14 @@ def state(spark, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("state")
     generate(spark, synth_settings(persons=SYNTH_PERSONS, seed=11), out)
     return out
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory):
+    """`c2c run` once on the embedded default, in its own working directory (see tests/e2e.py)."""
+    from tests.e2e import PipelineRun, c2c
+
+    workdir = tmp_path_factory.mktemp("pipeline")
+    result = c2c("run", "--run-id", "r-1", cwd=workdir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return PipelineRun(workdir=workdir, run_id="r-1", result=result)

@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from lakehouse.settings import SOURCES
-
-C2C = str(Path(sys.executable).with_name("c2c"))
-
-
-def c2c(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "C2C_ENV": "local", **(env or {})}
-    return subprocess.run([C2C, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=1500)
+from tests.e2e import c2c
 
 
 @pytest.mark.slow
-def test_run_then_tables(tmp_path):
-    first = c2c("run", "--run-id", "r-1", cwd=tmp_path)
-    assert first.returncode == 0, first.stderr[-3000:]
+def test_run_then_tables(pipeline_run):
+    tmp_path, first = pipeline_run.workdir, pipeline_run.result
     assert "var/lake" in first.stdout and "report.json" in first.stdout
     assert "generated a synthetic state of 3,000 people" in first.stdout  # the raw root was empty
     assert (tmp_path / "var" / "raw" / "_truth" / "person_truth.csv").is_file()
