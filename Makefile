@@ -20,11 +20,15 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/storage.py
 	$(BIN)/python benchmarks/generate.py
 
-# Java 17 is what Spark needs; install it from Debian when the machine lacks it.
+# Java 17 is what Spark needs, and Chromium with its driver runs the dashboard's browser test
+# (tests/site, at the paths it uses); install them from Debian when the machine lacks them.
 system-deps:
 	@command -v java >/dev/null 2>&1 || { \
 	  echo "Java not found: installing openjdk-17-jre-headless"; \
 	  apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; }
+	@{ test -x /usr/bin/chromium && test -x /usr/bin/chromedriver; } || { \
+	  echo "Chromium not found: installing chromium and chromium-driver"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 
 $(STAMP): pyproject.toml | system-deps
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)

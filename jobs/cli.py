@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     tables = sub.add_parser("tables", help="list every registered table: path, engine, version, rows")
     tables.add_argument("--json", action="store_true", help="print JSON instead of a text table")
+
+    publish = sub.add_parser("publish", help="build the static public dashboard from the published tables")
+    publish.add_argument("--out", help="site folder (default: <var>/site, beside the published tables)")
     return parser
 
 
@@ -108,6 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from jobs import tables_job
 
             return tables_job.main(settings, as_json=args.json)
+        if args.command == "publish":
+            from jobs import publish_job
+
+            return publish_job.main(settings, out=args.out)
     except C2CError as exc:
         print(f"c2c: error: {exc}", file=sys.stderr)
         return 2

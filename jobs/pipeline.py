@@ -316,4 +316,9 @@ def main(settings: Settings, *, run_id: str, generate_if_empty: bool = True) -> 
     print(f"  lake:    {settings.storage.root}")
     print(f"  report:  {settings.runs_dir() / run_id / 'report.json'}")
     print("  tables:  c2c tables   (or make run && .venv/bin/c2c tables)")
+    # The public dashboard, last: built from the published tables only (jobs/publish_job.py).
+    from jobs import publish_job
+
+    site = publish_job.build_if_published(settings)
+    print(f"  site:    {site.index.resolve() if site else 'not built: gold published no tables'}")
     return 0

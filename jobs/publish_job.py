@@ -1,0 +1,46 @@
+"""`c2c publish`: build the public dashboard under `<var>/site/` from the published tables in
+`<var>/site/data/` (written by the gold step of `c2c run`). `c2c run` calls `build_if_published` at
+its end, so `make run` leaves the site built."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lakehouse.gold.catalog import load_catalog
+from lakehouse.gold.cohorts import COHORTS
+from lakehouse.gold.outcomes import OUTCOMES
+from lakehouse.settings import Settings
+from lakehouse.site import SiteBuild, build_site
+
+
+def data_dir(settings: Settings) -> Path:
+    return settings.var_dir / "site" / "data"
+
+
+def build(settings: Settings, *, out: str | Path | None = None) -> SiteBuild:
+    """Build the site in `out` (default `<var>/site`); the catalog gives the minimum cell size the
+    published counts are checked against and the order of the breakdowns."""
+    catalog = load_catalog(settings.conf_dir, cohorts=COHORTS, outcomes=OUTCOMES)
+    order = [b for mart in catalog.marts for b in mart.breakdowns]
+    return build_site(
+        data_dir(settings),
+        Path(out) if out else settings.var_dir / "site",
+        min_cell_size=catalog.min_cell_size,
+        breakdown_order=list(dict.fromkeys(order)),
+    )
+
+
+def build_if_published(settings: Settings) -> SiteBuild | None:
+    """The site, or None when gold published nothing (every mart skipped): the run still succeeded."""
+    folder = data_dir(settings)
+    if not (folder.is_dir() and any(folder.glob("*.csv"))):
+        return None
+    return build(settings)
+
+
+def main(settings: Settings, *, out: str | None = None) -> int:
+    site = build(settings, out=out)
+    print(f"site built from {site.tables} published tables ({', '.join(site.marts)})")
+    print(f"  site:    {site.index.resolve()}")
+    print(f"  open:    {site.index.resolve().as_uri()}  (from disk, or copy the folder to any static host)")
+    return 0

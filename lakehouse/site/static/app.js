@@ -1,0 +1,243 @@
+/* The dashboard: one tab per published mart (teacher pipeline first), filters, a chart, the data table
+   behind it, the table's notes and its CSV. Reads only window.C2C_DATA (assets/data.js, generated from
+   the published tables) and shows cells as published: it sums or derives nothing. */
+(function () {
+  "use strict";
+  var DATA = window.C2C_DATA;
+  var Chart = window.C2CChart;
+  var MAX_BARS = 60;
+  var ROLE_LABELS = {
+    rate: ["Population (denominator)", "With the outcome (numerator)", "Rate"],
+    median: ["People with wages", "Median annual wages (nominal $)", "Median annual wages (base-year $)"]
+  };
+
+  function h(tag, attrs, children) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") e.textContent = attrs[k];
+      else if (k === "class") e.className = attrs[k];
+      else e.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) e.appendChild(c); });
+    return e;
+  }
+
+  function options(select, items, value) {
+    select.textContent = "";
+    items.forEach(function (it) {
+      select.appendChild(h("option", {value: String(it[0]), text: it[1]}));
+    });
+    select.value = String(value);
+  }
+
+  function field(id, label, select) {
+    return h("div", {"class": "field"}, [h("label", {"for": id, text: label}), select]);
+  }
+
+  function pct(v) { return (v * 100).toFixed(1) + "%"; }
+
+  function View(mart) {
+    var id = mart.name;
+    var state = {table: 0, metric: mart.metrics[0].name, year: "all", group: "all"};
+    var sel = {};
+    ["breakdown", "group", "year", "metric"].forEach(function (k) {
+      sel[k] = h("select", {id: id + "-" + k, name: k});
+    });
+    var groupField = field(id + "-group", "Group", sel.group);
+    var heading = h("h3", {"class": "view-title", "aria-live": "polite"});
+    var chartBox = h("div", {"class": "chart-box", id: id + "-chart"});
+    var chartNote = h("p", {"class": "chart-note"});
+    var tableBox = h("div", {"class": "table-box", id: id + "-table"});
+    var notes = h("dl", {"class": "notes", id: id + "-notes"});
+    var download = h("p", {"class": "download"});
+    var panel = h("section", {
+      "class": "panel", id: "panel-" + id, role: "tabpanel", "aria-labelledby": "tab-" + id
+    }, [
+      h("h2", {text: mart.title}),
+      h("form", {"class": "filters", "aria-label": mart.title + " filters"}, [
+        field(id + "-breakdown", "Breakdown", sel.breakdown), groupField,
+        field(id + "-year", "Cohort year", sel.year), field(id + "-metric", "Measure", sel.metric)
+      ]),
+      heading,
+      h("figure", {"class": "chart-figure"}, [chartBox, h("figcaption", {}, [chartNote, legend()])]),
+      tableBox, download,
+      h("h4", {text: "About these numbers"}), notes
+    ]);
+    panel.querySelector("form").addEventListener("submit", function (e) { e.preventDefault(); });
+
+    options(sel.breakdown, mart.tables.map(function (t, i) { return [i, t.label]; }), 0);
+    options(sel.metric, mart.metrics.map(function (m) { return [m.name, m.label]; }), state.metric);
+
+    function table() { return mart.tables[state.table]; }
+    function metric() { return mart.metrics.find(function (m) { return m.name === state.metric; }); }
+
+    function refreshChoices() {
+      var t = table();
+      if (t.years.indexOf(Number(state.year)) < 0) state.year = "all";
+      if (t.groups.indexOf(state.group) < 0) state.group = "all";
+      options(sel.year, [["all", "All years"]].concat(t.years.slice().reverse().map(function (y) {
+        return [y, String(y)];
+      })), state.year);
+      options(sel.group, [["all", "All"]].concat(t.groups.map(function (g) { return [g, g]; })), state.group);
+      groupField.querySelector("label").textContent = t.label;
+      groupField.hidden = t.dimension === "statewide";
+    }
+
+    /* A breakdown with more rows than the chart holds opens on its latest cohort year with a
+       published value for the measure (All years stays one choice away). */
+    function narrowYear() {
+      var t = table(), col = t.columns.indexOf(metric().columns[2]);
+      if (state.year !== "all" || state.group !== "all" || t.rows.length <= MAX_BARS) return;
+      var shown = t.rows.filter(function (r) { return typeof r[col] === "number"; });
+      var pool = shown.length ? shown : t.rows;
+      state.year = String(Math.max.apply(null, pool.map(function (r) { return r[0]; })));
+    }
+
+    sel.breakdown.addEventListener("change", function () {
+      state.table = Number(sel.breakdown.value); state.group = "all"; narrowYear(); refreshChoices(); render();
+    });
+    sel.group.addEventListener("change", function () { state.group = sel.group.value; render(); });
+    sel.year.addEventListener("change", function () { state.year = sel.year.value; render(); });
+    sel.metric.addEventListener("change", function () { state.metric = sel.metric.value; render(); });
+
+    function render() {
+      var t = table(), m = metric();
+      var statewide = t.dimension === "statewide";
+      var idx = m.columns.map(function (c) { return t.columns.indexOf(c); });
+      var rows = t.rows.filter(function (r) {
+        return (state.year === "all" || r[0] === Number(state.year)) && (state.group === "all" || r[1] === state.group);
+      });
+      var where = (statewide ? "statewide" : "by " + t.label.toLowerCase()) +
+        (state.group === "all" ? "" : " (" + state.group + ")") +
+        (state.year === "all" ? ", all cohort years" : ", cohort year " + state.year);
+      heading.textContent = m.label + ": " + where;
+      var bars = rows.slice(0, MAX_BARS).map(function (r) {
+        var label = statewide || state.group !== "all" ? String(r[0]) :
+          (state.year === "all" ? r[1] + " \u00b7 " + r[0] : r[1]);
+        return {label: label, value: r[idx[2]]};
+      });
+      var valueText = m.kind === "rate" ? "rate" : "median annual wages in base-year dollars";
+      Chart.draw(chartBox, {
+        id: id + "-svg", role: m.kind, bars: bars, title: m.label + ", " + valueText + ": " + where,
+        description: "Bar chart of " + bars.length + " rows; the table below it holds the same numbers."
+      });
+      chartNote.textContent = (m.kind === "rate" ? "Bars show the rate. " : "Bars show the median in base-year dollars. ") +
+        (rows.length > MAX_BARS ? "The chart shows the first " + MAX_BARS + " of " + rows.length +
+          " rows; the table lists them all (choose a cohort year or a group to narrow the chart)." : "");
+      renderTable(t, m, idx, rows, where);
+      renderNotes(t, m);
+      download.textContent = "";
+      download.appendChild(h("a", {href: t.csv, download: "", text: "Download this table (" + t.name + ".csv)"}));
+      download.appendChild(document.createTextNode(" \u00b7 "));
+      download.appendChild(h("a", {href: t.sidecar, text: "its notes (JSON)"}));
+    }
+
+    function renderTable(t, m, idx, rows, where) {
+      var statewide = t.dimension === "statewide";
+      var suppressed = 0;
+      var head = ["Cohort year"].concat(statewide ? [] : [t.label]).concat(ROLE_LABELS[m.kind]);
+      var roles = ["count", m.kind === "rate" ? "count" : m.kind, m.kind];
+      var body = rows.map(function (r) {
+        var keys = [h("th", {scope: "row", text: String(r[0])})];
+        if (!statewide) keys.push(h("th", {scope: "row", text: r[1]}));
+        return h("tr", {}, keys.concat(idx.map(function (col, i) {
+          var v = r[col];
+          var cls = v === "suppressed" ? "suppressed" : (v === null ? "na" : "num");
+          if (v === "suppressed") suppressed += 1;
+          var td = h("td", {"class": cls, "data-role": roles[i], text: Chart.format(roles[i], v)});
+          if (v === "suppressed") td.title = "Suppressed to protect privacy: see Suppression below.";
+          if (v === null) td.title = "No one in this cell (for example, a window not yet observed).";
+          return td;
+        })));
+      });
+      if (!rows.length) {
+        body = [h("tr", {}, [h("td", {colspan: String(head.length), text: "No published rows match these filters."})])];
+      }
+      tableBox.textContent = "";
+      tableBox.appendChild(h("table", {"class": "data-table"}, [
+        h("caption", {text: m.label + ", " + where + ": " + rows.length + " rows, " + suppressed +
+          " suppressed cells (" + Chart.MARK + "). Source: " + t.name + ".csv"}),
+        h("thead", {}, [h("tr", {}, head.map(function (c) { return h("th", {scope: "col", text: c}); }))]),
+        h("tbody", {}, body)
+      ]));
+    }
+
+    function renderNotes(t, m) {
+      var n = t.notes;
+      var items = [
+        ["Measure", m.label + ": " + m.description],
+        ["Cohort", n.cohort_definition],
+        ["Data vintage", n.data_vintage],
+        ["Match rate", n.match_rate === undefined ? "" : pct(n.match_rate) + ". " + (n.match_rate_note || "")],
+        ["Coverage", n.coverage],
+        ["Wages", n.wages_note],
+        ["Suppression", Chart.MARK + " " + (n.suppression_note || "") + " This table has " +
+          n.cells_with_suppression + " cells with suppression."],
+        ["Not applicable", "n/a: no one in the cell, for example an outcome window not yet observed."]
+      ];
+      notes.textContent = "";
+      items.forEach(function (it) {
+        if (!it[1]) return;
+        notes.appendChild(h("dt", {text: it[0]}));
+        notes.appendChild(h("dd", {text: it[1]}));
+      });
+    }
+
+    refreshChoices();
+    render();
+    return panel;
+  }
+
+  function legend() {
+    return h("p", {"class": "legend"}, [
+      h("span", {"class": "swatch swatch-suppressed", "aria-hidden": "true"}),
+      document.createTextNode(" " + Chart.MARK + " Suppressed: too few people to publish safely. "),
+      h("span", {"class": "swatch swatch-na", "aria-hidden": "true"}),
+      document.createTextNode(" n/a: no one in the cell.")
+    ]);
+  }
+
+  function downloads(box) {
+    DATA.marts.forEach(function (mart) {
+      box.appendChild(h("h3", {text: mart.title}));
+      box.appendChild(h("ul", {}, mart.tables.map(function (t) {
+        return h("li", {}, [h("a", {href: t.csv, download: "", text: t.name + ".csv"}),
+          document.createTextNode(" (" + t.label + ", " + t.rows.length + " rows) \u00b7 "),
+          h("a", {href: t.sidecar, text: "notes"})]);
+      })));
+    });
+  }
+
+  function start() {
+    var tabs = document.getElementById("tabs"), main = document.getElementById("main");
+    if (!DATA || !DATA.marts || !DATA.marts.length) {
+      main.appendChild(h("p", {text: "No published tables were found when this site was built."}));
+      return;
+    }
+    var buttons = DATA.marts.map(function (mart, i) {
+      var b = h("button", {
+        type: "button", role: "tab", id: "tab-" + mart.name, "aria-controls": "panel-" + mart.name, text: mart.title
+      });
+      b.addEventListener("click", function () { show(i); });
+      b.addEventListener("keydown", function (e) {
+        var step = e.key === "ArrowRight" ? 1 : (e.key === "ArrowLeft" ? -1 : 0);
+        if (step) { show((i + step + buttons.length) % buttons.length); buttons[(i + step + buttons.length) % buttons.length].focus(); }
+      });
+      tabs.appendChild(b);
+      return b;
+    });
+    var panels = DATA.marts.map(function (mart) { var p = View(mart); main.appendChild(p); return p; });
+    function show(i) {
+      buttons.forEach(function (b, j) {
+        b.setAttribute("aria-selected", String(i === j));
+        b.tabIndex = i === j ? 0 : -1;
+        panels[j].hidden = i !== j;
+      });
+    }
+    show(0);
+    downloads(document.getElementById("downloads"));
+    document.body.setAttribute("data-ready", "true");
+  }
+
+  start();
+})();

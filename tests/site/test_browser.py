@@ -1,0 +1,241 @@
+"""The dashboard in a real headless Chromium, on the site the shared pipeline run built.
+
+Chromium and its driver are Debian's `chromium` and `chromium-driver` (`make system-deps` installs
+them); Selenium is pointed at both binaries, so Selenium Manager has nothing to download. Every view
+the filters reach is compared, cell by cell, with the published CSV it comes from.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.e2e import c2c
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = ROOT / "test-artifacts"
+MARK = "\u2021 Suppressed"
+MIN_CELL = 11
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def site(pipeline_run) -> Path:
+    """`c2c run` built the site and said where; `c2c publish` rebuilds it from the published tables."""
+    index = (pipeline_run.var / "site" / "index.html").resolve()
+    assert f"site:    {index}" in pipeline_run.result.stdout
+    result = c2c("publish", cwd=pipeline_run.workdir, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"site:    {index}" in result.stdout
+    return index
+
+
+@pytest.fixture(scope="module")
+def browser(site):
+    """The page loaded in headless Chromium, and the browser log of that load."""
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.fail("no /usr/bin/chromium or /usr/bin/chromedriver: run `make system-deps` as root")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1800"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SE_OFFLINE", "true")  # should Selenium Manager run at all, it must not download
+        driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    try:
+        driver.set_page_load_timeout(60)
+        driver.get(site.as_uri())
+        WebDriverWait(driver, 30).until(
+            lambda d: d.find_element("tag name", "body").get_attribute("data-ready")
+        )
+        yield driver, driver.get_log("browser")
+    finally:
+        driver.quit()
+
+
+def test_page_loads_clean_and_offline(browser, site):
+    driver, log = browser
+    assert [e for e in log if e["level"] in ("SEVERE", "WARNING")] == []
+    loaded = driver.execute_script(
+        "return Array.from(document.querySelectorAll('script[src], link[href], img[src]'))"
+        ".map(e => e.src || e.href)"
+    )
+    assert len(loaded) == 5 and all(u.startswith(("file://", "data:")) for u in loaded), loaded
+    policy = driver.find_element("css selector", "meta[http-equiv='Content-Security-Policy']")
+    assert "default-src 'none'" in policy.get_attribute("content")  # the page may open no connection
+    tabs = [t.text for t in driver.find_elements("css selector", "[role=tab]")]
+    assert tabs == ["Teacher training pipeline", "Student pathways"]  # the teacher pipeline leads
+    assert driver.find_element("id", "panel-teacher_pipeline").is_displayed()
+    assert not driver.find_element("id", "panel-student_pathways").is_displayed()
+    for link in driver.find_elements("css selector", "a[href$='.csv'], a[href$='.json']"):
+        assert Path(unquote(urlparse(link.get_attribute("href")).path)).is_file()
+    assert len(driver.find_elements("css selector", "#downloads a[href$='.csv']")) == len(
+        list((site.parent / "data").glob("*.csv"))
+    )
+
+
+def test_a_filter_changes_the_chart_and_the_table(browser):
+    from selenium.webdriver.support.ui import Select
+
+    driver, _ = browser
+    driver.find_element("id", "tab-student_pathways").click()
+    panel = driver.find_element("id", "panel-student_pathways")
+
+    def snapshot():
+        return (
+            panel.find_element("css selector", "svg.chart").get_attribute("outerHTML"),
+            panel.find_element("css selector", "table.data-table").text,
+        )
+
+    before = snapshot()
+    Select(driver.find_element("id", "student_pathways-breakdown")).select_by_visible_text("Gender")
+    Select(driver.find_element("id", "student_pathways-year")).select_by_visible_text("All years")
+    by_gender = snapshot()
+    assert by_gender[0] != before[0] and by_gender[1] != before[1]
+    group = Select(driver.find_element("id", "student_pathways-group"))
+    group.select_by_visible_text("F")
+    rows = panel.find_elements("css selector", "table.data-table tbody tr")
+    assert rows and all(r.find_elements("tag name", "th")[1].text == "F" for r in rows)
+    bars = panel.find_elements("css selector", "svg.chart g.bar-row")
+    assert len(bars) == len(rows)
+    assert snapshot() != by_gender
+    year = Select(driver.find_element("id", "student_pathways-year"))
+    year.select_by_index(1)  # the latest cohort year
+    chosen = year.first_selected_option.text
+    rows = panel.find_elements("css selector", "table.data-table tbody tr")
+    assert [[c.text for c in r.find_elements("tag name", "th")] for r in rows] == [[chosen, "F"]]
+    group.select_by_visible_text("All")
+    notes = [d.text for d in panel.find_elements("css selector", "dl.notes dt")]
+    assert {"Measure", "Cohort", "Data vintage", "Match rate", "Coverage", "Suppression"} <= set(notes)
+    # With all years chosen, a breakdown too long for one chart opens on its latest cohort year with a
+    # published value for the measure.
+    year.select_by_visible_text("All years")
+    Select(driver.find_element("id", "student_pathways-breakdown")).select_by_visible_text("Race/ethnicity")
+    assert year.first_selected_option.text != "All years"
+    assert panel.find_elements("css selector", "svg.chart rect.bar")
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "dashboard-student-pathways.png"))
+    driver.find_element("id", "tab-teacher_pipeline").click()
+    driver.save_screenshot(str(ARTIFACTS / "dashboard-teacher-pipeline.png"))
+
+
+SWEEP = """
+function set(select, value) { select.value = String(value); select.dispatchEvent(new Event("change")); }
+var views = [];
+document.querySelectorAll("[role=tab]").forEach(function (tab) {
+  tab.click();
+  var mart = tab.id.slice(4), panel = document.getElementById("panel-" + mart);
+  var breakdown = document.getElementById(mart + "-breakdown");
+  var year = document.getElementById(mart + "-year"), metric = document.getElementById(mart + "-metric");
+  Array.from(breakdown.options).forEach(function (b) {
+    set(breakdown, b.value);
+    var years = Array.from(year.options).map(function (o) { return o.value; });
+    Array.from(metric.options).forEach(function (m) {
+      set(metric, m.value);
+      years.forEach(function (y) {
+        set(year, y);
+        var table = panel.querySelector("table.data-table");
+        views.push({
+          mart: mart, metric: m.value, year: y, hidden: panel.hidden,
+          csv: panel.querySelector("p.download a").getAttribute("href"),
+          heads: Array.from(table.tHead.rows[0].cells).map(function (c) { return c.getAttribute("scope"); }),
+          rows: Array.from(table.tBodies[0].rows).map(function (r) {
+            return Array.from(r.cells).map(function (c) {
+              return [c.tagName, c.textContent, c.className, c.getAttribute("data-role"), c.title ? 1 : 0];
+            });
+          }),
+          bars: Array.from(panel.querySelectorAll("svg.chart text.value")).map(function (t) {
+            return t.textContent;
+          })
+        });
+        if (y !== "all" && m.index > 0) views.pop();  // single years: under the first measure only
+      });
+    });
+  });
+});
+return views;
+"""
+
+
+def _expected(text: str, role: str) -> str:
+    """A published CSV cell as the page must show it (same rounding as the page's JavaScript)."""
+    if text == "suppressed":
+        return MARK
+    if text == "":
+        return "n/a"
+    value = float(text)
+    if role == "count":
+        return f"{int(value):,}"
+    if role == "rate":
+        return f"{Decimal(value * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+    return f"${math.floor(value + 0.5):,}"
+
+
+def test_every_view_shows_exactly_the_published_cells(browser, site):
+    """Every breakdown x measure (all years, and each year under the first measure) of both tabs: the
+    table holds the CSV's cells, formatted, in order; no count below 11; suppressed cells are marked."""
+    driver, _ = browser
+    views = driver.execute_script(SWEEP)
+    data = site.parent / "data"
+    tables = {}
+    for path in data.glob("*.csv"):
+        with path.open(newline="") as f:
+            tables[f"data/{path.name}"] = list(csv.DictReader(f))
+    marked = counts = 0
+    for view in views:
+        assert not view["hidden"]
+        rows = [r for r in tables[view["csv"]] if view["year"] in ("all", r["cohort_year"])]
+        marked_here, counts_here = _check_view(view, rows)
+        marked, counts = marked + marked_here, counts + counts_here
+    sidecars = {f"data/{p.stem}.csv": json.loads(p.read_text()) for p in data.glob("*.json")}
+    every_view = {(name, m) for name, meta in sidecars.items() for m in meta["metrics"]}
+    assert {(v["csv"], v["metric"]) for v in views} == every_view
+    assert marked > 0 and counts > 0  # a state of 3,000 people has suppressed cells: they are shown marked
+
+
+def _check_view(view: dict, rows: list[dict]) -> tuple[int, int]:
+    """Compare one view's table and chart with its published rows; return (suppressed cells, counts)."""
+    where = (view["csv"], view["metric"], view["year"])
+    dims = 1 if view["csv"].endswith("__statewide.csv") else 2
+    assert view["heads"] == ["col"] * (dims + 3), where
+    if f"{view['metric']}_rate" in rows[0]:
+        fields = {"denominator": "count", "numerator": "count", "rate": "rate"}
+    else:
+        fields = {"count": "count", "median": "median", "median_real": "median"}
+    expected = [
+        [row["cohort_year"], *([] if dims == 1 else [list(row.values())[1]])]
+        + [_expected(row[f"{view['metric']}_{field}"], role) for field, role in fields.items()]
+        for row in rows
+    ]
+    assert [[c[1] for c in cells] for cells in view["rows"]] == expected, where
+    marked = counts = 0
+    for cells in view["rows"]:
+        assert [c[0] for c in cells] == ["TH"] * dims + ["TD"] * 3, where
+        for _, text, cls, role, titled in cells[dims:]:
+            if text == MARK:
+                assert cls == "suppressed" and titled, where
+                marked += 1
+            if role == "count":
+                counts += 1
+                assert text in (MARK, "n/a") or int(text.replace(",", "")) >= MIN_CELL, (*where, text)
+            else:
+                assert not re.fullmatch(r"[\d,]+", text), (*where, text)  # only counts are plain numbers
+    assert len(view["bars"]) == min(60, len(rows)), where
+    for bar in view["bars"]:  # the chart shows rates, dollars or marks, never a count
+        assert re.fullmatch(r"\d+\.\d%|\$[\d,]+|\u2021 Suppressed|n/a", bar), (*where, bar)
+    return marked, counts

@@ -1,0 +1,201 @@
+"""The site builder on small hand-made published tables (written by the real lakehouse.publish writer)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from jobs import cli
+from lakehouse.gold.catalog import Catalog, Mart, Metric
+from lakehouse.publish.tables import write_mart
+from lakehouse.site import NoPublishedTablesError, SiteError, build_site
+from lakehouse.site.build import DATA_JS_HEADER, STATIC_FILES
+from lakehouse.site.payload import metric_label
+
+PLACED = Metric("placed", "Teaching within a year.")
+WAGE = Metric("wage", "Median wage of the placed.", kind="median", value="placed", among=(("placed", True),))
+TEACHERS = Mart(
+    name="teacher_pipeline",
+    title="Teacher training pipeline",
+    cohort="first_teaching_credential",
+    cohort_definition="First credential in year Y.",
+    breakdowns=("credential_type",),
+    coverage="Public schools only.",
+    metrics=(PLACED, WAGE),
+)
+STUDENTS = Mart(
+    name="student_pathways",
+    title="Student pathways",
+    cohort="high_school_graduates",
+    cohort_definition="Graduates of year Y.",
+    breakdowns=("gender",),
+    coverage="California colleges only.",
+    metrics=(Metric("enrolled", "Enrolled in college."),),
+)
+CATALOG = Catalog(
+    vintage=2024, cpi_base_year=2024, min_cell_size=11, employment_threshold=1, marts=(TEACHERS, STUDENTS)
+)
+
+
+def _cell(metric, year, dim, group, kind, d, n, value, real=None, suppressed=False):
+    return dict(
+        metric=metric, cohort_year=year, dimension=dim, group=group, kind=kind, denominator=d, numerator=n,
+        value=value, value_real=real, denominator_suppressed=suppressed, numerator_suppressed=suppressed,
+        value_suppressed=suppressed, suppression="primary" if suppressed else "",
+    )  # fmt: skip
+
+
+TEACHER_CELLS = pd.DataFrame(
+    [
+        _cell("placed", 2020, "statewide", "All", "rate", 100, 60, 0.6),
+        _cell("wage", 2020, "statewide", "All", "median", 60, None, 41234.5, 43000.0),
+        _cell("placed", 2020, "credential_type", "intern", "rate", 40, 22, 0.55),
+        _cell("placed", 2020, "credential_type", "preliminary", "rate", 60, 38, 0.6333),
+        _cell("wage", 2020, "credential_type", "preliminary", "median", 38, None, 40000.0, 41700.0),
+        _cell("placed", 2021, "credential_type", "intern", "rate", 5, 3, 0.6, suppressed=True),
+    ]
+)
+STUDENT_CELLS = pd.DataFrame([_cell("enrolled", 2019, "statewide", "All", "rate", 200, 120, 0.6)])
+
+
+def _publish(data: Path) -> None:
+    for mart, cells in ((STUDENTS, STUDENT_CELLS), (TEACHERS, TEACHER_CELLS)):
+        write_mart(cells, mart, CATALOG, data, vintage=2024, match_rate=0.95, run_id="r1")
+
+
+def _payload(site: Path) -> dict:
+    text = (site / "assets" / "data.js").read_text()
+    assert text.startswith(DATA_JS_HEADER + "window.C2C_DATA = ") and text.endswith(";\n")
+    return json.loads(text[len(DATA_JS_HEADER + "window.C2C_DATA = ") : -2])
+
+
+def test_the_page_gets_exactly_the_published_cells(tmp_path):
+    site = tmp_path / "site"
+    _publish(site / "data")
+    built = build_site(site / "data", site, min_cell_size=11)
+    assert built.index == site / "index.html" and built.tables == 4
+    assert built.marts == ("teacher_pipeline", "student_pathways")  # the first product leads
+    for name in STATIC_FILES:
+        assert (site / name).is_file(), name
+    teachers = _payload(site)["marts"][0]
+    assert teachers["title"] == "Teacher training pipeline"
+    assert teachers["metrics"] == [
+        {"name": "placed", "label": "Placed", "description": "Teaching within a year.", "kind": "rate",
+         "columns": ["placed_denominator", "placed_numerator", "placed_rate"]},
+        {"name": "wage", "label": "Wage", "description": "Median wage of the placed.", "kind": "median",
+         "columns": ["wage_count", "wage_median", "wage_median_real"]},
+    ]  # fmt: skip
+    statewide, by_type = teachers["tables"]
+    assert statewide["dimension"] == "statewide" and statewide["rows"] == [
+        [2020, "All", 100, 60, 0.6, 60, 41234.5, 43000.0]
+    ]
+    assert by_type["name"] == "teacher_pipeline__by_credential_type"
+    assert (by_type["label"], by_type["csv"]) == (
+        "Credential type",
+        "data/teacher_pipeline__by_credential_type.csv",
+    )
+    assert (by_type["years"], by_type["groups"]) == ([2020, 2021], ["intern", "preliminary"])
+    assert by_type["rows"] == [
+        [2020, "intern", 40, 22, 0.55, None, None, None],  # None: no one in the cell (blank in the CSV)
+        [2020, "preliminary", 60, 38, 0.6333, 38, 40000.0, 41700.0],
+        [2021, "intern", "suppressed", "suppressed", "suppressed", None, None, None],
+    ]
+    notes = by_type["notes"]
+    assert notes["match_rate"] == 0.95 and notes["cells_with_suppression"] == 1
+    assert (
+        notes["data_vintage"].startswith("academic year 2023-24") and "below 11" in notes["suppression_note"]
+    )
+    assert notes["cohort_definition"] == "First credential in year Y." and notes["coverage"]
+    for table in teachers["tables"]:  # every download link resolves from the site folder
+        assert (site / table["csv"]).is_file() and (site / table["sidecar"]).is_file()
+
+
+def test_breakdowns_follow_the_given_order_after_statewide(tmp_path):
+    cells = pd.DataFrame(
+        [*TEACHER_CELLS.to_dict("records"), _cell("placed", 2020, "segment", "CSU", "rate", 30, 20, 0.6667)]
+    )
+    mart = Mart(**{**TEACHERS.__dict__, "breakdowns": ("credential_type", "segment")})
+    write_mart(cells, mart, CATALOG, tmp_path / "data", vintage=2024, match_rate=0.9, run_id="r1")
+    build_site(tmp_path / "data", tmp_path, min_cell_size=11, breakdown_order=["segment", "credential_type"])
+    tables = _payload(tmp_path)["marts"][0]["tables"]
+    assert [(t["dimension"], t["label"]) for t in tables] == [
+        ("statewide", "Statewide"),
+        ("segment", "Preparing segment"),
+        ("credential_type", "Credential type"),
+    ]
+
+
+def test_rebuilding_changes_nothing(tmp_path):
+    _publish(tmp_path / "data")
+    build_site(tmp_path / "data", tmp_path, min_cell_size=11)
+    first = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    build_site(tmp_path / "data", tmp_path, min_cell_size=11)
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == first
+
+
+def test_a_count_below_the_minimum_stops_the_build_and_keeps_the_previous_site(tmp_path):
+    _publish(tmp_path / "data")
+    build_site(tmp_path / "data", tmp_path, min_cell_size=11)
+    before = (tmp_path / "assets" / "data.js").read_text()
+    path = tmp_path / "data" / "teacher_pipeline__by_credential_type.csv"
+    path.write_text(path.read_text().replace("2020,intern,40,22", "2020,intern,40,7"))
+    with pytest.raises(SiteError, match=r"by_credential_type\.csv, line 2, column placed_numerator: count 7"):
+        build_site(tmp_path / "data", tmp_path, min_cell_size=11)
+    assert (tmp_path / "assets" / "data.js").read_text() == before
+    assert not (tmp_path / ".staging-site").exists()
+
+
+def test_a_table_without_its_sidecar_is_refused(tmp_path):
+    _publish(tmp_path / "data")
+    (tmp_path / "data" / "student_pathways__statewide.json").unlink()
+    with pytest.raises(SiteError, match=r"student_pathways__statewide\.csv: no sidecar"):
+        build_site(tmp_path / "data", tmp_path, min_cell_size=11)
+
+
+@pytest.mark.parametrize("make", [lambda d: None, lambda d: d.mkdir()])
+def test_no_published_tables_names_the_folder(tmp_path, make):
+    make(tmp_path / "data")
+    with pytest.raises(NoPublishedTablesError, match=re.escape(str(tmp_path / "data"))):
+        build_site(tmp_path / "data", tmp_path, min_cell_size=11)
+
+
+def test_cli_publish_errors_exit_2_and_builds_elsewhere(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["--env", "local", "publish"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("c2c: error: ") and str(tmp_path / "var" / "site" / "data") in err
+    _publish(tmp_path / "var" / "site" / "data")
+    assert cli.main(["--env", "local", "publish", "--out", "www"]) == 0
+    assert str(tmp_path / "www" / "index.html") in capsys.readouterr().out
+    published = sorted(p.name for p in (tmp_path / "var" / "site" / "data").iterdir())
+    assert sorted(p.name for p in (tmp_path / "www" / "data").iterdir()) == published
+
+
+def test_the_page_reaches_nothing_on_the_network(tmp_path):
+    _publish(tmp_path / "data")
+    build_site(tmp_path / "data", tmp_path, min_cell_size=11)
+    for name in STATIC_FILES:
+        text = (tmp_path / name).read_text()
+        urls = set(re.findall(r"[a-z]+://[^\s\"'<>)]+", text)) - {"http://www.w3.org/2000/svg"}
+        assert not urls, (name, urls)  # the SVG namespace is a name, never fetched
+        assert not re.search(r"""(src|href)\s*=\s*["']//""", text), name
+        assert "fetch(" not in text and "XMLHttpRequest" not in text, name
+
+
+@pytest.mark.parametrize(
+    "name, label",
+    [
+        ("placed", "Placed"),
+        ("retained_same_district_3y", "Retained same district 3 years"),
+        ("retained_1y", "Retained 1 year"),
+        ("enrolled_16mo", "Enrolled 16 months"),
+        ("completed_150pct", "Completed 150%"),
+        ("enrolled_8yr", "Enrolled 8 years"),
+    ],
+)
+def test_metric_labels(name, label):
+    assert metric_label(name) == label
