@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 
 from lakehouse.identity import registry
 from lakehouse.identity.evaluate import evaluation_report
-from lakehouse.identity.features import nickname_roots, with_linkage_features
+from lakehouse.identity.features import nickname_roots, record_counties, with_linkage_features
 from lakehouse.identity.ids import assign_person_ids, id_events_summary
 from lakehouse.identity.link import LinkageError, Resolution, match_counts, resolve
 from lakehouse.settings import Settings
@@ -25,7 +25,11 @@ from lakehouse.tables import (
     IDENTITY_CROSSWALK,
     IDENTITY_PAIRS,
     IDENTITY_PERSON_ID_HISTORY,
+    SILVER_BENEFITS,
+    SILVER_K12_ENROLLMENTS,
     SILVER_PERSON_RECORDS,
+    SILVER_SERVICES,
+    SILVER_WAGES,
 )
 
 
@@ -40,7 +44,7 @@ def link(
     """Resolve the current silver person records with `model` (trained on them when None). `as_of` (the
     run date) lets the guards rule out wage records for people too young to work."""
     records = storage.read(SILVER_PERSON_RECORDS)
-    features = with_linkage_features(records, roots=nickname_roots(spark))
+    features = with_linkage_features(records, roots=nickname_roots(spark), **_activity(storage))
     ident = settings.identity
     return resolve(
         spark,
@@ -53,6 +57,22 @@ def link(
         train_max_pairs=ident.train_max_pairs,
         as_of=as_of,
     )
+
+
+def _activity(storage: Storage) -> dict[str, DataFrame | None]:
+    """What the events add to the linkage input: when wages began, and which counties a record names."""
+    located = [
+        (storage.read(table), column)
+        for table, column in (
+            (SILVER_K12_ENROLLMENTS, "county_code"),
+            (SILVER_BENEFITS, "county_code"),
+            (SILVER_SERVICES, "county_code"),
+            (SILVER_WAGES, "employer_county_code"),
+        )
+        if storage.info(table).exists
+    ]
+    wages = storage.read(SILVER_WAGES) if storage.info(SILVER_WAGES).exists else None
+    return {"wages": wages, "counties": record_counties(located) if located else None}
 
 
 def read_truth(spark: SparkSession, settings: Settings) -> DataFrame | None:

@@ -180,6 +180,8 @@ def linkage_rows(
                 "cin": None,
                 "zip": zip_code,
                 "zip3": zip_code[:3] if zip_code else None,
+                "wages_from": None,
+                "counties": None,
             }
         )
     return out
@@ -266,7 +268,7 @@ _ARROW_FIELDS = [
     ("birth_date", "string"), ("birth_year", "int32"), ("birth_month_day", "string"), ("gender", "string"),
     ("ssn_token", "string"), ("ssn_first5_token", "string"), ("ssn_last4_token", "string"),
     ("ssn_sorted_token", "string"), ("ssid", "string"), ("seid", "string"), ("cin", "string"),
-    ("zip", "string"), ("zip3", "string"),
+    ("zip", "string"), ("zip3", "string"), ("wages_from", "string"), ("counties", "list<string>"),
 ]  # fmt: skip
 
 

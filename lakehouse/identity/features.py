@@ -35,6 +35,8 @@ LINKAGE_COLUMNS = (
     "cin",
     "zip",
     "zip3",
+    "wages_from",
+    "counties",
 )
 
 
@@ -99,16 +101,52 @@ def nickname_roots(spark: SparkSession) -> DataFrame:
     return spark.createDataFrame(rows, "name STRING, roots ARRAY<STRING>")
 
 
-def with_linkage_features(records: DataFrame, *, roots: DataFrame) -> DataFrame:
+def wages_from(wages: DataFrame) -> DataFrame:
+    """`silver.wages` -> (record_token, wages_from): the last day of each wage record's first quarter
+    with wages, as 'yyyy-MM-dd'. Whoever earned them was of working age by then."""
+    first = F.min("yrqtr")
+    quarter_end = F.last_day(F.make_date((first / 10).cast("int"), (first % 10) * 3, F.lit(1)))
+    return wages.groupBy("record_token").agg(F.date_format(quarter_end, "yyyy-MM-dd").alias("wages_from"))
+
+
+def record_counties(events: list[tuple[DataFrame, str]]) -> DataFrame:
+    """(record_token, counties): every county code a record's events name (a school, a benefit spell,
+    a service, an employer), from (silver event table, its county column) pairs."""
+    union = None
+    for frame, column in events:
+        part = frame.select("record_token", F.col(column).alias("county")).where(F.col("county").isNotNull())
+        union = part if union is None else union.unionByName(part)
+    if union is None:
+        raise ValueError("record_counties needs at least one event table")
+    return union.groupBy("record_token").agg(F.sort_array(F.collect_set("county")).alias("counties"))
+
+
+def with_linkage_features(
+    records: DataFrame,
+    *,
+    roots: DataFrame,
+    wages: DataFrame | None = None,
+    counties: DataFrame | None = None,
+) -> DataFrame:
     """`silver.person_records` -> the linkage input (LINKAGE_COLUMNS). Columns added:
     first_roots (the name and its formal names), soundex codes, the middle initial, every surname of
     a compound family name (plus the whole), the birth date as 'yyyy-MM-dd' and its parts (a
-    day/month swap or a year typo keeps one of them), and the ZIP's three-digit area.
+    day/month swap or a year typo keeps one of them), the ZIP's three-digit area, and for wage records
+    `wages_from` (see `wages_from`; from `wages`, silver.wages, when given), and `counties` (see
+    `record_counties`, when given).
     Records without any identity (a key seen only in an event file) are kept: they link by id only."""
     first = F.col("first_name")
     joined = records.join(
         F.broadcast(roots.withColumnRenamed("name", "_name")), first == F.col("_name"), "left"
     )
+    if wages is None:
+        joined = joined.withColumn("wages_from", F.lit(None).cast("string"))
+    else:
+        joined = joined.join(wages_from(wages), "record_token", "left")
+    if counties is None:
+        joined = joined.withColumn("counties", F.lit(None).cast("array<string>"))
+    else:
+        joined = joined.join(counties, "record_token", "left")
     last_names = F.array_distinct(
         F.filter(
             F.array(F.col("last_name"), F.col("last_name_1"), F.col("last_name_2")),
@@ -139,4 +177,6 @@ def with_linkage_features(records: DataFrame, *, roots: DataFrame) -> DataFrame:
         "cin",
         "zip",
         F.substring("zip", 1, 3).alias("zip3"),
+        "wages_from",
+        "counties",
     )

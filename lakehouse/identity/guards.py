@@ -218,27 +218,28 @@ WAGE_SOURCES = ("edd",)
 MIN_WORKING_AGE = 14
 
 
-def born_by(as_of: date | None) -> str:
-    """SQL literal: the latest birth date of someone who could have had wages by `as_of` (NULL: any)."""
-    if as_of is None:
-        return "NULL"
-    day = min(as_of.day, 28) if as_of.month == 2 else as_of.day
-    return f"'{as_of.replace(year=as_of.year - MIN_WORKING_AGE, day=day)}'"
+def born_by(wages_from: str, as_of: date | None) -> str:
+    """SQL: the latest birth date of someone who could have earned wages by `wages_from` (a SQL
+    expression: a wage record's or cluster's first quarter, 'yyyy-MM-dd'), or, where that is null,
+    by `as_of` (the run date; the data is no newer). NULL when neither is known: anyone could."""
+    limit = f"CAST({wages_from} AS DATE)"
+    if as_of is not None:
+        limit = f"coalesce({limit}, DATE '{as_of.isoformat()}')"
+    return f"strftime({limit} - INTERVAL {MIN_WORKING_AGE} YEAR, '%Y-%m-%d')"
 
 
 def drop_too_young_for_wages(con: Any, *, as_of: date | None) -> int:
     """Turn scored matches (table `pairs`, records in `linkage_input`) of a wage record with a record
-    of someone born less than MIN_WORKING_AGE years before `as_of` into non-matches: a name-only pair
-    can score high on a rare name, and a child of that name had no wages. Returns how many."""
-    if as_of is None:
-        return 0
+    of someone born less than MIN_WORKING_AGE years before the wages (`wages_from`, else `as_of`) into
+    non-matches: a name-only pair can score high on a rare name, and a child of that name had no
+    wages then. Returns how many."""
     wages = ", ".join(f"'{s}'" for s in WAGE_SOURCES)
     young = f"""SELECT p.record_token_l, p.record_token_r FROM pairs p
         JOIN linkage_input l ON l.record_token = p.record_token_l
         JOIN linkage_input r ON r.record_token = p.record_token_r
         WHERE p.method = 'probabilistic'
-          AND ((l.source IN ({wages}) AND r.birth_date > {born_by(as_of)})
-               OR (r.source IN ({wages}) AND l.birth_date > {born_by(as_of)}))"""
+          AND ((l.source IN ({wages}) AND r.birth_date > {born_by("l.wages_from", as_of)})
+               OR (r.source IN ({wages}) AND l.birth_date > {born_by("r.wages_from", as_of)}))"""
     found = con.execute(f"SELECT count(*) FROM ({young})").fetchall()[0][0]
     con.execute(
         f"UPDATE pairs SET method = 'below_threshold' FROM ({young}) AS y "

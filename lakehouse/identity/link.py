@@ -182,6 +182,9 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
       (all its records come from sources that carry no SSN: K-12, early learning, staff), and only
       with the same first and last name.
     - Middle initials, where both sides have some, must share one; twins differ in first name.
+    - Where several clusters hold a no-SSN worker's exact name, the one that has lived or worked in a
+      county where the worker's employers are (`counties`: K-12 schools, benefits, services, wages)
+      is the worker, when exactly one has.
     - With `as_of`, a wage cluster cannot be someone born less than MIN_WORKING_AGE years before it
       (the earliest birth date a cluster holds counts: one typo must not rule a person out).
     A candidate that is not alone leaves the cluster unattached, and so does an attachment that would
@@ -197,7 +200,8 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
                 AS initials,
             bool_and(i.source IN ({wages}) AND i.ssn_token IS NULL) AS had_no_ssn,
             bool_and(i.source IN ({wages})) AS wages_only,
-            min(i.birth_date) AS earliest_birth,
+            min(i.birth_date) AS earliest_birth, min(i.wages_from) AS wages_from,
+            list_distinct(flatten(list(coalesce(i.counties, [])))) AS counties,
             bool_or(i.source IN (SELECT source FROM linkage_input WHERE ssn_token IS NOT NULL))
                 AS asked_ssn
         FROM clusters c JOIN linkage_input i USING (record_token) GROUP BY c.cluster_id"""
@@ -231,25 +235,30 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
     con.execute(
         f"""CREATE OR REPLACE TABLE attach AS
         WITH candidates AS (
-            SELECT p.weak_id, p.strong_id, w.had_no_ssn, s.asked_ssn, bool_or(p.same_name) AS same_name
+            SELECT p.weak_id, p.strong_id, w.had_no_ssn, s.asked_ssn, bool_or(p.same_name) AS same_name,
+                len(list_intersect(w.counties, s.counties)) > 0 AS same_county
             FROM ({name_pairs}) AS p
             JOIN cluster_identity w ON w.cluster_id = p.weak_id
             JOIN cluster_identity s ON s.cluster_id = p.strong_id
             WHERE p.close_name
               AND (len(w.initials) = 0 OR len(s.initials) = 0
                    OR len(list_intersect(w.initials, s.initials)) > 0)
-              AND NOT coalesce(w.wages_only AND s.earliest_birth > {born_by(as_of)}, FALSE)
+              AND NOT coalesce(w.wages_only AND s.earliest_birth > {born_by("w.wages_from", as_of)}, FALSE)
             GROUP BY ALL),
         counted AS (
             SELECT weak_id, had_no_ssn, count(*) FILTER (WHERE same_name) AS n_same, count(*) AS n_close,
                 min(strong_id) FILTER (WHERE same_name) AS same_id, min(strong_id) AS close_id,
+                count(*) FILTER (WHERE same_name AND same_county) AS n_local,
+                min(strong_id) FILTER (WHERE same_name AND same_county) AS local_id,
                 bool_or(asked_ssn) FILTER (WHERE same_name) AS same_asked_ssn
             FROM candidates GROUP BY ALL),
         chosen AS (
-            SELECT weak_id, CASE WHEN n_same = 1 THEN same_id ELSE close_id END AS strong_id
+            SELECT weak_id, CASE WHEN n_same = 1 THEN same_id WHEN n_same > 1 THEN local_id
+                ELSE close_id END AS strong_id
             FROM counted
-            WHERE CASE WHEN had_no_ssn THEN n_same = 1 OR (n_same = 0 AND n_close = 1)
-                       ELSE n_same = 1 AND NOT same_asked_ssn END)
+            WHERE CASE WHEN had_no_ssn THEN n_same = 1 OR (n_same > 1 AND n_local = 1)
+                       OR (n_same = 0 AND n_close = 1)
+                       ELSE n_same = 1 AND (NOT same_asked_ssn OR n_local = 1) END)
         SELECT c.weak_id, c.strong_id, w.token AS weak_token, s.token AS strong_token
         FROM chosen c JOIN cluster_identity w ON w.cluster_id = c.weak_id
         JOIN cluster_identity s ON s.cluster_id = c.strong_id

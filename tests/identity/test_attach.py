@@ -16,12 +16,16 @@ ROOTS = nickname_table()
 COLUMNS = (
     "record_token VARCHAR, source VARCHAR, first_name VARCHAR, first_roots VARCHAR[], first_soundex VARCHAR, "
     "middle_initial VARCHAR, last_name VARCHAR, last_names VARCHAR[], last_soundex VARCHAR, "
-    "birth_date VARCHAR, ssn_token VARCHAR, ssid VARCHAR, seid VARCHAR, cin VARCHAR"
+    "birth_date VARCHAR, ssn_token VARCHAR, ssid VARCHAR, seid VARCHAR, cin VARCHAR, wages_from VARCHAR, "
+    "counties VARCHAR[]"
 )
 
 
-def record(token, source, name, *, birth=None, ssn=None, ssid=None, cin=None) -> tuple:
-    """A linkage-input row; `name` is 'FIRST LAST' or 'FIRST M LAST' (with a middle initial)."""
+def record(
+    token, source, name, *, birth=None, ssn=None, ssid=None, cin=None, wages_from=None, counties=None
+) -> tuple:
+    """A linkage-input row; `name` is 'FIRST LAST' or 'FIRST M LAST' (with a middle initial);
+    `wages_from` the last day of a wage record's first quarter."""
     words = name.split()
     first, last = words[0], words[-1]
     middle = words[1] if len(words) == 3 else None
@@ -40,6 +44,8 @@ def record(token, source, name, *, birth=None, ssn=None, ssid=None, cin=None) ->
         ssid,
         None,
         cin,
+        wages_from,
+        counties,
     )
 
 
@@ -54,7 +60,7 @@ def attach(
     returns record_token -> cluster_id afterwards."""
     con = duckdb.connect()
     con.execute(f"CREATE TABLE linkage_input ({COLUMNS})")
-    con.executemany(f"INSERT INTO linkage_input VALUES ({', '.join('?' * 14)})", rows)
+    con.executemany(f"INSERT INTO linkage_input VALUES ({', '.join('?' * 16)})", rows)
     con.execute("CREATE TABLE clusters (record_token VARCHAR, cluster_id VARCHAR)")
     con.executemany(
         "INSERT INTO clusters VALUES (?, ?)", [(r[0], (clusters or {}).get(r[0], r[0])) for r in rows]
@@ -154,7 +160,7 @@ def test_the_attachment_is_recorded_as_a_pair():
     con = duckdb.connect()
     con.execute(f"CREATE TABLE linkage_input ({COLUMNS})")
     con.executemany(
-        f"INSERT INTO linkage_input VALUES ({', '.join('?' * 14)})",
+        f"INSERT INTO linkage_input VALUES ({', '.join('?' * 16)})",
         [record("k1", "calpads", "ANA RUIZ", birth="2001-01-01", ssid="S1"), record("w1", "edd", "ANA RUIZ")],
     )
     con.execute("CREATE TABLE clusters AS SELECT record_token, record_token AS cluster_id FROM linkage_input")
@@ -188,7 +194,7 @@ def test_a_scored_match_of_a_wage_record_with_a_child_is_undone():
         record("k2", "calpads", "NARE MANSOUR", birth="2011-12-31", ssid="S2"),  # 14 on the run date
         record("w1", "edd", "NARE MANSOUR"),
     ]
-    con.executemany(f"INSERT INTO linkage_input VALUES ({', '.join('?' * 14)})", rows)
+    con.executemany(f"INSERT INTO linkage_input VALUES ({', '.join('?' * 16)})", rows)
     con.execute(
         """CREATE TABLE pairs AS SELECT * FROM (VALUES ('k1', 'w1', 0.995, 'probabilistic'),
         ('k2', 'w1', 0.995, 'probabilistic'), ('k1', 'k2', 1.0, 'deterministic'))
@@ -201,3 +207,48 @@ def test_a_scored_match_of_a_wage_record_with_a_child_is_undone():
         ("k1", "w1", "below_threshold"),
         ("k2", "w1", "probabilistic"),
     ]
+
+
+def test_a_child_at_the_time_of_the_wages_is_no_candidate_even_if_grown_up_now():
+    rows = [
+        record("k1", "calpads", "NARE MANSOUR", birth="2000-03-01", ssid="S1"),  # 8 in 2008, 25 in 2025
+        record("k2", "cdss", "NARE MANSOUR", birth="1980-01-01"),  # an adult in 2008
+        record("w1", "edd", "NARE MANSOUR", wages_from="2008-06-30"),
+    ]
+    assert attach(rows, as_of=date(2025, 12, 31))["w1"] == "k2"  # by the run date both could have worked
+    later = record("w1", "edd", "NARE MANSOUR", wages_from="2016-06-30")  # k1 was 16 by then
+    assert attach([*rows[:2], later], as_of=date(2025, 12, 31))["w1"] == "w1"  # two candidates
+
+
+def test_a_scored_match_with_someone_too_young_when_the_wages_were_earned_is_undone():
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE linkage_input ({COLUMNS})")
+    rows = [
+        record("k1", "calpads", "NARE MANSOUR", birth="2000-03-01", ssid="S1"),
+        record("w1", "edd", "NARE MANSOUR", wages_from="2008-06-30"),
+        record("w2", "edd", "NARE MANSOUR", wages_from="2014-03-31"),  # 14 years and 30 days
+    ]
+    con.executemany(f"INSERT INTO linkage_input VALUES ({', '.join('?' * 16)})", rows)
+    con.execute(
+        """CREATE TABLE pairs AS SELECT * FROM (VALUES ('k1', 'w1', 0.995, 'probabilistic'),
+        ('k1', 'w2', 0.995, 'probabilistic'))
+        AS t(record_token_l, record_token_r, match_probability, method)"""
+    )
+    assert drop_too_young_for_wages(con, as_of=None) == 1  # the record's own quarter needs no run date
+    assert con.execute("SELECT record_token_r, method FROM pairs ORDER BY 1").fetchall() == [
+        ("w1", "below_threshold"),
+        ("w2", "probabilistic"),
+    ]
+
+
+def test_among_namesakes_the_one_who_lived_where_the_employer_is_is_the_worker():
+    rows = [
+        record("k1", "calpads", "ANA RUIZ", birth="1990-01-01", ssid="S1", counties=["19"]),
+        record("k2", "cdss", "ANA RUIZ", birth="1985-01-01", counties=["37", "19"]),
+        record("k3", "cdss", "ANA RUIZ", birth="1970-01-01", counties=["01"]),
+        record("w1", "edd", "ANA RUIZ", counties=["01"]),  # only k3 lived in Alameda
+        record("w2", "edd", "ANA RUIZ", counties=["19"]),  # k1 and k2 both lived in Los Angeles
+        record("w3", "edd", "ANA RUIZ", counties=["10"]),  # nobody lived in Fresno
+    ]
+    clusters = attach(rows)
+    assert [clusters[t] for t in ("w1", "w2", "w3")] == ["k3", "w2", "w3"]
