@@ -178,13 +178,15 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
       no SSN anywhere. Candidates have a record with the same first and last name; failing any, the
       names may differ as the model's name levels allow (nickname, surname in common, close
       spelling, one slip in a name of four letters or more, first and last swapped).
-    - A wage cluster with an SSN can only be a cluster with no SSN that was never asked for one
-      (all its records come from sources that carry no SSN: K-12, early learning, staff), and only
-      with the same first and last name.
+    - A wage cluster with an SSN can only be a cluster with no SSN, and only with the same first and
+      last name; one that was asked for an SSN (some of its sources carry SSNs) only when it also
+      shares a county with the wage cluster (see below).
     - Middle initials, where both sides have some, must share one; twins differ in first name.
-    - Where several clusters hold a no-SSN worker's exact name, the one that has lived or worked in a
+    - Where several clusters hold a wage cluster's exact name, the one that has lived or worked in a
       county where the worker's employers are (`counties`: K-12 schools, benefits, services, wages)
-      is the worker, when exactly one has.
+      is the worker, when exactly one has. A wage cluster with an SSN may join a namesake from
+      sources that do ask for SSNs (whose records happen to lack one) only when that namesake is the
+      only one or the only local one.
     - With `as_of`, a wage cluster cannot be someone born less than MIN_WORKING_AGE years before it
       (the earliest birth date a cluster holds counts: one typo must not rule a person out).
     A candidate that is not alone leaves the cluster unattached, and so does an attachment that would
@@ -258,7 +260,8 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
             FROM counted
             WHERE CASE WHEN had_no_ssn THEN n_same = 1 OR (n_same > 1 AND n_local = 1)
                        OR (n_same = 0 AND n_close = 1)
-                       ELSE n_same = 1 AND (NOT same_asked_ssn OR n_local = 1) END)
+                       ELSE (n_same = 1 AND (NOT same_asked_ssn OR n_local = 1))
+                       OR (n_same > 1 AND n_local = 1) END)
         SELECT c.weak_id, c.strong_id, w.token AS weak_token, s.token AS strong_token
         FROM chosen c JOIN cluster_identity w ON w.cluster_id = c.weak_id
         JOIN cluster_identity s ON s.cluster_id = c.strong_id

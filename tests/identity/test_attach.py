@@ -252,3 +252,17 @@ def test_among_namesakes_the_one_who_lived_where_the_employer_is_is_the_worker()
     ]
     clusters = attach(rows)
     assert [clusters[t] for t in ("w1", "w2", "w3")] == ["k3", "w2", "w3"]
+
+
+def test_a_wage_cluster_with_an_ssn_joins_a_namesake_asked_for_one_only_where_the_employer_is():
+    rows = [
+        record("c1", "cdss", "ANA RUIZ", birth="1990-01-01", counties=["19"]),  # CalFresh, SSN left blank
+        record("c2", "cdss", "LUZ PENA", birth="1980-01-01", ssn="T9"),  # CDSS does record SSNs
+        record("w1", "edd", "ANA RUIZ", ssn="T1", counties=["19"]),
+        record("w2", "edd", "ANA RUIZ", ssn="T2", counties=["01"]),
+    ]
+    clusters = attach(rows)
+    assert (clusters["w1"], clusters["w2"]) == ("c1", "w2")
+    # among several namesakes with no SSN, the only local one
+    more = [*rows[:3], record("k1", "calpads", "ANA RUIZ", birth="1995-01-01", ssid="S1", counties=["37"])]
+    assert attach(more)["w1"] == "c1"
