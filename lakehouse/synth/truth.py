@@ -172,7 +172,13 @@ def pathways_fact(life: Life, last_year: int, first_year: int) -> list[str] | No
         kinds = ("CERT", "AA", "BA") if first.segment == "CCC" else ("BA",)
         if first.ay + window <= last_year:
             completed = any(a.kind in kinds and first.ay <= a.ay <= first.ay + window for a in life.awards)
-    exit_ay = max([y] + [t.ay for t in life.terms] + [a.ay for a in life.awards if a.kind != "CRED"])
+    # The last year of enrollment or award as the data can know it: a term or award after the data's
+    # last year is in the simulated future, which no agency has reported yet.
+    exit_ay = max(
+        [y]
+        + [t.ay for t in life.terms if t.ay <= last_year]
+        + [a.ay for a in life.awards if a.kind != "CRED" and a.ay <= last_year]
+    )
     employed, wages = [], []
     for k in RETENTION:
         if exit_ay + k > last_year:
