@@ -139,6 +139,7 @@ def run(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: st
                 "unresolved": len(resolution.guard.get("unresolved", [])),
                 "unresolved_examples": resolution.guard.get("unresolved", [])[:10],
                 "attached_by_unique_name": resolution.guard.get("attached_by_unique_name", 0),
+                "joined_renamed": resolution.guard.get("joined_renamed", 0),
                 "training_skipped": resolution.guard.get("training_skipped", []),
             },
         }

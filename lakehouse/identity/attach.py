@@ -1,0 +1,206 @@
+"""After the clusters and their guards: joins that no pairwise score can weigh, decided by asking the
+data how many clusters a cluster could be.
+
+- `attach_unique_names`: wage records that carry only a name (and the SSN an employer reported) join
+  the one cluster their name points to.
+- `join_renamed`: one person under two surnames (a marriage, a hyphenated name) whose records share
+  no SSN: two clusters with the same first name and birth date, no surname in common, and a county
+  in common, each the other's only such partner.
+
+Both read `linkage_input` and update `clusters` in a DuckDB connection, and record each join in
+`pairs` (method 'unique_name' or 'renamed').
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from lakehouse.identity.guards import WAGE_SOURCES, born_by
+
+
+def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None = None) -> int:
+    """Attach each unanchored cluster (no birth date and no native id in any record: wage records,
+    which carry a name, a middle initial and the SSN the employer reported, nothing more) to the one
+    anchored cluster that its name points to, when exactly one does. Reads `linkage_input` and
+    `clusters`, updates `clusters`, adds the pairs to `pairs` as method 'unique_name'.
+
+    A pairwise score cannot weigh these: a name alone is evidence in proportion to how few people
+    hold it, and the model's term frequencies treat first and last name as independent, while names
+    run in communities (the same pair of names is far more common than the product of its parts).
+    So the rule asks the data instead: how many clusters could this be?
+    - A worker who had no SSN (WAGE_SOURCES records without one) can only be a cluster with
+      no SSN anywhere. Candidates have a record with the same first and last name; failing any, the
+      names may differ as the model's name levels allow (nickname, surname in common, close
+      spelling, one slip in a name of four letters or more, first and last swapped).
+    - A wage cluster with an SSN can only be a cluster with no SSN, and only with the same first and
+      last name; one that was asked for an SSN (some of its sources carry SSNs) only when it also
+      shares a county with the wage cluster (see below).
+    - Middle initials, where both sides have some, must share one; twins differ in first name.
+    - Where several clusters hold a wage cluster's exact name, the one that has lived or worked in a
+      county where the worker's employers are (`counties`: K-12 schools, benefits, services, wages)
+      is the worker, when exactly one has. A wage cluster with an SSN may join a namesake from
+      sources that do ask for SSNs (whose records happen to lack one) only when that namesake is the
+      only one or the only local one.
+    - With `as_of`, a wage cluster cannot be someone born less than MIN_WORKING_AGE years before it
+      (the earliest birth date a cluster holds counts: one typo must not rule a person out).
+    A candidate that is not alone leaves the cluster unattached, and so does an attachment that would
+    make a cluster larger than `max_cluster_size` (the chaining guards have run already)."""
+    wages = ", ".join(f"'{s}'" for s in WAGE_SOURCES)
+    con.execute(
+        f"""CREATE OR REPLACE TABLE cluster_identity AS
+        SELECT c.cluster_id, count(*) AS records, min(c.record_token) AS token,
+            bool_or(i.birth_date IS NOT NULL OR i.ssid IS NOT NULL OR i.seid IS NOT NULL
+                    OR i.cin IS NOT NULL) AS anchored,
+            count(i.ssn_token) > 0 AS has_ssn,
+            coalesce(list(DISTINCT i.middle_initial) FILTER (WHERE i.middle_initial IS NOT NULL), [])
+                AS initials,
+            bool_and(i.source IN ({wages}) AND i.ssn_token IS NULL) AS had_no_ssn,
+            bool_and(i.source IN ({wages})) AS wages_only,
+            min(i.birth_date) AS earliest_birth, min(i.wages_from) AS wages_from,
+            list_distinct(flatten(list(coalesce(i.counties, [])))) AS counties,
+            bool_or(i.source IN (SELECT source FROM linkage_input WHERE ssn_token IS NOT NULL))
+                AS asked_ssn
+        FROM clusters c JOIN linkage_input i USING (record_token) GROUP BY c.cluster_id"""
+    )
+    # Names of the unanchored clusters and of their possible partners (anchored, no SSN anywhere).
+    con.execute(
+        """CREATE OR REPLACE TABLE named AS
+        SELECT c.cluster_id, k.anchored, k.had_no_ssn, i.first_name, i.first_roots, i.first_soundex,
+            i.last_name, i.last_names, i.last_soundex
+        FROM clusters c JOIN linkage_input i USING (record_token) JOIN cluster_identity k USING (cluster_id)
+        WHERE i.first_name IS NOT NULL AND i.last_name IS NOT NULL AND NOT (k.anchored AND k.has_ssn)"""
+    )
+    close = " AND ".join(
+        f"""(w.{n} = s.{n} OR len(list_intersect(w.{v}, s.{v})) > 0
+            OR jaro_winkler_similarity(w.{n}, s.{n}) >= 0.92
+            OR (least(length(w.{n}), length(s.{n})) >= 4 AND damerau_levenshtein(w.{n}, s.{n}) <= 1))"""
+        for n, v in (("first_name", "first_roots"), ("last_name", "last_names"))
+    )
+    # (unanchored, anchored) record pairs: the same name, or (for a worker who had no SSN) a Soundex
+    # code in common or the names swapped
+    name_pairs = " UNION ".join(
+        f"""SELECT w.cluster_id AS weak_id, s.cluster_id AS strong_id,
+            w.first_name = s.first_name AND w.last_name = s.last_name AS same_name,
+            ({close}) OR (w.first_name = s.last_name AND w.last_name = s.first_name) AS close_name
+        FROM named w JOIN named s ON {on} WHERE NOT w.anchored AND s.anchored"""
+        for on in ("w.first_name = s.first_name AND w.last_name = s.last_name",
+                   "w.had_no_ssn AND w.first_soundex = s.first_soundex",
+                   "w.had_no_ssn AND w.last_soundex = s.last_soundex",
+                   "w.had_no_ssn AND w.first_name = s.last_name")
+    )  # fmt: skip
+    con.execute(
+        f"""CREATE OR REPLACE TABLE attach AS
+        WITH candidates AS (
+            SELECT p.weak_id, p.strong_id, w.had_no_ssn, s.asked_ssn, bool_or(p.same_name) AS same_name,
+                len(list_intersect(w.counties, s.counties)) > 0 AS same_county
+            FROM ({name_pairs}) AS p
+            JOIN cluster_identity w ON w.cluster_id = p.weak_id
+            JOIN cluster_identity s ON s.cluster_id = p.strong_id
+            WHERE p.close_name
+              AND (len(w.initials) = 0 OR len(s.initials) = 0
+                   OR len(list_intersect(w.initials, s.initials)) > 0)
+              AND NOT coalesce(w.wages_only AND s.earliest_birth > {born_by("w.wages_from", as_of)}, FALSE)
+            GROUP BY ALL),
+        counted AS (
+            SELECT weak_id, had_no_ssn, count(*) FILTER (WHERE same_name) AS n_same, count(*) AS n_close,
+                min(strong_id) FILTER (WHERE same_name) AS same_id, min(strong_id) AS close_id,
+                count(*) FILTER (WHERE same_name AND same_county) AS n_local,
+                min(strong_id) FILTER (WHERE same_name AND same_county) AS local_id,
+                bool_or(asked_ssn) FILTER (WHERE same_name) AS same_asked_ssn
+            FROM candidates GROUP BY ALL),
+        chosen AS (
+            SELECT weak_id, CASE WHEN n_same = 1 THEN same_id WHEN n_same > 1 THEN local_id
+                ELSE close_id END AS strong_id
+            FROM counted
+            WHERE CASE WHEN had_no_ssn THEN n_same = 1 OR (n_same > 1 AND n_local = 1)
+                       OR (n_same = 0 AND n_close = 1)
+                       ELSE (n_same = 1 AND (NOT same_asked_ssn OR n_local = 1))
+                       OR (n_same > 1 AND n_local = 1) END)
+        SELECT c.weak_id, c.strong_id, w.token AS weak_token, s.token AS strong_token
+        FROM chosen c JOIN cluster_identity w ON w.cluster_id = c.weak_id
+        JOIN cluster_identity s ON s.cluster_id = c.strong_id
+        -- every attachment to one cluster counts against its size
+        QUALIFY s.records + sum(w.records) OVER (PARTITION BY c.strong_id) <= {int(max_cluster_size)}"""
+    )
+    attached = con.execute("SELECT count(*) FROM attach").fetchall()[0][0]
+    if attached:
+        con.execute(
+            "UPDATE clusters SET cluster_id = a.strong_id FROM attach a WHERE clusters.cluster_id = a.weak_id"
+        )
+        con.execute(
+            """DELETE FROM pairs USING attach a
+            WHERE pairs.record_token_l = least(a.weak_token, a.strong_token)
+              AND pairs.record_token_r = greatest(a.weak_token, a.strong_token)"""
+        )
+        con.execute(
+            """INSERT INTO pairs SELECT least(weak_token, strong_token), greatest(weak_token, strong_token),
+            NULL, 'unique_name' FROM attach"""
+        )
+    return int(attached)
+
+
+def join_renamed(con: Any, *, max_cluster_size: int) -> int:
+    """Join pairs of clusters that are one person under two surnames. A married name keeps the first
+    name and the birth date and drops the surname, so the model, which weighs each field on its own,
+    scores such a pair below the threshold unless an SSN links it. Two clusters join when:
+    - a record of each has the same first name and the same full birth date, and no surname of one
+      is a surname of the other (same surname: the model's call, not this rule's);
+    - they do not both carry SSNs (two SSNs would have linked them or tell them apart);
+    - their genders, where both are known, agree, and they name a county in common (a school, a
+      benefit, a service, an employer: `counties`);
+    - each has no other cluster that meets these conditions: a first name and a birth date are
+      rare together, but not unique in a state, and a tie is left alone;
+    - together they stay within `max_cluster_size`.
+    Returns how many joins were made."""
+    con.execute(
+        """CREATE OR REPLACE TABLE renamed_identity AS
+        SELECT c.cluster_id, count(*) AS records, min(c.record_token) AS token,
+            count(i.ssn_token) > 0 AS has_ssn,
+            coalesce(list(DISTINCT i.last_name) FILTER (WHERE i.last_name IS NOT NULL), []) AS surnames,
+            coalesce(list(DISTINCT i.gender) FILTER (WHERE i.gender IS NOT NULL), []) AS genders,
+            list_distinct(flatten(list(coalesce(i.counties, [])))) AS counties
+        FROM clusters c JOIN linkage_input i USING (record_token) GROUP BY c.cluster_id"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TABLE renamed AS
+        WITH keyed AS (
+            SELECT DISTINCT c.cluster_id, i.first_name, i.birth_date
+            FROM clusters c JOIN linkage_input i USING (record_token)
+            WHERE i.first_name IS NOT NULL AND i.birth_date IS NOT NULL),
+        candidates AS (
+            SELECT DISTINCT a.cluster_id AS a_id, b.cluster_id AS b_id
+            FROM keyed a JOIN keyed b
+              ON a.first_name = b.first_name AND a.birth_date = b.birth_date AND a.cluster_id < b.cluster_id
+            JOIN renamed_identity x ON x.cluster_id = a.cluster_id
+            JOIN renamed_identity y ON y.cluster_id = b.cluster_id
+            WHERE len(list_intersect(x.surnames, y.surnames)) = 0
+              AND NOT (x.has_ssn AND y.has_ssn)
+              AND (len(x.genders) = 0 OR len(y.genders) = 0 OR len(list_intersect(x.genders, y.genders)) > 0)
+              AND len(list_intersect(x.counties, y.counties)) > 0
+              AND x.records + y.records <= {int(max_cluster_size)}),
+        partners AS (
+            SELECT id, count(*) AS n FROM (SELECT a_id AS id FROM candidates UNION ALL
+                                           SELECT b_id FROM candidates) GROUP BY id)
+        SELECT c.a_id, c.b_id, x.token AS a_token, y.token AS b_token
+        FROM candidates c
+        JOIN partners pa ON pa.id = c.a_id AND pa.n = 1
+        JOIN partners pb ON pb.id = c.b_id AND pb.n = 1
+        JOIN renamed_identity x ON x.cluster_id = c.a_id
+        JOIN renamed_identity y ON y.cluster_id = c.b_id"""
+    )
+    joined = con.execute("SELECT count(*) FROM renamed").fetchall()[0][0]
+    if joined:
+        con.execute(
+            "UPDATE clusters SET cluster_id = r.a_id FROM renamed r WHERE clusters.cluster_id = r.b_id"
+        )
+        con.execute(
+            """DELETE FROM pairs USING renamed r
+            WHERE pairs.record_token_l = least(r.a_token, r.b_token)
+              AND pairs.record_token_r = greatest(r.a_token, r.b_token)"""
+        )
+        con.execute(
+            """INSERT INTO pairs SELECT least(a_token, b_token), greatest(a_token, b_token), NULL, 'renamed'
+            FROM renamed"""
+        )
+    return int(joined)

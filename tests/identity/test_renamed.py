@@ -1,0 +1,68 @@
+"""One person under two surnames (a married name) whose records share no SSN: `join_renamed`."""
+
+from __future__ import annotations
+
+import duckdb
+
+from lakehouse.identity.link import join_renamed
+
+COLUMNS = (
+    "record_token VARCHAR, first_name VARCHAR, last_name VARCHAR, birth_date VARCHAR, gender VARCHAR, "
+    "ssn_token VARCHAR, counties VARCHAR[]"
+)
+
+
+def join(rows: list[tuple], *, clusters: dict[str, str] | None = None, max_cluster_size: int = 80):
+    """Each record its own cluster unless `clusters` says otherwise; returns (joins, token -> cluster,
+    pairs)."""
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE linkage_input ({COLUMNS})")
+    con.executemany("INSERT INTO linkage_input VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    con.execute("CREATE TABLE clusters (record_token VARCHAR, cluster_id VARCHAR)")
+    con.executemany(
+        "INSERT INTO clusters VALUES (?, ?)", [(r[0], (clusters or {}).get(r[0], r[0])) for r in rows]
+    )
+    con.execute(
+        "CREATE TABLE pairs (record_token_l VARCHAR, record_token_r VARCHAR, match_probability DOUBLE, "
+        "method VARCHAR)"
+    )
+    joined = join_renamed(con, max_cluster_size=max_cluster_size)
+    return (
+        joined,
+        dict(con.execute("SELECT record_token, cluster_id FROM clusters").fetchall()),
+        con.execute("SELECT * FROM pairs").fetchall(),
+    )
+
+
+MAIDEN = ("a1", "ANA", "RUIZ", "1990-04-02", "F", None, ["19"])
+MARRIED = ("b1", "ANA", "PENA", "1990-04-02", "F", None, ["19", "37"])
+
+
+def test_the_same_first_name_and_birth_date_under_another_surname_in_the_same_county_is_joined():
+    joined, clusters, pairs = join([MAIDEN, MARRIED])
+    assert joined == 1 and clusters == {"a1": "a1", "b1": "a1"}
+    assert pairs == [("a1", "b1", None, "renamed")]
+
+
+def test_a_cluster_of_several_records_joins_as_a_whole():
+    rows = [MAIDEN, MARRIED, ("b2", "ANA", "PENA", None, None, "T1", ["37"])]
+    assert join(rows, clusters={"b2": "b1"})[1] == {"a1": "a1", "b1": "a1", "b2": "a1"}
+
+
+def test_a_tie_is_left_alone():
+    other = ("c1", "ANA", "SOTO", "1990-04-02", "F", None, ["19"])
+    assert join([MAIDEN, MARRIED, other])[0] == 0
+
+
+def test_no_join_without_a_county_in_common_with_two_ssns_across_genders_or_with_a_surname_in_common():
+    elsewhere = (*MARRIED[:6], ["01"])
+    assert join([MAIDEN, elsewhere])[0] == 0
+    assert join([(*MAIDEN[:5], "T1", MAIDEN[6]), (*MARRIED[:5], "T2", MARRIED[6])])[0] == 0
+    assert join([MAIDEN, (*MARRIED[:4], "M", *MARRIED[5:])])[0] == 0
+    assert (
+        join([MAIDEN, MARRIED, ("b2", "ANA", "RUIZ", None, None, None, None)], clusters={"b2": "b1"})[0] == 0
+    )
+
+
+def test_no_join_past_the_size_limit():
+    assert join([MAIDEN, MARRIED], max_cluster_size=1)[0] == 0
