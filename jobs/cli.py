@@ -28,6 +28,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--run-id", help="re-use a run id to re-run its steps idempotently")
     run.add_argument("--raw", help="raw root to land (default: storage.raw_root, var/raw locally)")
 
+    submit = sub.add_parser(
+        "submit", help="package the project and run the pipeline on a Spark cluster (spark-submit)"
+    )
+    submit.add_argument("--run-id", help="run id passed to `c2c run` on the driver")
+    submit.add_argument("--out", help="artifacts folder (default: <var>/submit)")
+    submit.add_argument("--deploy-mode", choices=("client", "cluster"), default="client")
+    submit.add_argument("--python", help="executors' Python (spark.pyspark.python; default: the cluster's)")
+    submit.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark conf")
+    submit.add_argument("--spark-submit", help="spark-submit to use (default: $SPARK_HOME/bin, PATH)")
+    submit.add_argument("--wheel", help="use this built c2c_platform wheel instead of building one")
+    submit.add_argument(
+        "--no-deps-archive",
+        dest="with_deps",
+        action="store_false",
+        help="ship no dependencies (the cluster's Python has them, e.g. a container image)",
+    )
+    submit.add_argument("--python-version", help="pack dependencies for this Python (e.g. 3.12) via pip")
+    submit.add_argument("--platform", help="pack dependencies for this platform (e.g. manylinux2014_x86_64)")
+    submit.add_argument("--dry-run", action="store_true", help="package and print the line, do not submit")
+
     gen = sub.add_parser("generate", help="write a synthetic state's 15 agency extracts and ground truth")
     gen.add_argument("--persons", type=int, help="people to simulate (default: synth.persons)")
     gen.add_argument("--seed", type=int, help="random seed (default: synth.seed)")
@@ -79,6 +99,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             # Only the configured raw root is filled with a synthetic state when empty, never --raw.
             return pipeline.main(settings, run_id=args.run_id or new_run_id(), generate_if_empty=not raw)
+        if args.command == "submit":
+            from jobs import submit_job
+
+            return submit_job.main(
+                settings,
+                out=args.out,
+                spark_submit=args.spark_submit,
+                deploy_mode=args.deploy_mode,
+                python=args.python,
+                conf=args.conf,
+                run_id=args.run_id,
+                wheel=args.wheel,
+                with_deps=args.with_deps,
+                python_version=args.python_version,
+                platform=args.platform,
+                dry_run=args.dry_run,
+            )
         if args.command == "generate":
             from jobs import generate_job
 
