@@ -123,20 +123,7 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
         -- every attachment to one cluster counts against its size
         QUALIFY s.records + sum(w.records) OVER (PARTITION BY c.strong_id) <= {int(max_cluster_size)}"""
     )
-    attached = con.execute("SELECT count(*) FROM attach").fetchall()[0][0]
-    if attached:
-        con.execute(
-            "UPDATE clusters SET cluster_id = a.strong_id FROM attach a WHERE clusters.cluster_id = a.weak_id"
-        )
-        con.execute(
-            """DELETE FROM pairs USING attach a
-            WHERE pairs.record_token_l = least(a.weak_token, a.strong_token)
-              AND pairs.record_token_r = greatest(a.weak_token, a.strong_token)"""
-        )
-        con.execute(
-            """INSERT INTO pairs SELECT least(weak_token, strong_token), greatest(weak_token, strong_token),
-            NULL, 'unique_name' FROM attach"""
-        )
+    attached = _record_joins(con, "attach", "unique_name")
     return int(attached)
 
 
@@ -182,25 +169,32 @@ def join_renamed(con: Any, *, max_cluster_size: int) -> int:
         partners AS (
             SELECT id, count(*) AS n FROM (SELECT a_id AS id FROM candidates UNION ALL
                                            SELECT b_id FROM candidates) GROUP BY id)
-        SELECT c.a_id, c.b_id, x.token AS a_token, y.token AS b_token
+        SELECT c.b_id AS weak_id, c.a_id AS strong_id, y.token AS weak_token, x.token AS strong_token
         FROM candidates c
         JOIN partners pa ON pa.id = c.a_id AND pa.n = 1
         JOIN partners pb ON pb.id = c.b_id AND pb.n = 1
         JOIN renamed_identity x ON x.cluster_id = c.a_id
         JOIN renamed_identity y ON y.cluster_id = c.b_id"""
     )
-    joined = con.execute("SELECT count(*) FROM renamed").fetchall()[0][0]
+    return _record_joins(con, "renamed", "renamed")
+
+
+def _record_joins(con: Any, table: str, method: str) -> int:
+    """Apply the joins in `table` (weak_id, strong_id, weak_token, strong_token): the weak cluster
+    takes the strong one's id, and the pair of their tokens is recorded in `pairs` as `method`."""
+    joined = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     if joined:
         con.execute(
-            "UPDATE clusters SET cluster_id = r.a_id FROM renamed r WHERE clusters.cluster_id = r.b_id"
+            f"UPDATE clusters SET cluster_id = j.strong_id FROM {table} j "
+            "WHERE clusters.cluster_id = j.weak_id"
         )
         con.execute(
-            """DELETE FROM pairs USING renamed r
-            WHERE pairs.record_token_l = least(r.a_token, r.b_token)
-              AND pairs.record_token_r = greatest(r.a_token, r.b_token)"""
+            f"""DELETE FROM pairs USING {table} j
+            WHERE pairs.record_token_l = least(j.weak_token, j.strong_token)
+              AND pairs.record_token_r = greatest(j.weak_token, j.strong_token)"""
         )
         con.execute(
-            """INSERT INTO pairs SELECT least(a_token, b_token), greatest(a_token, b_token), NULL, 'renamed'
-            FROM renamed"""
+            f"""INSERT INTO pairs SELECT least(weak_token, strong_token), greatest(weak_token, strong_token),
+            NULL, '{method}' FROM {table}"""
         )
     return int(joined)
