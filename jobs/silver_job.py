@@ -34,7 +34,7 @@ from lakehouse.tables import (
     SILVER_STAFF_ASSIGNMENTS,
     SILVER_WAGES,
 )
-from quality.gate import TableCheck, check_table
+from quality.gate import TableCheck, check_references, finish_check, stage_table
 from quality.gx_runner import GxValidator
 from quality.results import CheckResult
 
@@ -70,31 +70,37 @@ def build_and_check(
     if not identities:
         return []
 
-    def check(df: DataFrame, table, known: DataFrame | None = None) -> TableCheck:
-        info = storage.info(table)
+    def stage(df: DataFrame, table) -> TableCheck:
         started = time.perf_counter()
-        checked = check_table(
-            df,
-            table,
-            storage=storage,
+        staged = stage_table(df, table, storage=storage, run_id=run_id, run_date=run_date)
+        staged.seconds["total"] = round(time.perf_counter() - started, 3)
+        return staged
+
+    def finish(check: TableCheck) -> None:
+        info = storage.info(check.table)
+        started = time.perf_counter()
+        finish_check(
+            check,
             validator=validator,
             quality=settings.quality,
-            run_id=run_id,
             run_date=run_date,
             previous_rows=info.rows if info.exists else None,
-            known_records=known,
         )
-        checked.seconds["total"] = round(time.perf_counter() - started, 3)
-        return checked
+        check.seconds["total"] += round(time.perf_counter() - started, 3)
 
     records = build_person_records(reduce(lambda a, b: a.unionByName(b), identities), key=key)
-    checks = [check(records, SILVER_PERSON_RECORDS)]
+    checks = [stage(records, SILVER_PERSON_RECORDS)]
     try:
-        known = checks[0].passed.select("record_token")
         for table, build in EVENT_TABLES:
             events = build(bronze, codes=codes, key=key)
             if events is not None:
-                checks.append(check(events, table, known))
+                checks.append(stage(events, table))
+        # Every event table against the promoted person records, in one Spark job.
+        known = checks[0].passed.select("record_token")
+        seconds = check_references(checks[1:], known, storage=storage, run_id=run_id)
+        checks[0].seconds["referential_integrity_of_events"] = seconds
+        for check in checks:
+            finish(check)
     except BaseException:
         discard(storage, checks)
         raise

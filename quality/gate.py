@@ -1,11 +1,13 @@
 """The gates: checks that stand between a transform and the commit that promotes its output.
 
-`check_table` checks one silver table without computing it twice or caching it: the built frame is
-staged (its files written but not committed, `Storage.stage`) with the row rules applied in the same
-pass, and a Spark `Observation` on that write counts rows, held-back rows and each rule's breaks. The
-remaining checks read the staged files back: record tokens against person records (on distinct
-tokens; orphans are moved to quarantine and the rest staged again, the rare path), unknown codes, and
-the GX suite. The job then commits every table's staged files, or aborts them all (jobs/silver_job.py).
+A silver table is checked without computing it twice or caching it, in three steps. `stage_table`
+stages the built frame (its files written but not committed, `Storage.stage`) with the row rules
+applied in the same pass, and a Spark `Observation` on that write counts rows, held-back rows and each
+rule's breaks. The other checks read the staged files back: `check_references` checks the record
+tokens of every event table against person records in one Spark job (on distinct tokens; orphans are
+moved to quarantine and the rest staged again, the rare path), and `finish_check` counts unknown codes
+and runs the table's GX suite. `check_table` does the three for one table.
+The job then commits every table's staged files, or aborts them all (jobs/silver_job.py).
 `check_bronze_load` checks what a bronze load did (parse rates per file, row-count drift per family)
 before silver is rebuilt from it. Nothing here commits.
 """
@@ -16,6 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from functools import reduce
 
 import great_expectations.expectations as gxe
 from pyspark.sql import DataFrame, Observation, SparkSession
@@ -50,13 +53,15 @@ class TableCheck:
     table: Table
     staged: Staged
     passed: DataFrame
-    held_back: DataFrame
+    held_back: DataFrame | None
     results: list[CheckResult]
     rows: int = 0
     held: int = 0
     unknown_codes: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     scratch: list[Staged] = field(default_factory=list)  # superseded stages `held_back` may still read
+    held_parts: list[DataFrame] = field(default_factory=list)  # until `finish_check` unions them
+    coded: bool = False  # an unknown code was seen while staging
 
     @property
     def blocked(self) -> list[CheckResult]:
@@ -96,8 +101,22 @@ def check_table(
     previous_rows: int | None,
     known_records: DataFrame | None = None,
 ) -> TableCheck:
-    """Check a built silver table and stage its passing rows (see the module docstring). The caller
-    commits `staged` or calls `discard`."""
+    """Check one built silver table and stage its passing rows: `stage_table`, then (given
+    `known_records`) `check_references`, then `finish_check`. The caller commits `staged` or calls
+    `discard`. The silver job runs the three steps over all its tables instead, so that referential
+    integrity is one Spark job for every table."""
+    checked = stage_table(df, table, storage=storage, run_id=run_id, run_date=run_date)
+    if known_records is not None:
+        check_references([checked], known_records, storage=storage, run_id=run_id)
+    return finish_check(
+        checked, validator=validator, quality=quality, run_date=run_date, previous_rows=previous_rows
+    )
+
+
+def stage_table(df: DataFrame, table: Table, *, storage: Storage, run_id: str, run_date: date) -> TableCheck:
+    """Stage a built table's rows that pass its row rules, in one pass that also counts rows, held-back
+    rows, each rule's breaks and unknown codes (a Spark `Observation`). Held-back rows are computed
+    again only when there are some (the rare path)."""
     rules = row_rules(table, run_date=run_date)
     flagged = with_reasons(df, rules)
     observation = Observation(f"gate-{table.name}-{uuid.uuid4().hex[:8]}")
@@ -109,43 +128,76 @@ def check_table(
         *_coded(df),
     )
     started = time.perf_counter()
-    stage_args = {"run_id": run_id, "step": f"silver/{table.name}", "schema_mode": "overwrite"}
-    staged = storage.stage(filter_passed(counted), table, "overwrite", **stage_args)
+    staged = storage.stage(filter_passed(counted), table, "overwrite", **_stage_args(table, run_id))
     counts = observation.get
     rows, held = counts["rows"], counts["held"]
-    seconds = {"build_rules_and_stage": round(time.perf_counter() - started, 3)}
-    passed = storage.staged_frame(staged)
-    held_back = [_quarantine_rows(filter_held_back(flagged), table, run_id)] if held else []
-    results = [
-        _counted(table, r.name, "c2c_row_rule", None, "quarantine", counts[f"rule{i}"], rows, r.reason)
-        for i, r in enumerate(rules)
-    ]
-    scratch: list[Staged] = []
-    if known_records is not None:
-        started = time.perf_counter()
-        orphans = orphan_tokens(passed, known_records).collect()
-        bad = 0
-        if orphans:
-            # The rare path: the orphans' rows go to quarantine, the rest is staged again.
-            marks = passed.sparkSession.createDataFrame([(r[0],) for r in orphans], "record_token STRING")
+    return TableCheck(
+        table=table,
+        staged=staged,
+        passed=storage.staged_frame(staged),
+        held_back=None,
+        held_parts=[_quarantine_rows(filter_held_back(flagged), table, run_id)] if held else [],
+        results=[
+            _counted(table, r.name, "c2c_row_rule", None, "quarantine", counts[f"rule{i}"], rows, r.reason)
+            for i, r in enumerate(rules)
+        ],
+        rows=rows,
+        held=held,
+        coded=bool(counts.get("coded")),
+        seconds={"build_rules_and_stage": round(time.perf_counter() - started, 3)},
+    )
+
+
+def _stage_args(table: Table, run_id: str) -> dict:
+    return {"run_id": run_id, "step": f"silver/{table.name}", "schema_mode": "overwrite"}
+
+
+def check_references(
+    checks: list[TableCheck], known_records: DataFrame, *, storage: Storage, run_id: str
+) -> float:
+    """Referential integrity of staged event tables to person records, for all of them in one Spark
+    job: each table's distinct record tokens, tagged with the table, anti-joined once with the known
+    tokens. A table with orphans (the rare path) moves their rows to quarantine and stages the rest
+    again. Adds each table's result; returns the seconds taken."""
+    if not checks:
+        return 0.0
+    started = time.perf_counter()
+    tagged = [c.passed.select(F.lit(i).alias("_table"), "record_token") for i, c in enumerate(checks)]
+    orphans: dict[int, list[str]] = {}
+    for r in orphan_tokens(reduce(DataFrame.unionByName, tagged), known_records, by="_table").collect():
+        orphans.setdefault(r["_table"], []).append(r["record_token"])
+    for i, check in enumerate(checks):
+        tokens, bad = orphans.get(i, []), 0
+        if tokens:
+            table, passed = check.table, check.passed
+            marks = passed.sparkSession.createDataFrame([(t,) for t in tokens], "record_token STRING")
             orphan_rows = passed.join(F.broadcast(marks), "record_token", "left_semi")
             bad = orphan_rows.count()
-            held_back.append(
-                _quarantine_rows(orphan_rows.withColumn(REASONS, F.array(F.lit(RI_REASON))), table, run_id)
-            )
-            scratch.append(staged)
-            staged = storage.stage(
-                passed.join(F.broadcast(marks), "record_token", "left_anti").select(*passed.columns),
-                table,
-                "overwrite",
-                **stage_args,
-            )
-            passed = storage.staged_frame(staged)
-            held += bad
-        ri = _counted(table, RI_RULE, "c2c_row_rule", "record_token", "quarantine", bad, rows, RI_REASON)
-        ri.observed_value = f"{len(orphans)} record tokens without a person record"
-        results.append(ri)
-        seconds["referential_integrity"] = round(time.perf_counter() - started, 3)
+            reasons = orphan_rows.withColumn(REASONS, F.array(F.lit(RI_REASON)))
+            check.held_parts.append(_quarantine_rows(reasons, table, run_id))
+            check.scratch.append(check.staged)
+            kept = passed.join(F.broadcast(marks), "record_token", "left_anti").select(*passed.columns)
+            check.staged = storage.stage(kept, table, "overwrite", **_stage_args(table, run_id))
+            check.passed = storage.staged_frame(check.staged)
+            check.held += bad
+        ri = _counted(
+            check.table, RI_RULE, "c2c_row_rule", "record_token", "quarantine", bad, check.rows, RI_REASON
+        )
+        ri.observed_value = f"{len(tokens)} record tokens without a person record"
+        check.results.append(ri)
+    return round(time.perf_counter() - started, 3)
+
+
+def finish_check(
+    check: TableCheck,
+    *,
+    validator: GxValidator,
+    quality: QualitySettings,
+    run_date: date,
+    previous_rows: int | None,
+) -> TableCheck:
+    """The checks on what is staged: the quarantine rate, unknown codes and the table's GX suite."""
+    table, passed, rows, held = check.table, check.passed, check.rows, check.held
     share = held / rows if rows else 0.0
     quarantine = _counted(
         table, "quarantine_rate", "c2c_quarantine_rate", None, "fail", held, rows,
@@ -154,37 +206,27 @@ def check_table(
     quarantine.success = share <= quality.max_quarantine_rate
     if not quarantine.success:
         quarantine.examples = _examples(
-            held_back[0] if held_back else passed.limit(0), table, quarantined=True
+            check.held_parts[0] if check.held_parts else passed.limit(0), table, quarantined=True
         )
-    results.append(quarantine)
-    unknown = _unknown_codes(passed) if counts.get("coded") else {}
+    check.results.append(quarantine)
+    unknown = _unknown_codes(passed) if check.coded else {}
     for column, n in sorted(unknown.items()):
-        check = _counted(
+        result = _counted(
             table, f"known_codes:{column}", "c2c_known_codes", column, "fail", n, rows,
             f"codes missing from conf/codes/ (at most {quality.max_unknown_code_rate:.1%} allowed)",
         )  # fmt: skip
-        check.success = n / rows <= quality.max_unknown_code_rate
-        if not check.success:
-            check.examples = _examples(passed.filter(F.array_contains("unknown_codes", column)), table)
-        results.append(check)
+        result.success = n / rows <= quality.max_unknown_code_rate
+        if not result.success:
+            result.examples = _examples(passed.filter(F.array_contains("unknown_codes", column)), table)
+        check.results.append(result)
+    check.unknown_codes = unknown
     suite = expectations(table, run_date=run_date, previous_rows=previous_rows, drift=quality.row_count_drift)
     started = time.perf_counter()
-    results += validator.validate(passed, gate=SILVER_GATE, table_name=table.fqn, expectations=suite)
-    seconds["expectations"] = round(time.perf_counter() - started, 3)
-    if not held_back:
-        held_back = [passed.sparkSession.createDataFrame([], SILVER_QUARANTINE.schema)]
-    return TableCheck(
-        table=table,
-        staged=staged,
-        passed=passed,
-        held_back=held_back[0] if len(held_back) == 1 else held_back[0].unionByName(held_back[1]),
-        results=results,
-        rows=rows,
-        held=held,
-        unknown_codes=unknown,
-        seconds=seconds,
-        scratch=scratch,
-    )
+    check.results += validator.validate(passed, gate=SILVER_GATE, table_name=table.fqn, expectations=suite)
+    check.seconds["expectations"] = round(time.perf_counter() - started, 3)
+    parts = check.held_parts or [passed.sparkSession.createDataFrame([], SILVER_QUARANTINE.schema)]
+    check.held_back = reduce(DataFrame.unionByName, parts)
+    return check
 
 
 def _coded(df: DataFrame) -> list:

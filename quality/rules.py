@@ -72,9 +72,12 @@ RI_RULE = "record_in_person_records"
 RI_REASON = "no matching person record (referential integrity)"
 
 
-def orphan_tokens(flagged: DataFrame, known_tokens: DataFrame, column: str = "record_token") -> DataFrame:
-    """Distinct record tokens of `flagged` that `known_tokens` lacks. Referential integrity is checked on
-    distinct tokens (far fewer than rows: a worker has dozens of wage rows), so the usual case, no
-    orphan at all, costs one aggregate and no row-level join."""
-    tokens = flagged.select(column).where(F.col(column).isNotNull()).distinct()
+def orphan_tokens(
+    flagged: DataFrame, known_tokens: DataFrame, column: str = "record_token", *, by: str | None = None
+) -> DataFrame:
+    """Distinct record tokens of `flagged` (per `by`, when given) that `known_tokens` lacks. Referential
+    integrity is checked on distinct tokens (far fewer than rows: a worker has dozens of wage rows), so
+    the usual case, no orphan at all, costs one aggregate and no row-level join."""
+    keys = [by, column] if by else [column]
+    tokens = flagged.select(*keys).where(F.col(column).isNotNull()).distinct()
     return tokens.join(known_tokens.select(column).distinct(), column, "left_anti")

@@ -17,7 +17,7 @@ from lakehouse.settings import QualitySettings
 from lakehouse.sources.layouts import LAYOUTS
 from lakehouse.storage import open_storage
 from lakehouse.tables import OPS_QUALITY_RESULTS, OPS_RUNS, SILVER_K12_ENROLLMENTS, SILVER_PERSON_RECORDS
-from quality.gate import check_table
+from quality.gate import check_references, check_table, finish_check, stage_table
 from quality.gx_runner import GxValidator
 from quality.results import QualityGateFailed
 
@@ -128,6 +128,41 @@ def test_a_gx_fail_check_blocks_with_examples(spark, settings):
         assert (drift.policy, drift.success, drift.observed_value) == ("warn", False, "2")
     finally:
         checked.discard(storage)
+
+
+def test_references_of_several_tables_are_checked_together_and_kept_apart(spark, settings):
+    """One anti-join for every table: each table's orphans go to its own quarantine, and only the
+    table with orphans is staged again."""
+    storage = open_storage(spark, settings)
+    run = {"storage": storage, "run_id": "r1", "run_date": date(2026, 11, 28)}
+    first = stage_table(
+        spark.createDataFrame([k12_row("t1", 2), k12_row("t9", 3), k12_row("t9", 4)], K12),
+        SILVER_K12_ENROLLMENTS,
+        **run,
+    )
+    second = stage_table(
+        spark.createDataFrame([k12_row("t2", 2), k12_row("t1", 3)], K12), SILVER_K12_ENROLLMENTS, **run
+    )
+    second_stage = second.staged
+    known = spark.createDataFrame([("t1",), ("t2",)], "record_token STRING")
+    later = {"run_date": run["run_date"], "previous_rows": None}
+    try:
+        check_references([first, second], known, storage=storage, run_id="r1")
+        for check in (first, second):
+            finish_check(check, validator=GxValidator(None), quality=QualitySettings(), **later)
+        ri = [next(r for r in c.results if r.check_id == "record_in_person_records") for c in (first, second)]
+        assert [(r.unexpected_count, r.observed_value) for r in ri] == [
+            (2, "1 record tokens without a person record"),
+            (0, "0 record tokens without a person record"),
+        ]
+        assert sorted(r["source_row"] for r in first.passed.collect()) == [2]
+        assert sorted(r["source_row"] for r in first.held_back.collect()) == [3, 4]
+        assert (first.held, second.held, second.held_back.count()) == (2, 0, 0)
+        assert second.staged is second_stage and not second.scratch
+        assert sorted(r["source_row"] for r in second.passed.collect()) == [2, 3]
+    finally:
+        first.discard(storage)
+        second.discard(storage)
 
 
 def _write(path: Path, family: str, rows: list[list[str]]) -> None:
