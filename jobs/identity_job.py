@@ -56,6 +56,7 @@ def link(
         max_cluster_size=ident.max_cluster_size,
         train_max_pairs=ident.train_max_pairs,
         as_of=as_of,
+        near_miss_floor=ident.near_miss_floor,
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lakehouse.errors import SettingsError
 
@@ -77,10 +77,23 @@ class IdentitySettings(_Strict):
     backend: Literal["duckdb", "spark"] = "duckdb"  # where Splink runs; clusters use spark
     match_threshold: float = Field(0.99, gt=0, lt=1)  # a scored pair at or above it is a match
     review_floor: float = Field(0.2, ge=0, lt=1)  # scored pairs kept (for clerical review) from here up
+    # Two clusters whose best pair scored in [near_miss_floor, match_threshold) join when each is the
+    # other's only such near miss and their birth dates agree (identity/attach.py); None: never.
+    near_miss_floor: float | None = Field(0.9, gt=0, lt=1)
     max_cluster_size: int = Field(80, gt=1)  # larger clusters are chaining suspects (guards.py)
     train_max_pairs: float = Field(2e6, gt=0)  # random pairs for estimating u
     model_name: str = "c2c-person-linkage"  # registered model in MLflow; alias `champion` is used
     tracking_uri: str | None = None  # MLflow; None: a SQLite file under <var>/mlflow
+
+    @model_validator(mode="after")
+    def _floors_below_threshold(self) -> IdentitySettings:
+        floor = self.near_miss_floor
+        if floor is not None and not self.review_floor <= floor < self.match_threshold:
+            raise ValueError(
+                f"identity.near_miss_floor ({floor}) must lie between review_floor "
+                f"({self.review_floor}) and match_threshold ({self.match_threshold})"
+            )
+        return self
 
 
 SOURCES = (

@@ -3,12 +3,14 @@ data how many clusters a cluster could be.
 
 - `attach_unique_names`: wage records that carry only a name (and the SSN an employer reported) join
   the one cluster their name points to.
+- `join_near_misses`: two clusters whose best pair scored just below the threshold, when each is the
+  other's only such near miss and they do not both carry SSNs.
 - `join_renamed`: one person under two surnames (a marriage, a hyphenated name) whose records share
   no SSN: two clusters with the same first name and birth date, no surname in common, and a county
   in common, each the other's only such partner.
 
 Both read `linkage_input` and update `clusters` in a DuckDB connection, and record each join in
-`pairs` (method 'unique_name' or 'renamed').
+`pairs` (method 'unique_name', 'near_miss' or 'renamed').
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from lakehouse.identity.guards import WAGE_SOURCES, born_by
+from lakehouse.identity.guards import WAGE_SOURCES, birth_dates_related_sql, born_by
 
 
 def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None = None) -> int:
@@ -125,6 +127,49 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
     )
     attached = _record_joins(con, "attach", "unique_name")
     return int(attached)
+
+
+def join_near_misses(con: Any, *, floor: float, max_cluster_size: int) -> int:
+    """Join two clusters that a pair of their records links with a probability in [`floor`, the
+    threshold) when each is the other's only such partner. The typical case is one noise too many
+    under a common name: a school record and a benefit record of one person, one digit apart in
+    the birth date or with a nickname, where the name's term frequency keeps the score just under
+    the threshold although no other record comes near either of them. The pair's two birth dates
+    must be one person's (`birth_dates_related`: equal or one typo apart), which keeps a parent and
+    a child of one name apart however close their names are. Left alone: a cluster with a
+    near miss to two or more clusters (the score cannot tell which), two clusters that both carry
+    SSNs (an SSN would have linked them, or tells them apart), and a join that would make a cluster
+    larger than `max_cluster_size`. Returns how many joins were made."""
+    related = birth_dates_related_sql("CAST(l.birth_date AS VARCHAR)", "CAST(r.birth_date AS VARCHAR)")
+    con.execute(
+        f"""CREATE OR REPLACE TABLE near_misses AS
+        WITH near AS (
+            SELECT DISTINCT least(a.cluster_id, b.cluster_id) AS a_id,
+                greatest(a.cluster_id, b.cluster_id) AS b_id
+            FROM pairs p
+            JOIN clusters a ON a.record_token = p.record_token_l
+            JOIN clusters b ON b.record_token = p.record_token_r
+            JOIN linkage_input l ON l.record_token = p.record_token_l
+            JOIN linkage_input r ON r.record_token = p.record_token_r
+            WHERE p.method = 'below_threshold' AND p.match_probability >= {float(floor)}
+              AND a.cluster_id <> b.cluster_id
+              AND {related}),
+        partners AS (
+            SELECT id, count(*) AS n FROM (SELECT a_id AS id FROM near UNION ALL SELECT b_id FROM near)
+            GROUP BY id),
+        involved AS (
+            SELECT c.cluster_id, count(*) AS records, min(c.record_token) AS token,
+                count(i.ssn_token) > 0 AS has_ssn
+            FROM clusters c JOIN linkage_input i USING (record_token)
+            WHERE c.cluster_id IN (SELECT id FROM partners WHERE n = 1)
+            GROUP BY c.cluster_id)
+        SELECT n.b_id AS weak_id, n.a_id AS strong_id, y.token AS weak_token, x.token AS strong_token
+        FROM near n
+        JOIN involved x ON x.cluster_id = n.a_id
+        JOIN involved y ON y.cluster_id = n.b_id
+        WHERE NOT (x.has_ssn AND y.has_ssn) AND x.records + y.records <= {int(max_cluster_size)}"""
+    )
+    return _record_joins(con, "near_misses", "near_miss")
 
 
 def join_renamed(con: Any, *, max_cluster_size: int) -> int:

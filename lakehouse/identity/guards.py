@@ -90,6 +90,30 @@ def birth_dates_related(a: str, b: str) -> bool:
     return ma == mb and da == db and _one_slip(ya, yb)
 
 
+def birth_dates_related_sql(a: str, b: str) -> str:
+    """`birth_dates_related` as SQL (DuckDB and Spark) on two 'yyyy-MM-dd' strings; false when either
+    is null."""
+
+    def part(x: str, start: int, length: int) -> str:
+        return f"substr({x}, {start}, {length})"
+
+    def one_slip(start: int, length: int) -> str:
+        x, y = part(a, start, length), part(b, start, length)
+        digits = " + ".join(
+            f"CASE WHEN substr({a}, {i}, 1) <> substr({b}, {i}, 1) THEN 1 ELSE 0 END"
+            for i in range(start, start + length)
+        )
+        return f"(({digits}) = 1 OR abs(CAST({x} AS INT) - CAST({y} AS INT)) = 1)"
+
+    year, month, day = (0, 4), (5, 2), (8, 2)
+    same = lambda f: f"{part(a, f[0] + 1, f[1])} = {part(b, f[0] + 1, f[1])}"  # noqa: E731
+    swapped = f"{part(a, 6, 2)} = {part(b, 9, 2)} AND {part(a, 9, 2)} = {part(b, 6, 2)}"
+    return f"""coalesce({a} = {b}
+        OR ({same(year)} AND {swapped})
+        OR ({same(year)} AND {same(month)} AND {one_slip(9, 2)})
+        OR ({same(month)} AND {same(day)} AND {one_slip(1, 4)}), FALSE)"""
+
+
 def contradicts(a: Identity, b: Identity) -> bool:
     """Two strong identities (SSN and birth date on both) of two different people."""
     if None in (a.ssn_token, a.birth_date, b.ssn_token, b.birth_date):

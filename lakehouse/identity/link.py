@@ -23,7 +23,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from lakehouse.errors import C2CError
 from lakehouse.identity import model as linkage_model
-from lakehouse.identity.attach import attach_unique_names, join_renamed
+from lakehouse.identity.attach import attach_unique_names, join_near_misses, join_renamed
 from lakehouse.identity.features import LINKAGE_COLUMNS
 from lakehouse.identity.guards import (
     FACT_COLUMNS,
@@ -64,18 +64,29 @@ def resolve(
     train_max_pairs: float,
     checkpoint_dir: str | None = None,
     as_of: date | None = None,
+    near_miss_floor: float | None = None,
 ) -> Resolution:
     """Link every record of `linkage_input` (LINKAGE_COLUMNS): deterministic pairs are matches; other
     candidate pairs are scored by `model` (trained here on the input when None) and are matches at or
     above `threshold`; matches are clustered by connected components, oversized or conflicting
     clusters are split at their weakest links (lakehouse/identity/guards.py), and clusters of wage
     records that carry only a name join the one cluster their name points to. `as_of` (the run
-    date; the data is no newer) rules out people too young to have had wages by then."""
+    date; the data is no newer) rules out people too young to have had wages by then. With
+    `near_miss_floor`, two clusters whose best pair scored in [floor, threshold) join when each is
+    the other's only such near miss (lakehouse/identity/attach.py)."""
     _quiet_splink()
     records = linkage_input.select(*LINKAGE_COLUMNS)
     if backend == "duckdb":
         return _resolve_duckdb(
-            spark, records, model, threshold, review_floor, max_cluster_size, train_max_pairs, as_of
+            spark,
+            records,
+            model,
+            threshold,
+            review_floor,
+            max_cluster_size,
+            train_max_pairs,
+            as_of,
+            near_miss_floor,
         )
     if backend == "spark":
         raise LinkageError("identity.backend 'spark' is not wired yet; use 'duckdb'")
@@ -91,6 +102,7 @@ def _resolve_duckdb(
     max_cluster_size: int,
     train_max_pairs: float,
     as_of: date | None,
+    near_miss_floor: float | None = None,
 ) -> Resolution:
     import duckdb
     from splink import DuckDBAPI, Linker
@@ -149,6 +161,10 @@ def _resolve_duckdb(
 
     t0 = time.perf_counter()
     clusters, guard = _cluster_duckdb(con, db_api, max_cluster_size)
+    if near_miss_floor is not None:
+        guard["joined_near_misses"] = join_near_misses(
+            con, floor=near_miss_floor, max_cluster_size=max_cluster_size
+        )
     guard["attached_by_unique_name"] = attach_unique_names(
         con, max_cluster_size=max_cluster_size, as_of=as_of
     )

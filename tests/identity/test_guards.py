@@ -174,3 +174,22 @@ def test_a_candidate_cluster_that_is_not_suspect_is_left_alone():
     edges = [Edge("a", "b", 0.995, "probabilistic")]
     moved, report = apply_guards([("a", "k"), ("b", "k")], edges, facts, max_size=10)
     assert (moved, report["suspect_clusters"], report["links_broken"]) == ({}, 0, [])
+
+
+def test_the_sql_birth_date_relation_is_the_python_one():
+    """`birth_dates_related_sql` (used by joins on DuckDB and Spark) agrees with `birth_dates_related`
+    on every pair of a grid of swaps, slips and other dates, and is false on a missing date."""
+    import itertools
+
+    import duckdb
+
+    from lakehouse.identity.guards import birth_dates_related_sql
+
+    dates = ["1990-05-12", "1990-12-05", "1990-05-13", "1990-05-22", "1991-05-12", "1980-05-12",
+             "1990-06-12", "1990-05-21", "1989-05-12", "2000-01-09", "2000-01-10", "1999-01-10"]  # fmt: skip
+    con = duckdb.connect()
+    for a, b in itertools.product(dates, dates):
+        assert con.execute(f"SELECT {birth_dates_related_sql(repr(a), repr(b))}").fetchone()[0] == (
+            birth_dates_related(a, b)
+        ), (a, b)
+    assert con.execute(f"SELECT {birth_dates_related_sql('NULL', repr(dates[0]))}").fetchone()[0] is False

@@ -1,0 +1,80 @@
+"""Two clusters whose best pair scored just under the threshold, each the other's only near miss,
+with birth dates one person could have: `join_near_misses`."""
+
+from __future__ import annotations
+
+import duckdb
+
+from lakehouse.identity.link import join_near_misses
+
+FLOOR = 0.9
+
+
+def join(
+    rows: list[tuple],
+    scored: list[tuple],
+    *,
+    clusters: dict[str, str] | None = None,
+    max_cluster_size: int = 80,
+):
+    """`rows`: (token, birth_date, ssn_token); `scored`: (left, right, probability, method). Each record
+    its own cluster unless `clusters` says otherwise; returns (joins, token -> cluster, near_miss pairs)."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE linkage_input (record_token VARCHAR, birth_date VARCHAR, ssn_token VARCHAR)")
+    con.executemany("INSERT INTO linkage_input VALUES (?, ?, ?)", rows)
+    con.execute("CREATE TABLE clusters (record_token VARCHAR, cluster_id VARCHAR)")
+    con.executemany(
+        "INSERT INTO clusters VALUES (?, ?)", [(r[0], (clusters or {}).get(r[0], r[0])) for r in rows]
+    )
+    con.execute(
+        "CREATE TABLE pairs (record_token_l VARCHAR, record_token_r VARCHAR, match_probability DOUBLE, "
+        "method VARCHAR)"
+    )
+    con.executemany("INSERT INTO pairs VALUES (?, ?, ?, ?)", scored)
+    joined = join_near_misses(con, floor=FLOOR, max_cluster_size=max_cluster_size)
+    return (
+        joined,
+        dict(con.execute("SELECT record_token, cluster_id FROM clusters").fetchall()),
+        con.execute("SELECT * FROM pairs WHERE method = 'near_miss'").fetchall(),
+    )
+
+
+# A school record and a benefit record of one person: the day of birth one digit off.
+SCHOOL = ("a1", "1988-02-02", None)
+BENEFITS = ("b1", "1988-02-01", "T1")
+NEAR = ("a1", "b1", 0.97, "below_threshold")
+
+
+def test_the_only_near_miss_of_each_joins_them_and_is_recorded():
+    joined, clusters, pairs = join([SCHOOL, BENEFITS], [NEAR])
+    assert (joined, clusters) == (1, {"a1": "a1", "b1": "a1"})
+    assert pairs == [("a1", "b1", None, "near_miss")]
+
+
+def test_typos_of_a_birth_date_join_and_another_birth_date_does_not():
+    for other, joins in (("1988-01-02", 0), ("1989-02-02", 1), ("1988-02-12", 1), ("1988-03-02", 0),
+                         ("1961-02-02", 0), (None, 0)):  # fmt: skip
+        assert join([SCHOOL, ("b1", other, "T1")], [NEAR])[0] == joins, other
+
+
+def test_a_score_under_the_floor_or_a_pair_already_matched_is_no_near_miss():
+    assert join([SCHOOL, BENEFITS], [("a1", "b1", 0.89, "below_threshold")])[0] == 0
+    assert join([SCHOOL, BENEFITS], [("a1", "b1", 0.995, "probabilistic")])[0] == 0
+
+
+def test_a_cluster_with_two_near_misses_is_left_alone():
+    sibling = ("c1", "1988-02-03", "T2")
+    rows, scored = [SCHOOL, BENEFITS, sibling], [NEAR, ("a1", "c1", 0.95, "below_threshold")]
+    joined, clusters, _ = join(rows, scored)
+    assert joined == 0 and clusters == {"a1": "a1", "b1": "b1", "c1": "c1"}
+
+
+def test_two_clusters_with_ssns_or_too_large_together_are_left_alone():
+    assert join([("a1", "1988-02-02", "T9"), BENEFITS], [NEAR])[0] == 0
+    rows = [SCHOOL, BENEFITS, ("b2", "1988-02-01", "T1")]
+    assert join(rows, [NEAR], clusters={"b2": "b1"}, max_cluster_size=2)[0] == 0
+    assert join(rows, [NEAR], clusters={"b2": "b1"}, max_cluster_size=3)[1] == {
+        "a1": "a1",
+        "b1": "a1",
+        "b2": "a1",
+    }
