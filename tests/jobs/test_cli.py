@@ -32,6 +32,8 @@ def test_run_then_tables(pipeline_run, tmp_path):
     shutil.copytree(workdir / "var", tmp_path / "var", symlinks=True)
     again = c2c("run", "--run-id", "r-1", cwd=tmp_path)  # same run id: nothing new committed
     assert again.returncode == 0, again.stderr[-3000:]
+    assert "silver:  unchanged (no new bronze rows)" in again.stdout
+    assert "identity: unchanged (no new person records)" in again.stdout
     assert "gold:    unchanged" in again.stdout
 
     listed = c2c("tables", "--json", cwd=tmp_path)

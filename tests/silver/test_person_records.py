@@ -1,22 +1,28 @@
 """Silver on a generated state: person records are exactly the truth's records, identities
 standardized, SSNs only as HMAC tokens; event tables de-identified and tied to person records; and
-the identity step that follows gives each of those records a pseudonymous person id."""
+the identity step that follows gives each of those records a pseudonymous person id.
+
+The state is the session's shared end-to-end run (`pipeline_run`: `c2c run` on a generated state of
+3,000 people, tests/e2e.py), read, never written: a second whole pipeline run here would cost the
+suite minutes and prove nothing more. Its re-run ("unchanged") is tested on a copy in tests/jobs."""
 
 from __future__ import annotations
 
 import csv
 import hashlib
 import hmac
+import json
 import re
 import unicodedata
 
 import pytest
 from pyspark.sql import functions as F
 
-from jobs import pipeline, silver_job
+from jobs import silver_job
 from lakehouse.silver.tokens import pii_key
 from lakehouse.storage import open_storage
 from lakehouse.tables import IDENTITY_CROSSWALK, OPS_QUALITY_RESULTS, SILVER_PERSON_RECORDS
+from tests.conftest import make_settings
 
 
 def _read(path):
@@ -32,14 +38,18 @@ def _fold(name: str) -> str:
 
 
 @pytest.mark.slow
-def test_silver_from_a_generated_state(spark, settings, state):
+def test_silver_from_a_generated_state(spark, pipeline_run, tmp_path):
     """person_records are exactly the truth's records; every event table is filled, joins to them by
     record token, carries no direct identifier; a clean state passes every gate and holds nothing back."""
-    settings = settings.model_copy(
-        update={"storage": settings.storage.model_copy(update={"raw_root": str(state)})}
+    var = pipeline_run.var
+    state = var / "raw"
+    settings = make_settings(
+        tmp_path, root=str(var / "lake"), restricted_root=str(var / "restricted"), raw_root=str(state)
     )
+    key_file = str(var / "secrets" / "pii_dev.key")
+    settings = settings.model_copy(update={"pii": settings.pii.model_copy(update={"dev_key_file": key_file})})
     storage = open_storage(spark, settings)
-    report = pipeline.run(spark, settings, run_id="r1")
+    report = json.loads((var / "runs" / pipeline_run.run_id / "report.json").read_text())
     silver = report["silver"]
     assert silver["silver.person_records"]["version"] == 0
     assert {t: (v["unknown_codes"], v["rows_quarantined"]) for t, v in silver.items()} == {
@@ -48,7 +58,7 @@ def test_silver_from_a_generated_state(spark, settings, state):
     assert set(silver) == {"silver.person_records", *(t.fqn for t, _ in silver_job.EVENT_TABLES)}
     gate = report["quality"]["gates"]["bronze->silver"]
     assert gate["failed"] == [] and gate["checks"] > 40
-    results = storage.read(OPS_QUALITY_RESULTS).where(F.col("run_id") == "r1")
+    results = storage.read(OPS_QUALITY_RESULTS).where(F.col("run_id") == pipeline_run.run_id)
     assert results.where(F.col("policy") == "fail").where(~F.col("success")).count() == 0
     records = storage.read(SILVER_PERSON_RECORDS)
     tokens = records.select("record_token")
@@ -95,8 +105,4 @@ def test_silver_from_a_generated_state(spark, settings, state):
     # Measured 0.978 pairwise and 0.981 B-cubed on 3,000 people; this guards against regressions.
     assert identity["evaluation"]["pairwise"]["precision"] > 0.99
     assert identity["evaluation"]["bcubed"]["f1"] > 0.96
-
-    again = pipeline.run(spark, settings, run_id="r2")
-    assert again["silver"] == "unchanged (no new bronze rows)"
-    assert again["identity"] == "unchanged (no new person records)"
     assert storage.info(SILVER_PERSON_RECORDS).version == 0
