@@ -25,7 +25,8 @@ from lakehouse.tables import (
     SILVER_PERSON_RECORDS,
     all_tables,
 )
-from quality.gate import SILVER_GATE, check_bronze_load
+from quality.bronze_gate import check_bronze_load
+from quality.gate import SILVER_GATE
 from quality.gold_gate import GOLD_GATE
 from quality.gx_runner import GxValidator
 from quality.results import CheckResult, QualityGateFailed, summarize

@@ -11,6 +11,7 @@ from lakehouse.identity.byo import soundex
 from lakehouse.identity.features import nickname_table
 from lakehouse.identity.guards import drop_too_young_for_wages
 from lakehouse.identity.link import attach_unique_names
+from tests.identity.duck import add_clusters_and_pairs
 
 ROOTS = nickname_table()
 COLUMNS = (
@@ -61,14 +62,7 @@ def attach(
     con = duckdb.connect()
     con.execute(f"CREATE TABLE linkage_input ({COLUMNS})")
     con.executemany(f"INSERT INTO linkage_input VALUES ({', '.join('?' * 16)})", rows)
-    con.execute("CREATE TABLE clusters (record_token VARCHAR, cluster_id VARCHAR)")
-    con.executemany(
-        "INSERT INTO clusters VALUES (?, ?)", [(r[0], (clusters or {}).get(r[0], r[0])) for r in rows]
-    )
-    con.execute(
-        "CREATE TABLE pairs (record_token_l VARCHAR, record_token_r VARCHAR, match_probability DOUBLE, "
-        "method VARCHAR)"
-    )
+    add_clusters_and_pairs(con, [r[0] for r in rows], clusters)
     attach_unique_names(con, max_cluster_size=max_cluster_size, as_of=as_of)
     return dict(con.execute("SELECT record_token, cluster_id FROM clusters").fetchall())
 

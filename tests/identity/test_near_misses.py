@@ -6,6 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from lakehouse.identity.link import join_near_misses
+from tests.identity.duck import add_clusters_and_pairs
 
 FLOOR = 0.9
 
@@ -22,14 +23,7 @@ def join(
     con = duckdb.connect()
     con.execute("CREATE TABLE linkage_input (record_token VARCHAR, birth_date VARCHAR, ssn_token VARCHAR)")
     con.executemany("INSERT INTO linkage_input VALUES (?, ?, ?)", rows)
-    con.execute("CREATE TABLE clusters (record_token VARCHAR, cluster_id VARCHAR)")
-    con.executemany(
-        "INSERT INTO clusters VALUES (?, ?)", [(r[0], (clusters or {}).get(r[0], r[0])) for r in rows]
-    )
-    con.execute(
-        "CREATE TABLE pairs (record_token_l VARCHAR, record_token_r VARCHAR, match_probability DOUBLE, "
-        "method VARCHAR)"
-    )
+    add_clusters_and_pairs(con, [r[0] for r in rows], clusters)
     con.executemany("INSERT INTO pairs VALUES (?, ?, ?, ?)", scored)
     joined = join_near_misses(con, floor=FLOOR, max_cluster_size=max_cluster_size)
     return (

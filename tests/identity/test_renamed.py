@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from lakehouse.identity.link import join_renamed
+from tests.identity.duck import add_clusters_and_pairs
 
 COLUMNS = (
     "record_token VARCHAR, first_name VARCHAR, last_name VARCHAR, birth_date VARCHAR, gender VARCHAR, "
@@ -18,14 +19,7 @@ def join(rows: list[tuple], *, clusters: dict[str, str] | None = None, max_clust
     con = duckdb.connect()
     con.execute(f"CREATE TABLE linkage_input ({COLUMNS})")
     con.executemany("INSERT INTO linkage_input VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-    con.execute("CREATE TABLE clusters (record_token VARCHAR, cluster_id VARCHAR)")
-    con.executemany(
-        "INSERT INTO clusters VALUES (?, ?)", [(r[0], (clusters or {}).get(r[0], r[0])) for r in rows]
-    )
-    con.execute(
-        "CREATE TABLE pairs (record_token_l VARCHAR, record_token_r VARCHAR, match_probability DOUBLE, "
-        "method VARCHAR)"
-    )
+    add_clusters_and_pairs(con, [r[0] for r in rows], clusters)
     joined = join_renamed(con, max_cluster_size=max_cluster_size)
     return (
         joined,

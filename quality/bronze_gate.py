@@ -1,0 +1,116 @@
+"""The raw->bronze gate: `check_bronze_load` checks what a bronze load did (parse rates per file,
+unrecognized files, row-count drift per family) before silver is rebuilt from it. Nothing here commits."""
+
+from __future__ import annotations
+
+import great_expectations.expectations as gxe
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from lakehouse.settings import QualitySettings
+from lakehouse.sources.layouts import family_of
+from quality.gx_runner import GxValidator
+from quality.results import CheckResult
+
+
+def check_bronze_load(
+    spark: SparkSession,
+    pending: list[dict],
+    ledger: DataFrame | None,
+    load_id: str,
+    *,
+    validator: GxValidator,
+    quality: QualitySettings,
+) -> list[CheckResult]:
+    """Checks of what bronze landed since silver was last promoted (`pending`: ledger rows), before
+    silver is rebuilt from it: each recognized file's parse rate (landed / raw rows, fail below
+    `min_parse_rate`), unrecognized files (warn), and each family's rows in this load against its
+    previous load (warn beyond `row_count_drift`). A blocked load stays blocked on later runs until
+    its files are fixed or the threshold is changed: the pending files are checked again."""
+    files = [
+        (
+            f["file"],
+            f["raw_rows"],
+            f["landed_rows"],
+            f["quarantined_rows"],
+            (f["landed_rows"] / f["raw_rows"]) if f["raw_rows"] else 1.0,
+        )
+        for f in sorted(pending, key=lambda f: f["file"])
+    ]
+    if not files:
+        return []
+    recognized = spark.createDataFrame(
+        [f for f in files if family_of(f[0]) is not None],
+        "file STRING, raw_rows BIGINT, landed_rows BIGINT, quarantined_rows BIGINT, parse_rate DOUBLE",
+    )
+    suite = [
+        gxe.ExpectColumnValuesToBeBetween(
+            column="parse_rate",
+            min_value=quality.min_parse_rate,
+            max_value=1.0,
+            meta={"policy": "fail", "check_id": "parse_rate", "note": "landed / raw rows per file"},
+        )
+    ]
+    results = validator.validate(
+        recognized, gate="raw->bronze", table_name="bronze.files", expectations=suite
+    )
+    low = [
+        f"{name} ({rate:.1%})"
+        for name, *_, rate in files
+        if family_of(name) and rate < quality.min_parse_rate
+    ]
+    for r in results:
+        if r.check_id == "parse_rate" and low:
+            r.examples = low[:10]
+    unrecognized = [name for name, *_ in files if family_of(name) is None]
+    results.append(
+        CheckResult(
+            gate="raw->bronze",
+            table_name="bronze.files",
+            check_id="recognized_files",
+            expectation="c2c_recognized_files",
+            column_name="file",
+            policy="warn",
+            success=not unrecognized,
+            element_count=len(files),
+            unexpected_count=len(unrecognized),
+            examples=unrecognized[:10],
+            message="files matching no layout in lakehouse/sources/layouts.py are quarantined whole",
+        )
+    )
+    results += _drift(ledger, load_id, quality)
+    return results
+
+
+def _drift(ledger: DataFrame | None, load_id: str, quality: QualitySettings) -> list[CheckResult]:
+    if ledger is None:
+        return []
+    per_load = (
+        ledger.filter(F.col("status") == "landed")
+        .groupBy("family", "load_id")
+        .agg(F.sum("landed_rows").alias("rows"), F.max("ingested_at").alias("at"))
+        .collect()
+    )
+    results = []
+    for family in sorted({r["family"] for r in per_load if r["family"]}):
+        loads = sorted((r for r in per_load if r["family"] == family), key=lambda r: r["at"])
+        current = [r for r in loads if r["load_id"] == load_id]
+        earlier = [r for r in loads if r["load_id"] != load_id]
+        if not current or not earlier:
+            continue
+        now, before = current[0]["rows"], earlier[-1]["rows"]
+        ok = abs(now - before) <= quality.row_count_drift * before
+        results.append(
+            CheckResult(
+                gate="raw->bronze",
+                table_name=f"bronze.{family}",
+                check_id="row_count_drift",
+                expectation="c2c_row_count_drift",
+                column_name=None,
+                policy="warn",
+                success=ok,
+                observed_value=f"{now} rows this load, {before} in the previous load",
+                message=f"a load may differ from the previous one by {quality.row_count_drift:.0%}",
+            )
+        )
+    return results
