@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -88,28 +88,20 @@ def run(spark: SparkSession, settings: Settings, *, run_id: str, generate_if_emp
     validator = GxValidator(docs)
     results: list[CheckResult] = []
     try:
-        pending = _landed_since_promotion(storage)
+        pending = landed_since_promotion(storage)
         if pending or not storage.info(SILVER_PERSON_RECORDS).exists:
-            t0 = time.perf_counter()
-            ledger = storage.read(BRONZE_FILES) if storage.info(BRONZE_FILES).exists else None
-            results += check_bronze_load(
-                spark, pending, ledger, landing["load_id"], validator=validator, quality=settings.quality
+            report["silver"] = gated_silver(
+                spark,
+                settings,
+                storage,
+                pending,
+                run_id=run_id,
+                load_id=landing["load_id"],
+                run_date=started.date(),
+                validator=validator,
+                results=results,
+                steps=steps,
             )
-            steps["gate_bronze"] = round(time.perf_counter() - t0, 3)
-            _stop_if_blocked("raw->bronze", results, settings, run_id)
-            t0 = time.perf_counter()
-            checks = silver_job.build_and_check(
-                spark, settings, storage, run_id=run_id, run_date=started.date(), validator=validator
-            )
-            results += silver_job.results_of(checks)
-            steps["silver_build_and_gate"] = round(time.perf_counter() - t0, 3)
-            try:
-                _stop_if_blocked(SILVER_GATE, results, settings, run_id)
-                t0 = time.perf_counter()
-                report["silver"] = silver_job.promote(storage, checks, run_id=run_id)
-                steps["silver_write"] = round(time.perf_counter() - t0, 3)
-            finally:
-                silver_job.discard(storage, checks)
         else:
             report["silver"] = "unchanged (no new bronze rows)"
         if _identity_behind(storage):
@@ -129,6 +121,45 @@ def run(spark: SparkSession, settings: Settings, *, run_id: str, generate_if_emp
         raise
     _finish(spark, storage, settings, report, results, validator, steps, started, status="succeeded")
     return report
+
+
+def gated_silver(
+    spark: SparkSession,
+    settings: Settings,
+    storage: Storage,
+    pending: list[dict],
+    *,
+    run_id: str,
+    load_id: str,
+    run_date: date,
+    validator: GxValidator,
+    results: list[CheckResult],
+    steps: dict[str, float],
+) -> dict:
+    """The raw->bronze gate on the `pending` files, then silver built, checked and promoted; the
+    checks' results are appended to `results`, step timings to `steps`. Returns the report's silver
+    section; a gate that blocks raises QualityGateFailed (nothing of silver committed)."""
+    t0 = time.perf_counter()
+    ledger = storage.read(BRONZE_FILES) if storage.info(BRONZE_FILES).exists else None
+    results += check_bronze_load(
+        spark, pending, ledger, load_id, validator=validator, quality=settings.quality
+    )
+    steps["gate_bronze"] = round(time.perf_counter() - t0, 3)
+    _stop_if_blocked("raw->bronze", results, settings, run_id)
+    t0 = time.perf_counter()
+    checks = silver_job.build_and_check(
+        spark, settings, storage, run_id=run_id, run_date=run_date, validator=validator
+    )
+    results += silver_job.results_of(checks)
+    steps["silver_build_and_gate"] = round(time.perf_counter() - t0, 3)
+    try:
+        _stop_if_blocked(SILVER_GATE, results, settings, run_id)
+        t0 = time.perf_counter()
+        promoted = silver_job.promote(storage, checks, run_id=run_id)
+        steps["silver_write"] = round(time.perf_counter() - t0, 3)
+    finally:
+        silver_job.discard(storage, checks)
+    return promoted
 
 
 def _gold(
@@ -175,7 +206,7 @@ def _per_source(landing: dict) -> dict:
     return dict(sorted(sources.items()))
 
 
-def _landed_since_promotion(storage: Storage) -> list[dict]:
+def landed_since_promotion(storage: Storage) -> list[dict]:
     """Ledger rows of the files landed since silver was last promoted (all of them before the first
     promotion). Non-empty means silver is behind bronze: this run landed something, or an earlier
     run's gate blocked promotion and this run retries it."""

@@ -5,6 +5,7 @@ nothing in silver changes)."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from functools import reduce
 
@@ -99,8 +100,9 @@ def build_and_check(
         known = checks[0].passed.select("record_token")
         seconds = check_references(checks[1:], known, storage=storage, run_id=run_id)
         checks[0].seconds["referential_integrity_of_events"] = seconds
-        for check in checks:
-            finish(check)
+        # The finishing checks of different tables are independent small Spark jobs: overlap them.
+        with ThreadPoolExecutor(settings.quality.check_threads, thread_name_prefix="gate") as pool:
+            list(pool.map(finish, checks))
     except BaseException:
         discard(storage, checks)
         raise

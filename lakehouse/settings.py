@@ -69,6 +69,10 @@ class QualitySettings(_Strict):
     max_quarantine_rate: float = Field(0.05, ge=0, le=1)  # per table, rows held back (fail above)
     row_count_drift: float = Field(0.5, ge=0)  # vs the previous load/version, as a share (warn outside)
     data_docs: bool = True  # build great-expectations Data Docs under <var>/quality/docs
+    # Silver tables whose finishing checks (GX suite, unknown codes) run at once: each GX metric is a
+    # small Spark job, latency-bound, so several tables' jobs overlap on the cluster's (or the
+    # machine's) cores instead of queueing one after another.
+    check_threads: int = Field(4, ge=1, le=32)
 
 
 class IdentitySettings(_Strict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -28,6 +29,7 @@ class GxValidator:
 
     def __init__(self, docs_dir: Path | None) -> None:
         self.docs_dir = docs_dir
+        self._lock = threading.Lock()
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         if docs_dir is not None:
@@ -52,12 +54,14 @@ class GxValidator:
         if not expectations:
             return []
         name = f"{gate} {table_name}"
-        asset = self.source.add_dataframe_asset(name=name)
-        batch = asset.add_batch_definition_whole_dataframe("whole table")
-        suite = self.context.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
-        definition = self.context.validation_definitions.add(
-            gx.ValidationDefinition(name=name, data=batch, suite=suite)
-        )
+        with self._lock:  # the context's registries are not made for concurrent additions
+            asset = self.source.add_dataframe_asset(name=name)
+            batch = asset.add_batch_definition_whole_dataframe("whole table")
+            suite = self.context.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
+            definition = self.context.validation_definitions.add(
+                gx.ValidationDefinition(name=name, data=batch, suite=suite)
+            )
+        # Runs of different tables may overlap (the silver gate runs them from a thread pool).
         outcome = definition.run(batch_parameters={"dataframe": df}, result_format="BASIC")
         return [_check_result(r, gate=gate, table_name=table_name) for r in outcome.results]
 

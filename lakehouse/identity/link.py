@@ -34,7 +34,14 @@ from lakehouse.identity.guards import (
     suspect_clusters_sql,
 )
 
-__all__ = ["LinkageError", "Resolution", "attach_unique_names", "join_renamed", "resolve"]
+__all__ = [
+    "LinkageError",
+    "Resolution",
+    "attach_unique_names",
+    "join_renamed",
+    "resolve",
+    "resolve_in_duckdb",
+]
 
 PAIRS_SCHEMA = "record_token_l STRING, record_token_r STRING, match_probability DOUBLE, method STRING"
 
@@ -45,8 +52,9 @@ class LinkageError(C2CError):
 
 @dataclass
 class Resolution:
-    pairs: DataFrame  # PAIRS_SCHEMA: every pair at or above the review floor, with how it was decided
-    clusters: DataFrame  # [record_token, cluster_id]
+    # Spark DataFrames from `resolve`, Arrow tables from `resolve_in_duckdb`:
+    pairs: Any  # PAIRS_SCHEMA: every pair at or above the review floor, with how it was decided
+    clusters: Any  # [record_token, cluster_id]
     model: dict[str, Any]  # the trained Splink settings (JSON-ready)
     guard: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -105,17 +113,54 @@ def _resolve_duckdb(
     near_miss_floor: float | None = None,
 ) -> Resolution:
     import duckdb
-    from splink import DuckDBAPI, Linker
 
-    seconds: dict[str, float] = {}
-    skipped: list[str] = []
     t0 = time.perf_counter()
     arrow = records.toArrow()
     con = duckdb.connect()
     con.register("linkage_input_arrow", arrow)
     con.execute("CREATE TABLE linkage_input AS SELECT * FROM linkage_input_arrow")
+    to_duckdb = round(time.perf_counter() - t0, 3)
+    try:
+        result = resolve_in_duckdb(
+            con,
+            model,
+            threshold=threshold,
+            review_floor=review_floor,
+            max_cluster_size=max_cluster_size,
+            train_max_pairs=train_max_pairs,
+            as_of=as_of,
+            near_miss_floor=near_miss_floor,
+        )
+    finally:
+        con.close()
+    return Resolution(
+        pairs=_to_spark(spark, result.pairs, PAIRS_SCHEMA),
+        clusters=_to_spark(spark, result.clusters, "record_token STRING, cluster_id STRING"),
+        model=result.model,
+        guard=result.guard,
+        seconds={"to_duckdb": to_duckdb, **result.seconds},
+    )
+
+
+def resolve_in_duckdb(
+    con: Any,
+    model: dict[str, Any] | None,
+    *,
+    threshold: float,
+    review_floor: float,
+    max_cluster_size: int,
+    train_max_pairs: float,
+    as_of: date | None = None,
+    near_miss_floor: float | None = None,
+) -> Resolution:
+    """The DuckDB backend's work on a connection that holds `linkage_input` (LINKAGE_COLUMNS):
+    returns a Resolution whose `pairs` and `clusters` are Arrow tables. No Spark here, so the same
+    code serves the pipeline and an analyst's (or a developer's) loop on exported features."""
+    from splink import DuckDBAPI, Linker
+
+    seconds: dict[str, float] = {}
+    skipped: list[str] = []
     db_api = DuckDBAPI(con)
-    seconds["to_duckdb"] = round(time.perf_counter() - t0, 3)
 
     t0 = time.perf_counter()
     con.execute(f"CREATE TABLE certain AS {linkage_model.deterministic_sql('linkage_input')}")
@@ -173,10 +218,9 @@ def _resolve_duckdb(
     seconds["cluster"] = round(time.perf_counter() - t0, 3)
 
     pairs = con.sql("SELECT * FROM pairs").to_arrow_table()
-    con.close()
     return Resolution(
-        pairs=_to_spark(spark, pairs, PAIRS_SCHEMA),
-        clusters=_to_spark(spark, clusters, "record_token STRING, cluster_id STRING"),
+        pairs=pairs,
+        clusters=clusters,
         model=json.loads(json.dumps(trained)),
         guard={**guard, "training_skipped": skipped, "too_young_for_wages": too_young},
         seconds=seconds,
