@@ -136,7 +136,8 @@ def measure(spark, work: Path, persons: int, repeats: int) -> dict[str, float]:
     t = report["timings_s"]
     accuracy = gold_accuracy(spark, gated, work / "raw" / "_truth" / "metrics.csv")
     silver_gated = t["gate_bronze"] + t["silver_build_and_gate"] + t["silver_write"] + t["quality_store"]
-    expectations = sum(v["timings_s"]["expectations"] for v in report["silver"].values())
+    # Wall time of the tables' finishing checks (GX suites and unknown codes, run at once).
+    finishing = report["silver"]["silver.person_records"]["timings_s"]["finishing_checks_of_all_tables"]
     with_gates, without = [], []
     for i in range(repeats):
         lake = settings_for(work, f"repeat-{i}")
@@ -157,7 +158,7 @@ def measure(spark, work: Path, persons: int, repeats: int) -> dict[str, float]:
         "silver_s": silver_gated,
         "silver_gated_median_s": gated_s,
         "silver_ungated_median_s": baseline,
-        "gx_s": expectations,
+        "finishing_checks_s": finishing,
         "identity_s": t.get("identity", 0.0),
         "gold_s": t.get("gold", 0.0),
         "end_to_end_s": end_to_end,
