@@ -172,15 +172,19 @@ def resolve_in_duckdb(
         settings = linkage_model.linkage_settings(
             prior_probability=linkage_model.prior(certain, n), measured=linkage_model.measured_m(counts)
         )
-    linker = Linker(
-        db_api.register("linkage_input", dataset_display_name="linkage_input"),
-        model if model is not None else settings,
-        log_level=logging.WARNING,
-    )
+    input_table = db_api.register("linkage_input", dataset_display_name="linkage_input")
+    linker = Linker(input_table, model if model is not None else settings, log_level=logging.WARNING)
     if model is None:
         labels = db_api.register("labels", dataset_display_name="labels")
         skipped = linkage_model.train(linker, labels, max_pairs=train_max_pairs)
     trained = linker.misc.save_model_to_json()
+    # Levels that u-sampling never saw get the bound the sample vouches for (so does a registered
+    # model trained before this rule): the same data must not give a model that ignores them.
+    n = con.execute("SELECT count(*) FROM linkage_input").fetchall()[0][0]
+    sampled = min(train_max_pairs, n * (n - 1) / 2)
+    unseen = linkage_model.fill_unseen_u(trained, sampled_pairs=sampled)
+    if unseen:
+        linker = Linker(input_table, trained, log_level=logging.WARNING)
     seconds["train"] = round(time.perf_counter() - t0, 3)
 
     t0 = time.perf_counter()
@@ -222,7 +226,12 @@ def resolve_in_duckdb(
         pairs=pairs,
         clusters=clusters,
         model=json.loads(json.dumps(trained)),
-        guard={**guard, "training_skipped": skipped, "too_young_for_wages": too_young},
+        guard={
+            **guard,
+            "training_skipped": skipped,
+            "u_bounded_unseen_levels": unseen,
+            "too_young_for_wages": too_young,
+        },
         seconds=seconds,
     )
 

@@ -255,6 +255,24 @@ def train(linker: Any, labels: Any, *, max_pairs: float) -> list[str]:
     return skipped
 
 
+def fill_unseen_u(model: dict[str, Any], *, sampled_pairs: float) -> list[str]:
+    """Give every level that random sampling never saw (a rare agreement, such as two digits of an
+    SSN transposed, which 2M random pairs may not contain once) the u that the sample can still
+    vouch for: at most 3 / sampled pairs (the "rule of three", a 95% upper bound when nothing was
+    seen). Left as it is, Splink falls back on default u values that make such a level count as
+    evidence *against* a match, so one model of two trained on the same data linked transposed
+    SSNs and the other did not. Changes `model` in place; returns the levels filled."""
+    bound = 3.0 / max(float(sampled_pairs), 3.0)
+    filled = []
+    for comparison in model.get("comparisons", []):
+        for level in comparison.get("comparison_levels", []):
+            if level.get("is_null_level") or level.get("u_probability") is not None:
+                continue
+            level["u_probability"] = bound
+            filled.append(f"{comparison['output_column_name']}: {level.get('label_for_charts', '?')}")
+    return filled
+
+
 def measured_m_sql(labels: str, records: str) -> str:
     """SQL (DuckDB): [comparison, level, pairs]: how many pairs of `labels` (record_token_l/_r) fall
     in each level of each MEASURED comparison (0 = the strongest; pairs at the null level left out)."""

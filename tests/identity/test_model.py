@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import random
 
@@ -142,3 +143,39 @@ def test_trained_comparisons_get_m_from_the_labels(trained):
     assert _levels(model, "first_name")[0]["m_probability"] == pytest.approx(1.0)
     assert not _levels(model, "first_name")[0].get("fix_m_probability", False)
     assert model["probability_two_random_records_match"] > 0
+
+
+def test_a_level_random_sampling_never_saw_gets_the_rule_of_three_bound():
+    model = {
+        "comparisons": [
+            {
+                "output_column_name": "ssn",
+                "comparison_levels": [
+                    {"label_for_charts": "null", "is_null_level": True},
+                    {"label_for_charts": "exact", "m_probability": 0.95, "u_probability": 1e-5},
+                    {"label_for_charts": "two digits transposed", "m_probability": 0.0175},
+                    {"label_for_charts": "else", "m_probability": 0.015, "u_probability": 0.99},
+                ],
+            }
+        ]
+    }
+    filled = linkage_model.fill_unseen_u(model, sampled_pairs=2e6)
+    assert filled == ["ssn: two digits transposed"]
+    assert [level.get("u_probability") for level in model["comparisons"][0]["comparison_levels"]] == [
+        None,
+        1e-5,
+        1.5e-6,
+        0.99,
+    ]
+    assert linkage_model.fill_unseen_u(model, sampled_pairs=2e6) == []  # nothing left unseen
+
+
+def test_an_unseen_ssn_level_still_counts_for_a_match_after_training(trained):
+    """The fixture's random pairs hold no transposed SSNs: the level must get a u that makes it
+    evidence for a match (its Bayes factor above 1), not Splink's default."""
+    model = copy.deepcopy(trained[0])
+    filled = linkage_model.fill_unseen_u(model, sampled_pairs=60 * 3 * (60 * 3 - 1) / 2)
+    ssn = next(c for c in model["comparisons"] if c["output_column_name"] == "ssn")
+    for level in ssn["comparison_levels"]:
+        if not level.get("is_null_level") and level["label_for_charts"] != "All other comparisons":
+            assert level["m_probability"] / level["u_probability"] > 1, (level, filled)
