@@ -138,8 +138,9 @@ def join_near_misses(con: Any, *, floor: float, max_cluster_size: int) -> int:
     must be one person's (`birth_dates_related`: equal or one typo apart), which keeps a parent and
     a child of one name apart however close their names are. Left alone: a cluster with a
     near miss to two or more clusters (the score cannot tell which), two clusters that both carry
-    SSNs (an SSN would have linked them, or tells them apart), and a join that would make a cluster
-    larger than `max_cluster_size`. Returns how many joins were made."""
+    SSNs (an SSN would have linked them, or tells them apart), two clusters that both name
+    counties (a school, a benefit, a service, an employer) and none in common, and a join that would
+    make a cluster larger than `max_cluster_size`. Returns how many joins were made."""
     related = birth_dates_related_sql("CAST(l.birth_date AS VARCHAR)", "CAST(r.birth_date AS VARCHAR)")
     con.execute(
         f"""CREATE OR REPLACE TABLE near_misses AS
@@ -159,7 +160,8 @@ def join_near_misses(con: Any, *, floor: float, max_cluster_size: int) -> int:
             GROUP BY id),
         involved AS (
             SELECT c.cluster_id, count(*) AS records, min(c.record_token) AS token,
-                count(i.ssn_token) > 0 AS has_ssn
+                count(i.ssn_token) > 0 AS has_ssn,
+                list_distinct(flatten(list(coalesce(i.counties, [])))) AS counties
             FROM clusters c JOIN linkage_input i USING (record_token)
             WHERE c.cluster_id IN (SELECT id FROM partners WHERE n = 1)
             GROUP BY c.cluster_id)
@@ -167,7 +169,9 @@ def join_near_misses(con: Any, *, floor: float, max_cluster_size: int) -> int:
         FROM near n
         JOIN involved x ON x.cluster_id = n.a_id
         JOIN involved y ON y.cluster_id = n.b_id
-        WHERE NOT (x.has_ssn AND y.has_ssn) AND x.records + y.records <= {int(max_cluster_size)}"""
+        WHERE NOT (x.has_ssn AND y.has_ssn) AND x.records + y.records <= {int(max_cluster_size)}
+          AND (len(x.counties) = 0 OR len(y.counties) = 0
+               OR len(list_intersect(x.counties, y.counties)) > 0)"""
     )
     return _record_joins(con, "near_misses", "near_miss")
 

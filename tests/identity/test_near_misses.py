@@ -8,7 +8,7 @@ import duckdb
 from lakehouse.identity.link import join_near_misses
 from tests.identity.duck import add_clusters_and_pairs
 
-FLOOR = 0.9
+FLOOR = 0.7
 
 
 def join(
@@ -18,11 +18,15 @@ def join(
     clusters: dict[str, str] | None = None,
     max_cluster_size: int = 80,
 ):
-    """`rows`: (token, birth_date, ssn_token); `scored`: (left, right, probability, method). Each record
-    its own cluster unless `clusters` says otherwise; returns (joins, token -> cluster, near_miss pairs)."""
+    """`rows`: (token, birth_date, ssn_token[, counties]); `scored`: (left, right, probability, method).
+    Each record its own cluster unless `clusters` says otherwise; returns (joins, token -> cluster,
+    near_miss pairs)."""
     con = duckdb.connect()
-    con.execute("CREATE TABLE linkage_input (record_token VARCHAR, birth_date VARCHAR, ssn_token VARCHAR)")
-    con.executemany("INSERT INTO linkage_input VALUES (?, ?, ?)", rows)
+    con.execute(
+        "CREATE TABLE linkage_input (record_token VARCHAR, birth_date VARCHAR, ssn_token VARCHAR, "
+        "counties VARCHAR[])"
+    )
+    con.executemany("INSERT INTO linkage_input VALUES (?, ?, ?, ?)", [(*r, None)[:4] for r in rows])
     add_clusters_and_pairs(con, [r[0] for r in rows], clusters)
     con.executemany("INSERT INTO pairs VALUES (?, ?, ?, ?)", scored)
     joined = join_near_misses(con, floor=FLOOR, max_cluster_size=max_cluster_size)
@@ -52,7 +56,7 @@ def test_typos_of_a_birth_date_join_and_another_birth_date_does_not():
 
 
 def test_a_score_under_the_floor_or_a_pair_already_matched_is_no_near_miss():
-    assert join([SCHOOL, BENEFITS], [("a1", "b1", 0.89, "below_threshold")])[0] == 0
+    assert join([SCHOOL, BENEFITS], [("a1", "b1", 0.69, "below_threshold")])[0] == 0
     assert join([SCHOOL, BENEFITS], [("a1", "b1", 0.995, "probabilistic")])[0] == 0
 
 
@@ -72,3 +76,10 @@ def test_two_clusters_with_ssns_or_too_large_together_are_left_alone():
         "b1": "a1",
         "b2": "a1",
     }
+
+
+def test_clusters_that_both_name_counties_join_only_with_one_in_common():
+    school, benefits = (*SCHOOL[:3], ["19"]), (*BENEFITS[:3], ["19", "37"])
+    assert join([school, benefits], [NEAR])[0] == 1
+    assert join([school, (*BENEFITS[:3], ["37"])], [NEAR])[0] == 0
+    assert join([school, (*BENEFITS[:3], [])], [NEAR])[0] == 1  # no county named: no evidence
