@@ -34,7 +34,9 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
     - A worker who had no SSN (WAGE_SOURCES records without one) can only be a cluster with
       no SSN anywhere. Candidates have a record with the same first and last name; failing any, the
       names may differ as the model's name levels allow (nickname, surname in common, close
-      spelling, one slip in a name of four letters or more, first and last swapped).
+      spelling, one slip in a name of four letters or more, first and last swapped), and the one
+      such candidate, or the one such candidate in a county where the worker's employers are, is
+      the worker.
     - A wage cluster with an SSN can only be a cluster with no SSN, and only with the same first and
       last name; one that was asked for an SSN (some of its sources carry SSNs) only when it also
       shares a county with the wage cluster (see below).
@@ -109,14 +111,16 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
                 min(strong_id) FILTER (WHERE same_name) AS same_id, min(strong_id) AS close_id,
                 count(*) FILTER (WHERE same_name AND same_county) AS n_local,
                 min(strong_id) FILTER (WHERE same_name AND same_county) AS local_id,
-                bool_or(asked_ssn) FILTER (WHERE same_name) AS same_asked_ssn
+                bool_or(asked_ssn) FILTER (WHERE same_name) AS same_asked_ssn,
+                count(*) FILTER (WHERE same_county) AS n_close_local,
+                min(strong_id) FILTER (WHERE same_county) AS close_local_id
             FROM candidates GROUP BY ALL),
         chosen AS (
             SELECT weak_id, CASE WHEN n_same = 1 THEN same_id WHEN n_same > 1 THEN local_id
-                ELSE close_id END AS strong_id
+                WHEN n_close = 1 THEN close_id ELSE close_local_id END AS strong_id
             FROM counted
             WHERE CASE WHEN had_no_ssn THEN n_same = 1 OR (n_same > 1 AND n_local = 1)
-                       OR (n_same = 0 AND n_close = 1)
+                       OR (n_same = 0 AND (n_close = 1 OR n_close_local = 1))
                        ELSE (n_same = 1 AND (NOT same_asked_ssn OR n_local = 1))
                        OR (n_same > 1 AND n_local = 1) END)
         SELECT c.weak_id, c.strong_id, w.token AS weak_token, s.token AS strong_token

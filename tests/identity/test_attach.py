@@ -248,6 +248,20 @@ def test_among_namesakes_the_one_who_lived_where_the_employer_is_is_the_worker()
     assert [clusters[t] for t in ("w1", "w2", "w3")] == ["k3", "w2", "w3"]
 
 
+def test_a_worker_without_ssn_whose_name_is_a_variant_joins_the_one_close_candidate_where_they_work():
+    rows = [
+        record("k1", "calpads", "MIGUEL AGUILAR", birth="1990-01-01", ssid="S1", counties=["37"]),
+        record("k2", "cdss", "MIGUEL AGUILAR", birth="1980-01-01", counties=["19"]),
+        record("w1", "edd", "MIVUEL AGUILAR", counties=["37"]),  # a typo; only k1 lived in San Diego
+        record("w2", "edd", "MIGUELL AGUILAR", counties=["10"]),  # close to both, neither in Fresno
+        record("k3", "calpads", "ROSA MEZA", birth="1991-01-01", ssid="S3", counties=["19"]),
+        record("k4", "calpads", "ROSA MEZA", birth="1992-01-01", ssid="S4", counties=["19"]),
+        record("w3", "edd", "ROSSA MEZA", counties=["19"]),  # close to two in Los Angeles: alone
+    ]
+    clusters = attach(rows)
+    assert [clusters[t] for t in ("w1", "w2", "w3")] == ["k1", "w2", "w3"]
+
+
 def test_a_wage_cluster_with_an_ssn_joins_a_namesake_asked_for_one_only_where_the_employer_is():
     rows = [
         record("c1", "cdss", "ANA RUIZ", birth="1990-01-01", counties=["19"]),  # CalFresh, SSN left blank
