@@ -261,12 +261,17 @@ def fill_unseen_u(model: dict[str, Any], *, sampled_pairs: float) -> list[str]:
     vouch for: at most 3 / sampled pairs (the "rule of three", a 95% upper bound when nothing was
     seen). Left as it is, Splink falls back on default u values that make such a level count as
     evidence *against* a match, so one model of two trained on the same data linked transposed
-    SSNs and the other did not. Changes `model` in place; returns the levels filled."""
+    SSNs and the other did not. The ELSE level is left alone: never seeing it says that random
+    pairs always agree on something, not that disagreeing is rare among non-matches (on a small
+    input, no two random records may both carry a native id), and a small u would make disagreement
+    count for a match. Changes `model` in place; returns the levels filled."""
     bound = 3.0 / max(float(sampled_pairs), 3.0)
     filled = []
     for comparison in model.get("comparisons", []):
         for level in comparison.get("comparison_levels", []):
             if level.get("is_null_level") or level.get("u_probability") is not None:
+                continue
+            if str(level.get("sql_condition", "")).strip().upper() == "ELSE":
                 continue
             level["u_probability"] = bound
             filled.append(f"{comparison['output_column_name']}: {level.get('label_for_charts', '?')}")

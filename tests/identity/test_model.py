@@ -156,17 +156,25 @@ def test_a_level_random_sampling_never_saw_gets_the_rule_of_three_bound():
                     {"label_for_charts": "two digits transposed", "m_probability": 0.0175},
                     {"label_for_charts": "else", "m_probability": 0.015, "u_probability": 0.99},
                 ],
-            }
+            },
+            {
+                "output_column_name": "native_id",
+                "comparison_levels": [
+                    {"label_for_charts": "agrees", "m_probability": 0.9},
+                    {"label_for_charts": "else", "sql_condition": "ELSE", "m_probability": 0.1},
+                ],
+            },
         ]
     }
     filled = linkage_model.fill_unseen_u(model, sampled_pairs=2e6)
-    assert filled == ["ssn: two digits transposed"]
+    assert filled == ["ssn: two digits transposed", "native_id: agrees"]  # never the ELSE level
     assert [level.get("u_probability") for level in model["comparisons"][0]["comparison_levels"]] == [
         None,
         1e-5,
         1.5e-6,
         0.99,
     ]
+    assert "u_probability" not in model["comparisons"][1]["comparison_levels"][1]
     assert linkage_model.fill_unseen_u(model, sampled_pairs=2e6) == []  # nothing left unseen
 
 
