@@ -83,11 +83,11 @@ def silver_with_gates(spark, lake: Settings, *, load_id: str) -> float:
     validator = GxValidator(lake.var_dir / "quality" / "docs")
     results: list = []
     run_id = f"repeat-{datetime.now(UTC):%H%M%S%f}"
-    pipeline.gated_silver(
+    silver_job.gated_silver(
         spark,
         lake,
         storage,
-        pipeline.landed_since_promotion(storage),
+        silver_job.landed_since_promotion(storage),
         run_id=run_id,
         load_id=load_id,
         run_date=datetime.now(UTC).date(),

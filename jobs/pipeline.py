@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
 
 from jobs import gold_job, identity_job, silver_job
 from lakehouse.settings import Settings
@@ -18,18 +17,15 @@ from lakehouse.spark import build_spark
 from lakehouse.storage import Storage, open_storage
 from lakehouse.synth.generate import generate
 from lakehouse.tables import (
-    BRONZE_FILES,
     GOLD_PUBLISHED_CELLS,
     IDENTITY_CROSSWALK,
     OPS_RUNS,
     SILVER_PERSON_RECORDS,
     all_tables,
 )
-from quality.bronze_gate import check_bronze_load
-from quality.gate import SILVER_GATE
 from quality.gold_gate import GOLD_GATE
 from quality.gx_runner import GxValidator
-from quality.results import CheckResult, QualityGateFailed, summarize
+from quality.results import CheckResult, QualityGateFailed, stop_if_blocked, summarize
 from quality.store import write_results
 
 
@@ -88,9 +84,9 @@ def run(spark: SparkSession, settings: Settings, *, run_id: str, generate_if_emp
     validator = GxValidator(docs)
     results: list[CheckResult] = []
     try:
-        pending = landed_since_promotion(storage)
+        pending = silver_job.landed_since_promotion(storage)
         if pending or not storage.info(SILVER_PERSON_RECORDS).exists:
-            report["silver"] = gated_silver(
+            report["silver"] = silver_job.gated_silver(
                 spark,
                 settings,
                 storage,
@@ -123,45 +119,6 @@ def run(spark: SparkSession, settings: Settings, *, run_id: str, generate_if_emp
     return report
 
 
-def gated_silver(
-    spark: SparkSession,
-    settings: Settings,
-    storage: Storage,
-    pending: list[dict],
-    *,
-    run_id: str,
-    load_id: str,
-    run_date: date,
-    validator: GxValidator,
-    results: list[CheckResult],
-    steps: dict[str, float],
-) -> dict:
-    """The raw->bronze gate on the `pending` files, then silver built, checked and promoted; the
-    checks' results are appended to `results`, step timings to `steps`. Returns the report's silver
-    section; a gate that blocks raises QualityGateFailed (nothing of silver committed)."""
-    t0 = time.perf_counter()
-    ledger = storage.read(BRONZE_FILES) if storage.info(BRONZE_FILES).exists else None
-    results += check_bronze_load(
-        spark, pending, ledger, load_id, validator=validator, quality=settings.quality
-    )
-    steps["gate_bronze"] = round(time.perf_counter() - t0, 3)
-    _stop_if_blocked("raw->bronze", results, settings, run_id)
-    t0 = time.perf_counter()
-    checks = silver_job.build_and_check(
-        spark, settings, storage, run_id=run_id, run_date=run_date, validator=validator
-    )
-    results += silver_job.results_of(checks)
-    steps["silver_build_and_gate"] = round(time.perf_counter() - t0, 3)
-    try:
-        _stop_if_blocked(SILVER_GATE, results, settings, run_id)
-        t0 = time.perf_counter()
-        promoted = silver_job.promote(storage, checks, run_id=run_id)
-        steps["silver_write"] = round(time.perf_counter() - t0, 3)
-    finally:
-        silver_job.discard(storage, checks)
-    return promoted
-
-
 def _gold(
     spark: SparkSession, settings: Settings, storage: Storage, results: list[CheckResult], *, run_id: str
 ) -> dict:
@@ -172,7 +129,7 @@ def _gold(
     checks.append(gold_job.identifier_check(files))
     results += checks
     try:
-        _stop_if_blocked(GOLD_GATE, checks, settings, run_id)
+        stop_if_blocked(GOLD_GATE, checks, settings, run_id)
     except QualityGateFailed:
         gold_job.discard_site(staging)
         raise
@@ -206,19 +163,6 @@ def _per_source(landing: dict) -> dict:
     return dict(sorted(sources.items()))
 
 
-def landed_since_promotion(storage: Storage) -> list[dict]:
-    """Ledger rows of the files landed since silver was last promoted (all of them before the first
-    promotion). Non-empty means silver is behind bronze: this run landed something, or an earlier
-    run's gate blocked promotion and this run retries it."""
-    if not storage.info(BRONZE_FILES).exists:
-        return []
-    landed = storage.read(BRONZE_FILES).where(F.col("status") == "landed")
-    if storage.info(SILVER_PERSON_RECORDS).exists:
-        promoted = storage.history(SILVER_PERSON_RECORDS, 1)[0].timestamp
-        landed = landed.where(F.col("ingested_at") > F.lit(promoted))
-    return [r.asDict() for r in landed.collect()]
-
-
 def _identity_behind(storage: Storage) -> bool:
     """True when silver person records exist and the crosswalk is missing or older than them."""
     if not storage.info(SILVER_PERSON_RECORDS).exists:
@@ -227,15 +171,6 @@ def _identity_behind(storage: Storage) -> bool:
         return True
     records = storage.history(SILVER_PERSON_RECORDS, 1)[0].timestamp
     return storage.history(IDENTITY_CROSSWALK, 1)[0].timestamp < records
-
-
-def _stop_if_blocked(gate: str, results: list[CheckResult], settings: Settings, run_id: str) -> None:
-    blocked = [r for r in results if r.blocks]
-    if blocked:
-        where = (
-            f"ops.quality_results (run_id {run_id}), {settings.var_dir / 'quality' / 'docs' / 'index.html'}"
-        )
-        raise QualityGateFailed(gate, blocked, where)
 
 
 def _finish(

@@ -1,6 +1,7 @@
 """Silver step of `c2c run`: build every silver table from bronze, stage and check each one at the
 gate, and commit them together only if no `fail` check failed (otherwise every stage is discarded and
-nothing in silver changes)."""
+nothing in silver changes). `gated_silver` is the whole step as the pipeline runs it, raw->bronze gate
+first; `landed_since_promotion` says whether it is due."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import date
 from functools import reduce
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from lakehouse.settings import Settings
 from lakehouse.silver.codes import load_code_maps
@@ -22,6 +24,7 @@ from lakehouse.silver.workforce import build_credentials, build_staff_assignment
 from lakehouse.storage import Storage
 from lakehouse.tables import (
     BRONZE,
+    BRONZE_FILES,
     SILVER_AID,
     SILVER_BENEFITS,
     SILVER_COLLEGE_ENROLLMENTS,
@@ -35,9 +38,10 @@ from lakehouse.tables import (
     SILVER_STAFF_ASSIGNMENTS,
     SILVER_WAGES,
 )
-from quality.gate import TableCheck, check_references, finish_check, stage_table
+from quality.bronze_gate import check_bronze_load
+from quality.gate import SILVER_GATE, TableCheck, check_references, finish_check, stage_table
 from quality.gx_runner import GxValidator
-from quality.results import CheckResult
+from quality.results import CheckResult, stop_if_blocked
 
 EVENT_TABLES = (
     (SILVER_K12_ENROLLMENTS, build_k12_enrollments),
@@ -155,3 +159,53 @@ def promote(storage: Storage, checks: list[TableCheck], *, run_id: str) -> dict:
 
 def results_of(checks: list[TableCheck]) -> list[CheckResult]:
     return [r for c in checks for r in c.results]
+
+
+def landed_since_promotion(storage: Storage) -> list[dict]:
+    """Ledger rows of the files landed since silver was last promoted (all of them before the first
+    promotion). Non-empty means silver is behind bronze: this run landed something, or an earlier
+    run's gate blocked promotion and this run retries it."""
+    if not storage.info(BRONZE_FILES).exists:
+        return []
+    landed = storage.read(BRONZE_FILES).where(F.col("status") == "landed")
+    if storage.info(SILVER_PERSON_RECORDS).exists:
+        promoted = storage.history(SILVER_PERSON_RECORDS, 1)[0].timestamp
+        landed = landed.where(F.col("ingested_at") > F.lit(promoted))
+    return [r.asDict() for r in landed.collect()]
+
+
+def gated_silver(
+    spark: SparkSession,
+    settings: Settings,
+    storage: Storage,
+    pending: list[dict],
+    *,
+    run_id: str,
+    load_id: str,
+    run_date: date,
+    validator: GxValidator,
+    results: list[CheckResult],
+    steps: dict[str, float],
+) -> dict:
+    """The raw->bronze gate on the `pending` files, then silver built, checked and promoted; the
+    checks' results are appended to `results`, step timings to `steps`. Returns the report's silver
+    section; a gate that blocks raises QualityGateFailed (nothing of silver committed)."""
+    t0 = time.perf_counter()
+    ledger = storage.read(BRONZE_FILES) if storage.info(BRONZE_FILES).exists else None
+    results += check_bronze_load(
+        spark, pending, ledger, load_id, validator=validator, quality=settings.quality
+    )
+    steps["gate_bronze"] = round(time.perf_counter() - t0, 3)
+    stop_if_blocked("raw->bronze", results, settings, run_id)
+    t0 = time.perf_counter()
+    checks = build_and_check(spark, settings, storage, run_id=run_id, run_date=run_date, validator=validator)
+    results += results_of(checks)
+    steps["silver_build_and_gate"] = round(time.perf_counter() - t0, 3)
+    try:
+        stop_if_blocked(SILVER_GATE, results, settings, run_id)
+        t0 = time.perf_counter()
+        promoted = promote(storage, checks, run_id=run_id)
+        steps["silver_write"] = round(time.perf_counter() - t0, 3)
+    finally:
+        discard(storage, checks)
+    return promoted

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from lakehouse.errors import C2CError
+from lakehouse.settings import Settings
 
 POLICIES = ("fail", "quarantine", "warn")
 
@@ -91,3 +92,14 @@ def summarize(results: list[CheckResult]) -> dict:
             r.describe() for r in bad
         ]
     return summary
+
+
+def stop_if_blocked(gate: str, results: list[CheckResult], settings: Settings, run_id: str) -> None:
+    """Raise QualityGateFailed when a result of `gate` blocks promotion (a failed `fail` check),
+    saying where the run's results and Data Docs are."""
+    blocked = [r for r in results if r.blocks]
+    if blocked:
+        where = (
+            f"ops.quality_results (run_id {run_id}), {settings.var_dir / 'quality' / 'docs' / 'index.html'}"
+        )
+        raise QualityGateFailed(gate, blocked, where)

@@ -164,9 +164,9 @@ def resolve_in_duckdb(
 
     t0 = time.perf_counter()
     con.execute(f"CREATE TABLE certain AS {linkage_model.deterministic_sql('linkage_input')}")
+    n = con.execute("SELECT count(*) FROM linkage_input").fetchall()[0][0]
     if model is None:
         certain = con.execute("SELECT count(*) FROM certain").fetchall()[0][0]
-        n = con.execute("SELECT count(*) FROM linkage_input").fetchall()[0][0]
         con.execute(f"CREATE TABLE labels AS {linkage_model.labels_sql('linkage_input')}")
         counts = con.execute(linkage_model.measured_m_sql("labels", "linkage_input")).fetchall()
         settings = linkage_model.linkage_settings(
@@ -180,7 +180,6 @@ def resolve_in_duckdb(
     trained = linker.misc.save_model_to_json()
     # Levels that u-sampling never saw get the bound the sample vouches for (so does a registered
     # model trained before this rule): the same data must not give a model that ignores them.
-    n = con.execute("SELECT count(*) FROM linkage_input").fetchall()[0][0]
     sampled = min(train_max_pairs, n * (n - 1) / 2)
     unseen = linkage_model.fill_unseen_u(trained, sampled_pairs=sampled)
     if unseen:
