@@ -32,12 +32,15 @@ def _gcd(a: int, b: int) -> int:
 
 
 def ssn_for(pid: int, seed: int) -> str:
-    # Areas 001-899 only: never 000, 666 or 9xx, like issued numbers.
-    n = scramble(pid, 899_000_000, seed % 899_000_000)
-    area = 1 + n // 1_000_000
-    if area == 666:
-        area = 667
-    return f"{area:03d}{(n // 10_000) % 100:02d}{n % 10_000:04d}"
+    # Like issued numbers: area 001-899 but never 666, group 01-99, serial 0001-9999 (silver
+    # rejects the others as never issued, so a person given one would look like a person without
+    # an SSN). A bijection of the person id onto those numbers keeps them unique.
+    groups, serials = 99, 9_999
+    n = scramble(pid, 898 * groups * serials, seed % (898 * groups * serials))
+    area = 1 + n // (groups * serials)
+    if area >= 666:
+        area += 1
+    return f"{area:03d}{1 + (n // serials) % groups:02d}{1 + n % serials:04d}"
 
 
 def ssid_for(pid: int, seed: int, copy: int = 0) -> str:

@@ -159,3 +159,24 @@ def test_refuses_to_write_over_other_data(spark, tmp_path):
         generate(spark, synth_settings(persons=10), tmp_path)
     with pytest.raises(GenerateError, match="first-year 2020 is after --last-year 2015"):
         generate(spark, synth_settings(persons=10, first_year=2020, last_year=2015), tmp_path / "x")
+
+
+def test_every_ssn_is_one_that_could_have_been_issued(state):
+    """Silver rejects numbers never issued (area 000, 666, 9xx; group 00; serial 0000); a person
+    given one would pass for a person without an SSN and the truth would disagree with the data."""
+    ssns = [r["ssn"] for r in read_csv(state / "_truth" / "persons.csv") if r["ssn"]]
+    assert len(ssns) > 100
+    assert len(set(ssns)) == len(ssns)
+    bad = [
+        s for s in ssns
+        if len(s) != 9 or s[:3] in ("000", "666") or s[0] == "9" or s[3:5] == "00" or s[5:] == "0000"
+    ]  # fmt: skip
+    assert bad == []
+
+
+def test_the_ssn_map_is_one_to_one_and_issued_like_on_a_large_range():
+    from lakehouse.synth.identity import ssn_for
+
+    ssns = [ssn_for(pid, 11) for pid in range(150_000)]
+    assert len(set(ssns)) == len(ssns)
+    assert not [s for s in ssns if s[3:5] == "00" or s[5:] == "0000" or s[:3] in ("000", "666")]
