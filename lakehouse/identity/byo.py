@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse.errors import C2CError
+from lakehouse.identity.features import first_roots
 
 ROLES = ("given_name", "family_name", "birth_date", "ssn", "gender", "street", "city", "zip", "state")
 # Roles the platform's model leans on: with all of them a registered model fits the roster.
@@ -161,7 +162,7 @@ def linkage_rows(
                 "record_token": f"{side}:{row[id_column].strip()}",
                 "source": side,
                 "first_name": first,
-                "first_roots": roots.get(first, [first]) if first else None,
+                "first_roots": first_roots(first, roots) if first else None,
                 "first_soundex": soundex(first),
                 "middle_initial": None,
                 "last_name": last,

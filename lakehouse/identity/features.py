@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import csv
 import importlib.resources
+import re
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 # What the linkage input holds (the model's columns; `record_token` is Splink's unique id).
@@ -42,56 +43,134 @@ LINKAGE_COLUMNS = (
 
 # Spanish hypocorisms in common use, which the `nicknames` package (English names only) lacks; most
 # K-12 students here are Hispanic (DOMAIN.md). formal name -> its nicknames, accents folded as
-# silver folds them.
+# silver folds them. Diminutives in -ITA/-ITO (ANITA, JUANITO) need no entry: see `first_roots`.
 SPANISH_NICKNAMES = {
+    "ADRIANA": ("ADRI",),
     "ALBERTO": ("BETO",),
-    "ALEJANDRA": ("ALE",),
-    "ALEJANDRO": ("ALEJO",),
+    "ALEJANDRA": ("ALE", "ALEX"),
+    "ALEJANDRO": ("ALEJO", "ALEX"),
+    "ALFREDO": ("FREDDY", "FREDO"),
+    "ANDRES": ("ANDY",),
     "ANTONIO": ("TONO",),
+    "ARMANDO": ("MANDO",),
     "CONCEPCION": ("CONCHA", "CONCHITA"),
+    "DANIELA": ("DANI",),
     "DOLORES": ("LOLA", "LOLITA"),
     "EDUARDO": ("LALO",),
     "ENRIQUE": ("KIKE", "QUIQUE"),
-    "FRANCISCO": ("PACO", "PANCHO", "KIKO"),
+    "ERNESTO": ("NETO",),
+    "ESMERALDA": ("ESME",),
+    "FERNANDO": ("NANDO",),
+    "FRANCISCO": ("PACO", "PANCHO", "KIKO", "FRANK"),
+    "GABRIELA": ("GABY",),
+    "GERARDO": ("JERRY",),
     "GONZALO": ("CHALO",),
     "GRACIELA": ("CHELA",),
     "GUADALUPE": ("LUPE", "LUPITA"),
-    "GUILLERMO": ("MEMO",),
+    "GUILLERMO": ("MEMO", "WILLY"),
     "HUMBERTO": ("BETO",),
     "IGNACIO": ("NACHO",),
     "ISABEL": ("CHABELA",),
+    "JAVIER": ("JAVI",),
     "JESUS": ("CHUY", "CHUCHO"),
     "JOSE": ("PEPE", "CHEPE"),
     "JOSEFINA": ("PEPA", "FINA"),
+    "JUAN": ("JUANCHO",),
+    "LETICIA": ("LETY",),
     "LUIS": ("LUCHO", "WICHO"),
     "MANUEL": ("MANOLO",),
+    "MARIA": ("MARI",),
+    "MARTIN": ("TINO",),
     "MERCEDES": ("MECHE",),
+    "MONICA": ("MONI",),
+    "PATRICIA": ("PATY",),
+    "RAFAEL": ("RAFA",),
     "RAMON": ("MONCHO",),
+    "REYNALDO": ("REY",),
+    "RICARDO": ("RICO",),
     "ROBERTO": ("BETO",),
+    "RODOLFO": ("RUDY", "FITO"),
+    "ROGELIO": ("ROGER",),
     "ROSARIO": ("CHAYO", "CHARO"),
     "SALVADOR": ("CHAVA",),
+    "SANTIAGO": ("SANTI",),
     "SERGIO": ("CHECO",),
     "SOCORRO": ("COCO",),
+    "SOFIA": ("SOFI",),
+    "VALERIA": ("VALE",),
+    "VERONICA": ("VERO",),
+}
+
+# Common nicknames the `nicknames` package lacks: newer English short forms, and Filipino ones
+# (Filipinos are California's largest Asian group).
+MORE_NICKNAMES = {
+    "ALEXANDER": ("XANDER", "SASHA"),
+    "ALEXANDRA": ("ALEXA", "LEXI", "SASHA"),
+    "CHRISTOPHER": ("TOPHER",),
+    "DANILO": ("DANNY",),
+    "EMMANUEL": ("MANNY",),
+    "ERLINDA": ("LINDA",),
+    "ISABELLA": ("IZZY",),
+    "JASMINE": ("JAZZ",),
+    "JASON": ("JAY",),
+    "KATHERINE": ("KATIE", "KAT"),
+    "KIMBERLY": ("KIMMY",),
+    "KRISTINE": ("TIN",),
+    "LATOYA": ("TOYA",),
+    "LOURDES": ("LULU",),
+    "MADISON": ("MADDIE",),
+    "MAURICE": ("MO",),
+    "MOHAMMED": ("MO", "MOE"),
+    "OLIVIA": ("LIV",),
+    "ROBERT": ("ROBBIE", "BERT"),
+    "ROWENA": ("WENG",),
+    "SAVANNAH": ("VANNA",),
+    "TANISHA": ("TISH",),
+    "TERESITA": ("TESS", "TESSIE"),
+    "TERRENCE": ("TERRY",),
+    "TYLER": ("TY",),
+    "WILLIAM": ("LIAM",),
 }
 
 
 def nickname_table() -> dict[str, list[str]]:
     """Every name of the `nicknames` package's curated table (an open list of English given names
-    and their nicknames) and of SPANISH_NICKNAMES -> the name itself and the formal names it can
-    stand for."""
+    and their nicknames), of SPANISH_NICKNAMES and of MORE_NICKNAMES -> the name itself and the
+    formal names it can stand for."""
     text = importlib.resources.files("nicknames").joinpath("names.csv").read_text()
     pairs = [
         (formal, nickname)
         for formal, relationship, nickname in list(csv.reader(text.splitlines()))[1:]
         if relationship == "has_nickname"
     ]
-    pairs += [(formal, nickname) for formal, names in SPANISH_NICKNAMES.items() for nickname in names]
+    pairs += [
+        (formal, nickname)
+        for table in (SPANISH_NICKNAMES, MORE_NICKNAMES)
+        for formal, names in table.items()
+        for nickname in names
+    ]
     roots: dict[str, set[str]] = {}
     for formal, nickname in pairs:
         formal, nickname = formal.strip().upper(), nickname.strip().upper()
         roots.setdefault(formal, {formal})
         roots.setdefault(nickname, {nickname}).add(formal)
     return {name: sorted(r) for name, r in sorted(roots.items())}
+
+
+# A Spanish diminutive (ANITA, ROSITA, JUANITO): the name it is made from, with its vowel or without.
+DIMINUTIVE = r"^(.{2,})IT([AO])$"
+
+
+def diminutive_roots(name: str) -> list[str]:
+    """The names a diminutive may be made from: ANITA -> ANA, AN; JUANITO -> JUANO, JUAN."""
+    found = re.match(DIMINUTIVE, name)
+    return [found[1] + found[2], found[1]] if found else []
+
+
+def first_roots(name: str, table: dict[str, list[str]]) -> list[str]:
+    """A first name's roots: its entry in `nickname_table` (or the name) and its `diminutive_roots`;
+    what `with_linkage_features` computes in Spark."""
+    return sorted({*table.get(name, [name]), *diminutive_roots(name)})
 
 
 def nickname_roots(spark: SparkSession) -> DataFrame:
@@ -119,6 +198,15 @@ def record_counties(events: list[tuple[DataFrame, str]]) -> DataFrame:
     if union is None:
         raise ValueError("record_counties needs at least one event table")
     return union.groupBy("record_token").agg(F.sort_array(F.collect_set("county")).alias("counties"))
+
+
+def _with_diminutive_roots(roots: Column, first: Column) -> Column:
+    """`roots` plus `diminutive_roots` of `first`, sorted (Spark's form of `first_roots`)."""
+    made_from = F.array(
+        F.regexp_replace(first, DIMINUTIVE, "$1$2"), F.regexp_replace(first, DIMINUTIVE, "$1")
+    )
+    extra = F.when(first.rlike(DIMINUTIVE), made_from).otherwise(F.array().cast("array<string>"))
+    return F.array_sort(F.array_distinct(F.concat(roots, extra)))
 
 
 def with_linkage_features(
@@ -158,7 +246,9 @@ def with_linkage_features(
         "record_token",
         "source",
         first.alias("first_name"),
-        F.when(first.isNotNull(), F.coalesce(F.col("roots"), F.array(first))).alias("first_roots"),
+        F.when(
+            first.isNotNull(), _with_diminutive_roots(F.coalesce(F.col("roots"), F.array(first)), first)
+        ).alias("first_roots"),
         F.when(first.isNotNull(), F.soundex(first)).alias("first_soundex"),
         F.substring("middle_name", 1, 1).alias("middle_initial"),
         "last_name",
