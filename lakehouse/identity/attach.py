@@ -20,6 +20,9 @@ from typing import Any
 
 from lakehouse.identity.guards import WAGE_SOURCES, birth_dates_related_sql, born_by
 
+# The oldest age (years) at which a worker's first wages count as a first job after school.
+FIRST_JOB_AGE = 19
+
 
 def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None = None) -> int:
     """Attach each unanchored cluster (no birth date and no native id in any record: wage records,
@@ -43,7 +46,11 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
     - Middle initials, where both sides have some, must share one; twins differ in first name.
     - Where several clusters hold a wage cluster's exact name, the one that has lived or worked in a
       county where the worker's employers are (`counties`: K-12 schools, benefits, services, wages)
-      is the worker, when exactly one has. A wage cluster with an SSN may join a namesake from
+      is the worker, when exactly one has. Failing that, a wage cluster with an SSN whose wages
+      began inside the data (a year or more after its first quarter) joins the one local namesake
+      who was of school-leaving age then (at most FIRST_JOB_AGE): a first job, the way most
+      graduates who never reported an SSN to a college or a benefit program reach the wage records.
+      A wage cluster with an SSN may join a namesake from
       sources that do ask for SSNs (whose records happen to lack one) only when that namesake is the
       only one or the only local one.
     - With `as_of`, a wage cluster cannot be someone born less than MIN_WORKING_AGE years before it
@@ -93,11 +100,21 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
                    "w.had_no_ssn AND w.last_soundex = s.last_soundex",
                    "w.had_no_ssn AND w.first_name = s.last_name")
     )  # fmt: skip
+    # Wages seen from a year after the data's first quarter began there; earlier ones may have begun
+    # before the data did.
+    con.execute(
+        """CREATE OR REPLACE TABLE wage_window AS SELECT
+        strftime(CAST(min(wages_from) AS DATE) + INTERVAL 1 YEAR, '%Y-%m-%d') AS seen_from
+        FROM linkage_input"""
+    )
     con.execute(
         f"""CREATE OR REPLACE TABLE attach AS
         WITH candidates AS (
             SELECT p.weak_id, p.strong_id, w.had_no_ssn, s.asked_ssn, bool_or(p.same_name) AS same_name,
-                len(list_intersect(w.counties, s.counties)) > 0 AS same_county
+                len(list_intersect(w.counties, s.counties)) > 0 AS same_county,
+                coalesce(w.wages_from > (SELECT seen_from FROM wage_window)
+                    AND s.earliest_birth > {born_by("w.wages_from", None, years=FIRST_JOB_AGE + 1)},
+                    FALSE) AS first_job
             FROM ({name_pairs}) AS p
             JOIN cluster_identity w ON w.cluster_id = p.weak_id
             JOIN cluster_identity s ON s.cluster_id = p.strong_id
@@ -113,16 +130,20 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
                 min(strong_id) FILTER (WHERE same_name AND same_county) AS local_id,
                 bool_or(asked_ssn) FILTER (WHERE same_name) AS same_asked_ssn,
                 count(*) FILTER (WHERE same_county) AS n_close_local,
-                min(strong_id) FILTER (WHERE same_county) AS close_local_id
+                min(strong_id) FILTER (WHERE same_county) AS close_local_id,
+                count(*) FILTER (WHERE same_name AND same_county AND first_job) AS n_first_job,
+                min(strong_id) FILTER (WHERE same_name AND same_county AND first_job) AS first_job_id
             FROM candidates GROUP BY ALL),
         chosen AS (
-            SELECT weak_id, CASE WHEN n_same = 1 THEN same_id WHEN n_same > 1 THEN local_id
+            SELECT weak_id, CASE WHEN n_same = 1 THEN same_id WHEN n_same > 1 AND n_local = 1 THEN local_id
+                WHEN n_same > 1 THEN first_job_id
                 WHEN n_close = 1 THEN close_id ELSE close_local_id END AS strong_id
             FROM counted
             WHERE CASE WHEN had_no_ssn THEN n_same = 1 OR (n_same > 1 AND n_local = 1)
                        OR (n_same = 0 AND (n_close = 1 OR n_close_local = 1))
                        ELSE (n_same = 1 AND (NOT same_asked_ssn OR n_local = 1))
-                       OR (n_same > 1 AND n_local = 1) END)
+                       OR (n_same > 1 AND n_local = 1)
+                       OR (n_same > 1 AND n_local > 1 AND n_first_job = 1) END)
         SELECT c.weak_id, c.strong_id, w.token AS weak_token, s.token AS strong_token
         FROM chosen c JOIN cluster_identity w ON w.cluster_id = c.weak_id
         JOIN cluster_identity s ON s.cluster_id = c.strong_id

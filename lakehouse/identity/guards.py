@@ -242,14 +242,15 @@ WAGE_SOURCES = ("edd",)
 MIN_WORKING_AGE = 14
 
 
-def born_by(wages_from: str, as_of: date | None) -> str:
+def born_by(wages_from: str, as_of: date | None, *, years: int = MIN_WORKING_AGE) -> str:
     """SQL: the latest birth date of someone who could have earned wages by `wages_from` (a SQL
     expression: a wage record's or cluster's first quarter, 'yyyy-MM-dd'), or, where that is null,
-    by `as_of` (the run date; the data is no newer). NULL when neither is known: anyone could."""
+    by `as_of` (the run date; the data is no newer). NULL when neither is known: anyone could.
+    `years`: an age other than MIN_WORKING_AGE."""
     limit = f"CAST({wages_from} AS DATE)"
     if as_of is not None:
         limit = f"coalesce({limit}, DATE '{as_of.isoformat()}')"
-    return f"strftime({limit} - INTERVAL {MIN_WORKING_AGE} YEAR, '%Y-%m-%d')"
+    return f"strftime({limit} - INTERVAL {int(years)} YEAR, '%Y-%m-%d')"
 
 
 def drop_too_young_for_wages(con: Any, *, as_of: date | None) -> int:

@@ -274,3 +274,24 @@ def test_a_wage_cluster_with_an_ssn_joins_a_namesake_asked_for_one_only_where_th
     # among several namesakes with no SSN, the only local one
     more = [*rows[:3], record("k1", "calpads", "ANA RUIZ", birth="1995-01-01", ssid="S1", counties=["37"])]
     assert attach(more)["w1"] == "c1"
+
+
+def test_a_wage_cluster_with_an_ssn_picks_the_one_local_namesake_on_a_first_job():
+    """Several local namesakes: wages that began inside the data go to the one who was at most
+    FIRST_JOB_AGE then (a graduate's first job); wages seen from the data's first year do not, since
+    they may have begun long before."""
+    namesakes = [
+        record("k1", "calpads", "JOSE LOPEZ", birth="1997-05-01", ssid="S1", counties=["19"]),  # 18 in 2015
+        record("k2", "calpads", "JOSE LOPEZ", birth="1970-02-01", ssid="S2", counties=["19"]),
+        record("k3", "calpads", "JOSE LOPEZ", birth="1985-02-01", ssid="S3", counties=["19"]),
+    ]
+    first_quarter = record("w0", "edd", "LUZ PENA", ssn="T0", wages_from="2008-03-31", counties=["01"])
+    new_worker = record("w1", "edd", "JOSE LOPEZ", ssn="T1", wages_from="2015-09-30", counties=["19"])
+    assert attach([*namesakes, first_quarter, new_worker])["w1"] == "k1"
+    # two namesakes on a first job: neither
+    twin_age = record("k4", "calpads", "JOSE LOPEZ", birth="1996-11-01", ssid="S4", counties=["19"])
+    assert attach([*namesakes, twin_age, first_quarter, new_worker])["w1"] == "w1"
+    # wages seen from the data's first year: no telling when they began
+    old_worker = record("w2", "edd", "JOSE LOPEZ", ssn="T2", wages_from="2008-06-30", counties=["19"])
+    early = record("k5", "calpads", "JOSE LOPEZ", birth="1990-01-01", ssid="S5", counties=["19"])
+    assert attach([*namesakes[1:], early, first_quarter, old_worker])["w2"] == "w2"
