@@ -79,7 +79,8 @@ def _one_slip(x: str, y: str) -> bool:
 
 def birth_dates_related(a: str, b: str) -> bool:
     """The same birth date, or one a typo of the other: the model's levels (day and month swapped;
-    same year and month with one slip in the day; same day and month with one slip in the year)."""
+    same year and month with one slip in the day; same day and month with one slip in the year or
+    the year off by ten, a decade keyed wrong: 1997 and 2007)."""
     if a == b:
         return True
     (ya, ma, da), (yb, mb, db) = a.split("-"), b.split("-")
@@ -87,7 +88,7 @@ def birth_dates_related(a: str, b: str) -> bool:
         return True
     if ya == yb and ma == mb:
         return _one_slip(da, db)
-    return ma == mb and da == db and _one_slip(ya, yb)
+    return ma == mb and da == db and (_one_slip(ya, yb) or abs(int(ya) - int(yb)) == 10)
 
 
 def birth_dates_related_sql(a: str, b: str) -> str:
@@ -111,7 +112,8 @@ def birth_dates_related_sql(a: str, b: str) -> str:
     return f"""coalesce({a} = {b}
         OR ({same(year)} AND {swapped})
         OR ({same(year)} AND {same(month)} AND {one_slip(9, 2)})
-        OR ({same(month)} AND {same(day)} AND {one_slip(1, 4)}), FALSE)"""
+        OR ({same(month)} AND {same(day)} AND ({one_slip(1, 4)}
+            OR abs(CAST({part(a, 1, 4)} AS INT) - CAST({part(b, 1, 4)} AS INT)) = 10)), FALSE)"""
 
 
 def contradicts(a: Identity, b: Identity) -> bool:

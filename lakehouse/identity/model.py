@@ -143,8 +143,8 @@ def comparisons(measured: dict[str, tuple[float, ...]] | None = None) -> list:
             ),
             cll.CustomLevel(
                 f"birth_month_day_l = birth_month_day_r AND ({_digits_agree(1, 4)} = 3 "
-                "OR abs(birth_year_l - birth_year_r) = 1)",
-                "same day and month, one digit of the year differs or the year is off by one",
+                "OR abs(birth_year_l - birth_year_r) IN (1, 10))",
+                "same day and month, one digit of the year differs or the year is off by one or ten",
             ),
             cll.ElseLevel(),
         ],

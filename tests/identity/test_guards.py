@@ -39,6 +39,8 @@ def test_components_of_a_small_graph():
         ("2001-04-09", "2001-04-10", True),  # the day off by one
         ("2001-04-07", "2011-04-07", True),  # one digit of the year
         ("1999-04-07", "2000-04-07", True),  # the year off by one
+        ("1997-04-07", "2007-04-07", True),  # the year off by ten (a decade keyed wrong)
+        ("1997-04-07", "2017-04-07", False),  # twenty years apart
         ("2001-04-09", "2001-04-13", False),  # another day of the month
         ("2001-04-07", "2001-05-07", False),  # another month
         ("2001-04-07", "1990-03-12", False),
