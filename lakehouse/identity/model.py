@@ -46,7 +46,10 @@ PREDICTION_BLOCKING = (
     block_on("ssn_last4_token", "first_soundex"),
     block_on("ssn_sorted_token", "birth_month_day"),
     block_on("ssn_sorted_token", "first_soundex"),  # wage records: no birth date
-    "l.birth_date = r.birth_date AND l.first_soundex = r.last_soundex",  # first and last swapped
+    # First and last swapped, on either side: Splink pairs each two records once (l before r), so a
+    # rule that looks at one side only would catch the swap only when the swapped record came first.
+    "l.birth_date = r.birth_date AND l.first_soundex = r.last_soundex",
+    "l.birth_date = r.birth_date AND l.last_soundex = r.first_soundex",
 )
 
 # Pairs that train m: a shared SSN token or native id. Unlike DETERMINISTIC_RULES they ask nothing of
