@@ -50,6 +50,9 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
       began inside the data (a year or more after its first quarter) joins the one local namesake
       who was of school-leaving age then (at most FIRST_JOB_AGE): a first job, the way most
       graduates who never reported an SSN to a college or a benefit program reach the wage records.
+      A wage cluster with an SSN that no one's exact name matches joins, the same way, the one
+      close-named local namesake (a typo or nickname in the K-12 record), if that one was of
+      school-leaving age when the wages began.
       A wage cluster with an SSN may join a namesake from
       sources that do ask for SSNs (whose records happen to lack one) only when that namesake is the
       only one or the only local one.
@@ -89,7 +92,8 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
         for n, v in (("first_name", "first_roots"), ("last_name", "last_names"))
     )
     # (unanchored, anchored) record pairs: the same name, or (for a worker who had no SSN) a Soundex
-    # code in common or the names swapped
+    # code in common or the names swapped, or (for one with an SSN) both Soundex codes in common or
+    # one name and the other's initial
     name_pairs = " UNION ".join(
         f"""SELECT w.cluster_id AS weak_id, s.cluster_id AS strong_id,
             w.first_name = s.first_name AND w.last_name = s.last_name AS same_name,
@@ -98,7 +102,11 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
         for on in ("w.first_name = s.first_name AND w.last_name = s.last_name",
                    "w.had_no_ssn AND w.first_soundex = s.first_soundex",
                    "w.had_no_ssn AND w.last_soundex = s.last_soundex",
-                   "w.had_no_ssn AND w.first_name = s.last_name")
+                   "w.had_no_ssn AND w.first_name = s.last_name",
+                   "NOT w.had_no_ssn AND w.first_soundex = s.first_soundex "
+                   "AND w.last_soundex = s.last_soundex",
+                   "NOT w.had_no_ssn AND w.first_name = s.first_name AND w.last_name[1] = s.last_name[1]",
+                   "NOT w.had_no_ssn AND w.last_name = s.last_name AND w.first_name[1] = s.first_name[1]")
     )  # fmt: skip
     # Wages seen from a year after the data's first quarter began there; earlier ones may have begun
     # before the data did.
@@ -132,7 +140,8 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
                 count(*) FILTER (WHERE same_county) AS n_close_local,
                 min(strong_id) FILTER (WHERE same_county) AS close_local_id,
                 count(*) FILTER (WHERE same_name AND same_county AND first_job) AS n_first_job,
-                min(strong_id) FILTER (WHERE same_name AND same_county AND first_job) AS first_job_id
+                min(strong_id) FILTER (WHERE same_name AND same_county AND first_job) AS first_job_id,
+                count(*) FILTER (WHERE same_county AND first_job) AS n_close_first_job
             FROM candidates GROUP BY ALL),
         chosen AS (
             SELECT weak_id, CASE WHEN n_same = 1 THEN same_id WHEN n_same > 1 AND n_local = 1 THEN local_id
@@ -143,7 +152,8 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
                        OR (n_same = 0 AND (n_close = 1 OR n_close_local = 1))
                        ELSE (n_same = 1 AND (NOT same_asked_ssn OR n_local = 1))
                        OR (n_same > 1 AND n_local = 1)
-                       OR (n_same > 1 AND n_local > 1 AND n_first_job = 1) END)
+                       OR (n_same > 1 AND n_local > 1 AND n_first_job = 1)
+                       OR (n_same = 0 AND n_close_local = 1 AND n_close_first_job = 1) END)
         SELECT c.weak_id, c.strong_id, w.token AS weak_token, s.token AS strong_token
         FROM chosen c JOIN cluster_identity w ON w.cluster_id = c.weak_id
         JOIN cluster_identity s ON s.cluster_id = c.strong_id

@@ -295,3 +295,16 @@ def test_a_wage_cluster_with_an_ssn_picks_the_one_local_namesake_on_a_first_job(
     old_worker = record("w2", "edd", "JOSE LOPEZ", ssn="T2", wages_from="2008-06-30", counties=["19"])
     early = record("k5", "calpads", "JOSE LOPEZ", birth="1990-01-01", ssid="S5", counties=["19"])
     assert attach([*namesakes[1:], early, first_quarter, old_worker])["w2"] == "w2"
+
+
+def test_a_wage_cluster_with_an_ssn_and_a_typo_joins_the_one_close_named_local_first_jobber():
+    """No one holds the wage cluster's exact name: the one local close-named namesake (a typo in the
+    K-12 record) joins if that namesake was at most FIRST_JOB_AGE when the wages began, else none."""
+    first_quarter = record("w0", "edd", "LUZ PENA", ssn="T0", wages_from="2008-03-31", counties=["01"])
+    wages = record("w1", "edd", "JESSICA HOANG", ssn="T1", wages_from="2016-03-31", counties=["19"])
+    student = record("k1", "calpads", "JESSICA HQANG", birth="1998-02-01", ssid="S1", counties=["19"])
+    assert attach([first_quarter, wages, student])["w1"] == "k1"
+    older = record("k2", "calpads", "JESSICA HQANG", birth="1975-02-01", ssid="S2", counties=["19"])
+    assert attach([first_quarter, wages, older])["w1"] == "w1"
+    # a second close-named local namesake, however old: no telling
+    assert attach([first_quarter, wages, student, older])["w1"] == "w1"
