@@ -52,8 +52,7 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
       graduates who never reported an SSN to a college or a benefit program reach the wage records.
       A wage cluster with an SSN that no one's exact name matches joins, the same way, the one
       close-named local namesake (a typo or nickname in the K-12 record), if that one was of
-      school-leaving age when the wages began.
-      A wage cluster with an SSN may join a namesake from
+      school-leaving age when the wages began. A wage cluster with an SSN may join a namesake from
       sources that do ask for SSNs (whose records happen to lack one) only when that namesake is the
       only one or the only local one.
     - With `as_of`, a wage cluster cannot be someone born less than MIN_WORKING_AGE years before it
