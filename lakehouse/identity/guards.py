@@ -273,3 +273,26 @@ def drop_too_young_for_wages(con: Any, *, as_of: date | None) -> int:
         "WHERE pairs.record_token_l = y.record_token_l AND pairs.record_token_r = y.record_token_r"
     )
     return int(found)
+
+
+def drop_ssn_conflicts(con: Any) -> int:
+    """Turn scored matches (table `pairs`, records in `linkage_input`) of two records whose SSNs have
+    nothing in common into non-matches. A mistyped SSN keeps most of its digits: one wrong digit
+    leaves the first five or the last four, two digits swapped leave the same digits in another
+    order (`ssn_sorted_token`). Two SSNs that share none of these are two people's, however alike
+    their names are: two workers named JESSICA M REYES at two employers, whose wage records carry
+    nothing else, can score above the threshold on the name. Deterministic pairs are left alone.
+    Returns how many."""
+    conflicts = """SELECT p.record_token_l, p.record_token_r FROM pairs p
+        JOIN linkage_input l ON l.record_token = p.record_token_l
+        JOIN linkage_input r ON r.record_token = p.record_token_r
+        WHERE p.method = 'probabilistic' AND l.ssn_token <> r.ssn_token
+          AND l.ssn_first5_token IS DISTINCT FROM r.ssn_first5_token
+          AND l.ssn_last4_token IS DISTINCT FROM r.ssn_last4_token
+          AND l.ssn_sorted_token IS DISTINCT FROM r.ssn_sorted_token"""
+    found = con.execute(f"SELECT count(*) FROM ({conflicts})").fetchall()[0][0]
+    con.execute(
+        f"UPDATE pairs SET method = 'below_threshold' FROM ({conflicts}) AS c "
+        "WHERE pairs.record_token_l = c.record_token_l AND pairs.record_token_r = c.record_token_r"
+    )
+    return int(found)

@@ -30,6 +30,7 @@ from lakehouse.identity.guards import (
     Edge,
     Identity,
     apply_guards,
+    drop_ssn_conflicts,
     drop_too_young_for_wages,
     suspect_clusters_sql,
 )
@@ -205,6 +206,7 @@ def resolve_in_duckdb(
           ON c.record_token_l = s.record_token_l AND c.record_token_r = s.record_token_r"""
     )
     too_young = drop_too_young_for_wages(con, as_of=as_of)
+    ssn_conflicts = drop_ssn_conflicts(con)
     seconds["predict"] = round(time.perf_counter() - t0, 3)
 
     t0 = time.perf_counter()
@@ -216,7 +218,7 @@ def resolve_in_duckdb(
     guard["attached_by_unique_name"] = attach_unique_names(
         con, max_cluster_size=max_cluster_size, as_of=as_of
     )
-    guard["joined_renamed"] = join_renamed(con, max_cluster_size=max_cluster_size)
+    guard["joined_renamed"] = join_renamed(con, max_cluster_size=max_cluster_size, as_of=as_of)
     clusters = con.sql("SELECT record_token, cluster_id FROM clusters").to_arrow_table()
     seconds["cluster"] = round(time.perf_counter() - t0, 3)
 
@@ -230,6 +232,7 @@ def resolve_in_duckdb(
             "training_skipped": skipped,
             "u_bounded_unseen_levels": unseen,
             "too_young_for_wages": too_young,
+            "ssn_conflicts": ssn_conflicts,
         },
         seconds=seconds,
     )

@@ -13,6 +13,7 @@ from lakehouse.identity.guards import (
     birth_dates_related,
     components,
     contradicts,
+    drop_ssn_conflicts,
     is_suspect,
     split_suspect,
     suspect_clusters_sql,
@@ -195,3 +196,37 @@ def test_the_sql_birth_date_relation_is_the_python_one():
             birth_dates_related(a, b)
         ), (a, b)
     assert con.execute(f"SELECT {birth_dates_related_sql('NULL', repr(dates[0]))}").fetchone()[0] is False
+
+
+def test_a_scored_match_of_two_ssns_with_nothing_in_common_is_undone():
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE linkage_input (record_token VARCHAR, ssn_token VARCHAR, ssn_first5_token VARCHAR, "
+        "ssn_last4_token VARCHAR, ssn_sorted_token VARCHAR)"
+    )
+    con.executemany(
+        "INSERT INTO linkage_input VALUES (?, ?, ?, ?, ?)",
+        [
+            ("w1", "S1", "F1", "L1", "O1"),
+            ("w2", "S2", "F2", "L2", "O2"),  # nothing in common with w1: another worker
+            ("w3", "S3", "F1", "L3", "O3"),  # a typo in the last four
+            ("w4", "S4", "F4", "L4", "O1"),  # two digits swapped across the halves
+            ("w5", None, None, None, None),  # no SSN: nothing to contradict
+        ],
+    )
+    con.execute(
+        """CREATE TABLE pairs AS SELECT * FROM (VALUES ('w1', 'w2', 0.995, 'probabilistic'),
+        ('w1', 'w3', 0.995, 'probabilistic'), ('w1', 'w4', 0.995, 'probabilistic'),
+        ('w1', 'w5', 0.995, 'probabilistic'), ('w2', 'w3', 1.0, 'deterministic'))
+        AS t(record_token_l, record_token_r, match_probability, method)"""
+    )
+    assert drop_ssn_conflicts(con) == 1
+    assert con.execute(
+        "SELECT record_token_l, record_token_r, method FROM pairs ORDER BY 1, 2"
+    ).fetchall() == [
+        ("w1", "w2", "below_threshold"),
+        ("w1", "w3", "probabilistic"),
+        ("w1", "w4", "probabilistic"),
+        ("w1", "w5", "probabilistic"),
+        ("w2", "w3", "deterministic"),
+    ]

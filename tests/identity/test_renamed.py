@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
 
 from lakehouse.identity.link import join_renamed
@@ -13,14 +15,20 @@ COLUMNS = (
 )
 
 
-def join(rows: list[tuple], *, clusters: dict[str, str] | None = None, max_cluster_size: int = 80):
+def join(
+    rows: list[tuple],
+    *,
+    clusters: dict[str, str] | None = None,
+    max_cluster_size: int = 80,
+    as_of: date | None = None,
+):
     """Each record its own cluster unless `clusters` says otherwise; returns (joins, token -> cluster,
     pairs)."""
     con = duckdb.connect()
     con.execute(f"CREATE TABLE linkage_input ({COLUMNS})")
     con.executemany("INSERT INTO linkage_input VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     add_clusters_and_pairs(con, [r[0] for r in rows], clusters)
-    joined = join_renamed(con, max_cluster_size=max_cluster_size)
+    joined = join_renamed(con, max_cluster_size=max_cluster_size, as_of=as_of)
     return (
         joined,
         dict(con.execute("SELECT record_token, cluster_id FROM clusters").fetchall()),
@@ -60,3 +68,15 @@ def test_no_join_without_a_county_in_common_with_two_ssns_across_genders_or_with
 
 def test_no_join_past_the_size_limit():
     assert join([MAIDEN, MARRIED], max_cluster_size=1)[0] == 0
+
+
+def test_children_and_men_are_not_renamed():
+    # born 2009: 16 on the run date, too young to have married
+    child = [(*MAIDEN[:3], "2009-04-02", *MAIDEN[4:]), (*MARRIED[:3], "2009-04-02", *MARRIED[4:])]
+    assert join(child, as_of=date(2025, 12, 31))[0] == 0
+    assert join(child, as_of=date(2027, 4, 2))[0] == 1  # 18 by then
+    assert join([MAIDEN, MARRIED], as_of=date(2025, 12, 31))[0] == 1
+    # a man, even where only one side knows the gender
+    man = [(*MAIDEN[:4], "M", *MAIDEN[5:]), (*MARRIED[:4], None, *MARRIED[5:])]
+    assert join(man)[0] == 0
+    assert join([(*MAIDEN[:4], None, *MAIDEN[5:]), (*MARRIED[:4], None, *MARRIED[5:])])[0] == 1
