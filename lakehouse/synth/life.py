@@ -165,14 +165,23 @@ def _rng(seed: int, *keys: int | str) -> random.Random:
 def simulate(pid: int, world: World, cfg: SynthSettings) -> Life:
     """The whole life course of person `pid` within [first_year, last_year]."""
     seed, rates = cfg.seed, cfg.rates
-    family = pid // 2 if _rng(seed, "twin", pid // 2).random() < rates.twins else pid
-    frng, rng = _rng(seed, "family", family), _rng(seed, "person", pid)
+    # Twins (pids 2k and 2k+1) share their family's draws, under a key of their own: the family of a
+    # pid that is no twin must not be some twin pair's (pid k was once the family of twins 2k, 2k+1).
+    twins = _rng(seed, "twin", pid // 2).random() < rates.twins
+    frng = _rng(seed, "twins", pid // 2) if twins else _rng(seed, "family", pid)
+    rng = _rng(seed, "person", pid)
     group = GROUPS[_pick_index(frng, GROUP_WEIGHTS)]
     span = cfg.last_year - cfg.first_year
     birth_year = cfg.first_year - 34 + int(frng.random() * (span + 31))
     birth = date(birth_year, frng.randint(1, 12), frng.randint(1, 28))
     sex = "F" if rng.random() < 0.49 else "M"
     first = world.first_names[(sex, group)].pick(rng)
+    if twins and pid % 2:  # parents do not give twins one first name
+        sibling = _rng(seed, "person", pid - 1)
+        if ("F" if sibling.random() < 0.49 else "M") == sex:
+            taken = world.first_names[(sex, group)].pick(sibling)
+            while first == taken:
+                first = world.first_names[(sex, group)].pick(rng)
     middle = world.first_names[(sex, group)].pick(rng) if rng.random() < 0.7 else ""
     last = world.last_names[group].pick(frng)
     if group == "hispanic" and frng.random() < 0.18:

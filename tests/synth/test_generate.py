@@ -180,3 +180,23 @@ def test_the_ssn_map_is_one_to_one_and_issued_like_on_a_large_range():
     ssns = [ssn_for(pid, 11) for pid in range(150_000)]
     assert len(set(ssns)) == len(ssns)
     assert not [s for s in ssns if s[3:5] == "00" or s[5:] == "0000" or s[:3] in ("000", "666")]
+
+
+def test_twins_share_a_family_no_one_else_does_and_differ_in_first_name():
+    """Twins (pids 2k, 2k+1) share birth date, surname and county; a person outside the pair must
+    not share the pair's family draws (pid k once did), and twins never share a first name."""
+    from lakehouse.synth.life import simulate
+    from lakehouse.synth.world import build_world
+
+    cfg = synth_settings(persons=6000)
+    world = build_world(cfg.seed, cfg.persons)
+    lives = [simulate(pid, world, cfg) for pid in range(6000)]
+    pairs = [
+        (a, b) for a, b in zip(lives[::2], lives[1::2], strict=True) if (a.birth, a.last) == (b.birth, b.last)
+    ]
+    assert len(pairs) > 20  # twins, 1.5% of pairs, and a coincidence or two
+    for a, b in pairs:
+        assert a.first != b.first
+        k = lives[a.pid // 2]
+        if k.pid not in (a.pid, b.pid):
+            assert (k.birth, k.last) != (a.birth, a.last)
