@@ -45,6 +45,12 @@ def build_spark(settings: Settings) -> SparkSession:
         conf.set("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log_conf}")
     for key, value in settings.spark.conf.items():
         conf.set(key, value)
+    if settings.identity.backend == "spark":
+        # Splink's similarity functions (jaro_winkler, damerau_levenshtein) are Scala UDFs in its jar.
+        from splink.backends.spark import similarity_jar_location
+
+        jars = [j for j in (settings.spark.conf.get("spark.jars", ""), similarity_jar_location()) if j]
+        conf.set("spark.jars", ",".join(jars))
     for key in ("spark.local.dir", "spark.sql.warehouse.dir"):
         if key in settings.spark.conf and "://" not in settings.spark.conf[key]:
             os.makedirs(settings.spark.conf[key], exist_ok=True)

@@ -59,7 +59,10 @@ def session_dir(tmp_path_factory) -> Path:
 def spark(session_dir):
     from lakehouse.spark import build_spark
 
-    session = build_spark(make_settings(session_dir))
+    settings = make_settings(session_dir)
+    # with Splink's similarity jar on the classpath, so that tests can run identity.backend 'spark'
+    identity = settings.identity.model_copy(update={"backend": "spark"})
+    session = build_spark(settings.model_copy(update={"identity": identity}))
     yield session
     session.stop()
 

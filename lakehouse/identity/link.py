@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -34,6 +35,7 @@ from lakehouse.identity.guards import (
     drop_too_young_for_wages,
     suspect_clusters_sql,
 )
+from lakehouse.identity.spark_backend import spark_scorer
 
 __all__ = [
     "LinkageError",
@@ -85,7 +87,7 @@ def resolve(
     the other's only such near miss (lakehouse/identity/attach.py)."""
     _quiet_splink()
     records = linkage_input.select(*LINKAGE_COLUMNS)
-    if backend == "duckdb":
+    if backend in ("duckdb", "spark"):
         return _resolve_duckdb(
             spark,
             records,
@@ -96,9 +98,8 @@ def resolve(
             train_max_pairs,
             as_of,
             near_miss_floor,
+            scorer=spark_scorer(spark, records) if backend == "spark" else None,
         )
-    if backend == "spark":
-        raise LinkageError("identity.backend 'spark' is not wired yet; use 'duckdb'")
     raise LinkageError(f"identity.backend must be 'duckdb' or 'spark', not {backend!r}")
 
 
@@ -112,6 +113,7 @@ def _resolve_duckdb(
     train_max_pairs: float,
     as_of: date | None,
     near_miss_floor: float | None = None,
+    scorer: Callable[[dict[str, Any], float], Any] | None = None,
 ) -> Resolution:
     import duckdb
 
@@ -131,6 +133,7 @@ def _resolve_duckdb(
             train_max_pairs=train_max_pairs,
             as_of=as_of,
             near_miss_floor=near_miss_floor,
+            scorer=scorer,
         )
     finally:
         con.close()
@@ -153,10 +156,13 @@ def resolve_in_duckdb(
     train_max_pairs: float,
     as_of: date | None = None,
     near_miss_floor: float | None = None,
+    scorer: Callable[[dict[str, Any], float], Any] | None = None,
 ) -> Resolution:
     """The DuckDB backend's work on a connection that holds `linkage_input` (LINKAGE_COLUMNS):
     returns a Resolution whose `pairs` and `clusters` are Arrow tables. No Spark here, so the same
-    code serves the pipeline and an analyst's (or a developer's) loop on exported features."""
+    code serves the pipeline and an analyst's (or a developer's) loop on exported features.
+    `scorer` (trained model, floor) -> Arrow pairs scores the candidate pairs elsewhere (Splink on
+    Spark: `spark_backend.spark_scorer`) instead of Splink on this connection."""
     from splink import DuckDBAPI, Linker
 
     seconds: dict[str, float] = {}
@@ -188,10 +194,13 @@ def resolve_in_duckdb(
     seconds["train"] = round(time.perf_counter() - t0, 3)
 
     t0 = time.perf_counter()
-    scored = linker.inference.predict(threshold_match_probability=review_floor)
+    if scorer is None:
+        scored = linker.inference.predict(threshold_match_probability=review_floor).physical_name
+    else:
+        con.register("scored_elsewhere", scorer(trained, review_floor))
+        scored = "scored_elsewhere"
     con.execute(
-        f"CREATE TABLE scored AS SELECT record_token_l, record_token_r, match_probability "
-        f"FROM {scored.physical_name}"
+        f"CREATE TABLE scored AS SELECT record_token_l, record_token_r, match_probability FROM {scored}"
     )
     con.execute(
         f"""CREATE TABLE pairs AS
