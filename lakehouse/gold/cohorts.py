@@ -20,6 +20,7 @@ from lakehouse.silver.codes import map_code
 UNKNOWN = "Unknown"
 TEACHING_CREDENTIALS = ("preliminary", "intern")
 LOW_INCOME_PROGRAMS = ("calfresh", "medi_cal")
+WORKFORCE_PROGRAMS = ("wioa_adult", "wioa_dislocated_worker", "wioa_youth", "apprenticeship")
 ENGLISH_LEARNER_STATUSES = ("english_learner", "reclassified_fluent")
 
 
@@ -177,12 +178,36 @@ def _student_flags(inputs: GoldInputs) -> DataFrame:
     )
 
 
+def workforce_program_exits(inputs: GoldInputs) -> DataFrame:
+    """Cohort Y: people whose first exit from a workforce program (WIOA adult, dislocated worker or
+    youth; apprenticeship) fell in program year Y (July to June, labelled by its ending year).
+    Breakdowns: the program, race/ethnicity, gender. Anchor: `exit_date`, which the WIOA-style
+    quarterly outcomes count from."""
+    services = inputs.silver["services"].where(
+        F.col("program").isin(*WORKFORCE_PROGRAMS) & F.col("end_date").isNotNull()
+    )
+    exits = with_person_id(services.select("record_token", "program", "end_date"), inputs.crosswalk)
+    first = exits.groupBy("person_id").agg(F.min_by(F.struct("end_date", "program"), "end_date").alias("x"))
+    exit_date = F.col("x.end_date")
+    cohort = first.select(
+        "person_id",
+        (F.year(exit_date) + F.when(F.month(exit_date) >= 7, 1).otherwise(0))
+        .cast("int")
+        .alias("cohort_year"),
+        _known(F.col("x.program")).alias("program"),
+        exit_date.alias("exit_date"),
+    )
+    return _with_people(cohort, inputs.people)
+
+
 COHORTS = {
     "first_teaching_credential": first_teaching_credential,
     "high_school_graduates": high_school_graduates,
+    "workforce_program_exits": workforce_program_exits,
 }
 # The silver tables each cohort rule cannot do without: a mart whose are missing is skipped.
 COHORT_SOURCES = {
     "first_teaching_credential": ("credentials",),
     "high_school_graduates": ("k12_enrollments", "completions"),
+    "workforce_program_exits": ("services",),
 }

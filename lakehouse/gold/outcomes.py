@@ -18,7 +18,7 @@ from pyspark.sql import functions as F
 
 from lakehouse.gold.cohorts import GoldInputs
 from lakehouse.gold.timeline import ACADEMIC_YEAR
-from lakehouse.gold.wages import annual_wages, employed
+from lakehouse.gold.wages import annual_wages, employed, with_wages_after_exit
 
 NON_AWARDS = ("credential_program",)  # completed teacher-preparation programs are not degrees
 
@@ -168,6 +168,16 @@ def employed_after_exit(cohort: DataFrame, inputs: GoldInputs, *, years: int) ->
     return _employment(df, inputs, exit_year + years)
 
 
+def employed_in_quarter_after_exit(cohort: DataFrame, inputs: GoldInputs, *, quarters: int) -> DataFrame:
+    """WIOA style: UI wages (at least the employment threshold) in the `quarters`-th quarter after the
+    quarter of `exit_date`, and that quarter's earnings; censored past the last quarter of wage data."""
+    df = with_wages_after_exit(
+        cohort.select("person_id", "exit_date"), inputs.timeline, quarters=quarters, prefix="_after"
+    )
+    outcome = employed(F.col("_after_wages"), inputs.employment_threshold)
+    return _result(df, F.col("_after_observed"), outcome, F.col("_after_wages"), F.col("_after_year"))
+
+
 OUTCOMES = {
     "teaching_within": (teaching_within, ("years",)),
     "teaching_after_placement": (teaching_after_placement, ("years", "same_district", "placement_years")),
@@ -175,4 +185,5 @@ OUTCOMES = {
     "college_enrollment_within": (college_enrollment_within, ("months",)),
     "completion_within": (completion_within, ("normal_years", "factor")),
     "employed_after_exit": (employed_after_exit, ("years",)),
+    "employed_in_quarter_after_exit": (employed_in_quarter_after_exit, ("quarters",)),
 }

@@ -76,28 +76,40 @@ def in_base_year_dollars(amount: Column, year: Column, cpi: dict[int, float], ba
     return F.round(amount.cast("double") * F.element_at(lookup, year.cast("int")), 2)
 
 
+def with_wages_after_exit(exits: DataFrame, timeline: DataFrame, *, quarters: int, prefix: str) -> DataFrame:
+    """`exits` (person_id, exit_date, ...) with the wages of the `quarters`-th quarter after the exit
+    quarter (every employer; null without a record) as `<prefix>_wages`, that quarter's fiscal year as
+    `<prefix>_year`, and `<prefix>_observed`: false when that quarter lies past the last quarter with
+    any wage data (a recent exit is censored, not unemployed)."""
+    index, wages = f"{prefix}_index", f"{prefix}_wages"
+    worked = timeline.where(F.col("period_type") == WAGE_QUARTER).select(
+        "person_id", quarter_index(F.col("period")).alias(index), F.col("wages").alias(wages)
+    )
+    last = worked.agg(F.max(index).alias("_last_quarter"))
+    df = exits.withColumn(index, quarter_index(quarter_of(F.col("exit_date"))) + quarters)
+    df = df.join(worked, ["person_id", index], "left").crossJoin(F.broadcast(last))
+    yrqtr = F.floor(F.col(index) / 4) * 10 + F.col(index) % 4 + 1
+    return df.select(
+        *exits.columns,
+        F.col(wages),
+        fiscal_year(yrqtr).alias(f"{prefix}_year"),
+        (F.col(index) <= F.col("_last_quarter")).alias(f"{prefix}_observed"),
+    )
+
+
 def wioa_employment(exits: DataFrame, timeline: DataFrame, *, threshold: float) -> DataFrame:
     """WIOA-style outcomes for program exits (person_id, program, exit_date): employed in the 2nd and the
-    4th quarter after the exit quarter, and the earnings of the 2nd quarter.
-
-    An exit whose 4th quarter after lies past the last quarter with any wage data is censored (null),
-    so a recent exit is not counted as unemployed."""
-    quarters = timeline.where(F.col("period_type") == WAGE_QUARTER).select(
-        "person_id", quarter_index(F.col("period")).alias("q"), F.col("wages")
-    )
-    last = quarters.agg(F.max("q").alias("last_q"))
-    exit_q = exits.select("*", quarter_index(quarter_of(F.col("exit_date"))).alias("exit_q"))
-    out = exit_q.crossJoin(F.broadcast(last))
+    4th quarter after the exit quarter, and the earnings of the 2nd quarter (censored, null, past the
+    last quarter of wage data)."""
+    out = exits
     for k in (2, 4):
-        wages_k = quarters.select(
-            "person_id", (F.col("q") - k).alias("exit_q"), F.col("wages").alias(f"wages_q{k}")
+        out = with_wages_after_exit(out, timeline, quarters=k, prefix=f"q{k}")
+        out = out.withColumn(
+            f"employed_q{k}", F.when(F.col(f"q{k}_observed"), employed(F.col(f"q{k}_wages"), threshold))
         )
-        out = out.join(wages_k, ["person_id", "exit_q"], "left")
-        observed = F.col("exit_q") + k <= F.col("last_q")
-        out = out.withColumn(f"employed_q{k}", F.when(observed, employed(F.col(f"wages_q{k}"), threshold)))
     return out.select(
         *exits.columns,
         "employed_q2",
         "employed_q4",
-        F.when(F.col("employed_q2"), F.col("wages_q2")).alias("earnings_q2"),
+        F.when(F.col("employed_q2"), F.col("q2_wages")).alias("earnings_q2"),
     )

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 
 from lakehouse.site.published import PublishedTable
 
-# The teacher pipeline is the system's first product: it leads, student pathways follows.
-MART_ORDER = ("teacher_pipeline", "student_pathways")
+# The teacher pipeline is the system's first product: it leads, student pathways follows, then
+# workforce programs.
+MART_ORDER = ("teacher_pipeline", "student_pathways", "workforce_programs")
 DIMENSION_LABELS = {
     "statewide": "Statewide",
     "credential_type": "Credential type",
@@ -31,6 +32,7 @@ DIMENSION_LABELS = {
     "homeless": "Homeless",
     "disability": "Disability",
     "district": "District",
+    "program": "Program",
 }
 NOTE_KEYS = (
     "cohort_definition",

@@ -27,7 +27,14 @@ def test_the_catalog_in_conf_loads():
         11,
         1.0,
     )
-    assert [m.name for m in catalog.marts] == ["teacher_pipeline", "student_pathways"]
+    assert [m.name for m in catalog.marts] == ["teacher_pipeline", "student_pathways", "workforce_programs"]
+    workforce = catalog.mart("workforce_programs")
+    assert workforce.cohort == "workforce_program_exits" and workforce.breakdowns[0] == "program"
+    assert [shape(m) for m in workforce.metrics] == [
+        ("employed_q2", "rate", "employed_in_quarter_after_exit", {"quarters": 2}, (), None),
+        ("employed_q4", "rate", "employed_in_quarter_after_exit", {"quarters": 4}, (), None),
+        ("earnings_q2", "median", None, {}, (("employed_q2", True),), "employed_q2"),
+    ]
     teachers, pathways = catalog.mart("teacher_pipeline"), catalog.mart("student_pathways")
     assert (teachers.cohort, pathways.cohort) == ("first_teaching_credential", "high_school_graduates")
     assert "county" in teachers.breakdowns and "district" in pathways.breakdowns

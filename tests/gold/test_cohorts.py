@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
-from lakehouse.gold.cohorts import first_teaching_credential, high_school_graduates, person_attributes
+from lakehouse.gold.cohorts import (
+    first_teaching_credential,
+    high_school_graduates,
+    person_attributes,
+    workforce_program_exits,
+)
 from lakehouse.gold.timeline import build_person_timeline
 from tests.gold.frames import assert_frame, crosswalk, gold_inputs, people, silver, timeline
 
@@ -196,4 +201,37 @@ def test_person_attributes_take_the_most_frequent_value(spark):
         person_attributes(xwalk, records, None),
         [("P1", "F", None), ("P2", "M", None)],
         "person_id STRING, gender STRING, race_ethnicity STRING",
+    )
+
+
+def service(token, program, end, start="2019-01-01"):
+    return {"record_token": token, "program": program, "start_date": start, "end_date": end}
+
+
+def test_workforce_program_exits_are_first_exits_by_program_year(spark):
+    services = silver(
+        spark, "services",
+        service("s1", "wioa_adult", "2021-06-30"),  # program year 2021 (July 2020 - June 2021)
+        service("s2", "wioa_youth", "2022-09-15"),  # the same person exits again later: not a new cohort
+        service("s3", "apprenticeship", "2021-07-01"),  # July: program year 2022
+        service("s4", "wioa_dislocated_worker", None),  # still enrolled: no exit
+        service("s5", "vocational_rehabilitation", "2021-03-01"),  # not a workforce program here
+        service("s6", "head_start", "2020-06-01"),
+        service("s7", "wioa_dislocated_worker", "2020-01-31"),
+    )  # fmt: skip
+    inputs = gold_inputs(
+        spark,
+        owners={"s1": "P1", "s2": "P1", "s3": "P2", "s4": "P3", "s5": "P4", "s6": "P5", "s7": "P6"},
+        silver_tables={"services": services},
+        people_rows=people(spark, ("P1", "F", "Asian"), ("P6", None, "White")),
+    )
+    assert_frame(
+        workforce_program_exits(inputs),
+        [
+            ("P1", 2021, "wioa_adult", "2021-06-30", "F", "Asian"),
+            ("P2", 2022, "apprenticeship", "2021-07-01", "Unknown", "Unknown"),
+            ("P6", 2020, "wioa_dislocated_worker", "2020-01-31", "Unknown", "White"),
+        ],
+        "person_id STRING, cohort_year INT, program STRING, exit_date DATE, gender STRING, "
+        "race_ethnicity STRING",
     )

@@ -13,6 +13,7 @@ from lakehouse.gold.outcomes import (
     completion_within,
     employed_after_exit,
     employed_in_fiscal_year,
+    employed_in_quarter_after_exit,
     teaching_after_placement,
     teaching_within,
 )
@@ -262,6 +263,43 @@ def test_employment_after_the_last_enrollment_or_award(spark):
             ("X5", None, None, 2029),
             ("X6", False, None, 2024),
             ("X7", False, None, 2023),
+        ],
+        RESULT,
+    )
+
+
+def test_employment_in_the_second_and_fourth_quarter_after_a_program_exit(spark):
+    t = timeline(
+        spark,
+        wages("X1", 20234, 2000), wages("X1", 20242, 0),  # exit in 20232: q2 = 20234, q4 = 20242
+        wages("X2", 20243, 0.5),  # exit in 20241: q2 = 20243 below $1; q4 = 20251 lies past the data
+        wages("X4", 20244, 100),  # exit in 20234: q2 = 20242 no record; q4 = 20244, the last quarter
+    )  # fmt: skip
+    members = spark.createDataFrame(
+        [("X1", 2023, "2023-05-10"), ("X2", 2024, "2024-02-01"), ("X3", 2025, "2024-12-31"),
+         ("X4", 2024, "2023-12-31"), ("X5", 2023, "2023-01-15")],
+        "person_id STRING, cohort_year INT, exit_date STRING",
+    ).withColumn("exit_date", F.to_date("exit_date"))  # fmt: skip
+    inputs = gold_inputs(spark, timeline_rows=t)
+    assert_frame(
+        employed_in_quarter_after_exit(members, inputs, quarters=2),
+        [
+            ("X1", True, 2000.0, 2024),  # 20234 is in fiscal year 2024
+            ("X2", False, None, 2025),
+            ("X3", None, None, 2025),  # q2 = 20252: past the data, censored
+            ("X4", False, None, 2024),
+            ("X5", False, None, 2024),  # no wages at all, the quarter (20233, fiscal 2024) observed
+        ],
+        RESULT,
+    )
+    assert_frame(
+        employed_in_quarter_after_exit(members, inputs, quarters=4),
+        [
+            ("X1", False, None, 2024),
+            ("X2", None, None, 2025),
+            ("X3", None, None, 2026),
+            ("X4", True, 100.0, 2025),
+            ("X5", False, None, 2024),
         ],
         RESULT,
     )

@@ -59,10 +59,11 @@ def _published_tables_are_safe(site: Path, report: dict) -> None:
     """Every mart is published as statewide + one table per breakdown, each with its sidecar; no count
     below 11 is shown anywhere; rates are in [0, 1]; the gold gate passed."""
     assert report["quality"]["gates"]["gold->published"]["failed"] == []
-    assert set(report["gold"]["marts"]) == {"teacher_pipeline", "student_pathways"}
+    assert set(report["gold"]["marts"]) == {"teacher_pipeline", "student_pathways", "workforce_programs"}
     tables = sorted(p.stem for p in site.glob("*.csv"))
-    assert len(tables) == 2 + 8 + 8, tables
+    assert len(tables) == 3 + 8 + 8 + 3, tables
     assert "teacher_pipeline__by_credential_type" in tables and "student_pathways__statewide" in tables
+    assert "workforce_programs__by_program" in tables
     shown_suppressed = 0
     for name in tables:
         meta = json.loads((site / f"{name}.json").read_text())

@@ -79,7 +79,8 @@ def test_page_loads_clean_and_offline(browser, site):
     policy = driver.find_element("css selector", "meta[http-equiv='Content-Security-Policy']")
     assert "default-src 'none'" in policy.get_attribute("content")  # the page may open no connection
     tabs = [t.text for t in driver.find_elements("css selector", "[role=tab]")]
-    assert tabs == ["Teacher training pipeline", "Student pathways"]  # the teacher pipeline leads
+    # the teacher pipeline leads
+    assert tabs == ["Teacher training pipeline", "Student pathways", "Workforce programs"]
     assert driver.find_element("id", "panel-teacher_pipeline").is_displayed()
     assert not driver.find_element("id", "panel-student_pathways").is_displayed()
     for link in driver.find_elements("css selector", "a[href$='.csv'], a[href$='.json']"):
