@@ -35,9 +35,12 @@ from lakehouse.synth.truth import (
     PERSONS_FILE,
     TEACHER_COLUMNS,
     TEACHER_FILE,
+    WORKFORCE_COLUMNS,
+    WORKFORCE_FILE,
     pathways_fact,
     person_row,
     teacher_fact,
+    workforce_fact,
 )
 from lakehouse.synth.truth_metrics import write_true_metrics
 from lakehouse.synth.world import World, build_world
@@ -47,6 +50,7 @@ TRUTH_HEADERS = {
     "_truth/person_truth.csv": "source,source_record_key,true_person_id",
     TEACHER_FILE: ",".join(TEACHER_COLUMNS),
     PATHWAYS_FILE: ",".join(PATHWAYS_COLUMNS),
+    WORKFORCE_FILE: ",".join(WORKFORCE_COLUMNS),
     PERSONS_FILE: ",".join(PERSONS_COLUMNS),
 }
 LINE_SCHEMA = "file STRING, sort_key STRING, line STRING"
@@ -83,6 +87,9 @@ def simulate_lines(world: World, cfg: SynthSettings):
                 pathway = pathways_fact(life, cfg.last_year, cfg.first_year)
                 if pathway:
                     rec.lines.append((PATHWAYS_FILE, f"{pid:012d}", csv_line(pathway)))
+                workforce = workforce_fact(life, cfg.first_year, cfg.last_year)
+                if workforce:
+                    rec.lines.append((WORKFORCE_FILE, f"{pid:012d}", csv_line(workforce)))
                 for f, k, line in rec.lines:
                     files.append(f)
                     keys.append(k)

@@ -14,6 +14,11 @@ college term starting by October 31 of the calendar year after graduation; enrol
 years; completed_150pct (of those enrolled within 16 months) = certificate or associate within 3 years
 of a community-college start, bachelor's within 6 years of a four-year start; employed_k / wages_k =
 any UI wages and annual wages in fiscal year (last enrollment or award year) + k.
+
+Workforce programs: cohort Y = people whose first exit from a WIOA program (adult, dislocated worker,
+youth) falls in program year Y (July to June). employed_q2 / employed_q4 = any UI wages in the 2nd /
+4th calendar quarter after the exit quarter (empty past the last quarter of data); earnings_q2 = that
+quarter's wages of the employed.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ PERSONS_COLUMNS = (
 )
 TEACHER_FILE = "_truth/teacher_pipeline_people.csv"
 PATHWAYS_FILE = "_truth/student_pathways_people.csv"
+WORKFORCE_FILE = "_truth/workforce_programs_people.csv"
 TEACHER_COLUMNS = (
     "person_id",
     "cohort_year",
@@ -84,6 +90,21 @@ PATHWAYS_COLUMNS = (
     "wages_3y",
     "wages_5y",
 )
+WORKFORCE_COLUMNS = (
+    "person_id",
+    "cohort_year",
+    "program",
+    "race_ethnicity",
+    "gender",
+    "employed_q2",
+    "employed_q4",
+    "earnings_q2",
+)
+WORKFORCE_PROGRAMS = {
+    "ADULT": "wioa_adult",
+    "DISLOCATED_WORKER": "wioa_dislocated_worker",
+    "YOUTH": "wioa_youth",
+}
 RETENTION = (1, 3, 5)
 
 
@@ -230,4 +251,35 @@ def person_row(life: Life) -> list[str]:
         life.arrived.isoformat(),
         life.gone.isoformat() if life.gone else "",
         str(int(life.died)),
+    ]
+
+
+def workforce_fact(life: Life, first_year: int, last_year: int) -> list[str] | None:
+    """The person's first exit from a WIOA program that the extracts show (a spell starting in the
+    window), and employment in the 2nd and 4th quarter after the exit quarter."""
+    exits = [s for s in life.spells if s.program == "WIOA" and first_year <= s.start.year <= last_year]
+    if not exits:
+        return None
+    first = min(exits, key=lambda s: s.end)
+    exit_index = first.end.year * 4 + (first.end.month - 1) // 3
+    last_index = last_year * 4 + 3
+    employed, earnings = [], ""
+    for k in (2, 4):
+        index = exit_index + k
+        if index > last_index:
+            employed.append(None)
+            continue
+        quarter = (index // 4) * 10 + index % 4 + 1
+        wages = round(sum(w for q, _, w in life.wages if q == quarter), 2)
+        employed.append(wages >= 1)
+        if k == 2 and wages >= 1:
+            earnings = f"{wages:.2f}"
+    return [
+        str(life.pid),
+        str(_ay(first.end)),
+        WORKFORCE_PROGRAMS[first.detail.split(":")[0]],
+        report_group(life.hispanic, life.race),
+        life.sex,
+        *map(_flag, employed),
+        earnings,
     ]

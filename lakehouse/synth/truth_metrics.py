@@ -13,7 +13,14 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lakehouse.synth.truth import PATHWAYS_COLUMNS, PATHWAYS_FILE, TEACHER_COLUMNS, TEACHER_FILE
+from lakehouse.synth.truth import (
+    PATHWAYS_COLUMNS,
+    PATHWAYS_FILE,
+    TEACHER_COLUMNS,
+    TEACHER_FILE,
+    WORKFORCE_COLUMNS,
+    WORKFORCE_FILE,
+)
 
 TEACHER_DIMENSIONS = (
     "credential_type",
@@ -55,6 +62,9 @@ PATHWAY_RATES = (
     "employed_5y",
 )
 PATHWAY_WAGES = (("employed_1y", "wages_1y"), ("employed_3y", "wages_3y"), ("employed_5y", "wages_5y"))
+WORKFORCE_DIMENSIONS = ("program", "race_ethnicity", "gender")
+WORKFORCE_RATES = ("employed_q2", "employed_q4")
+WORKFORCE_WAGES = (("employed_q2", "earnings_q2"),)
 HEADER = (
     "mart",
     "metric",
@@ -116,6 +126,8 @@ def write_true_metrics(spark: SparkSession, lines: DataFrame, truth_dir: Path) -
     pathways = _people(lines, PATHWAYS_FILE, PATHWAYS_COLUMNS).cache()
     rows = _cells(teacher, "teacher_pipeline", TEACHER_RATES, TEACHER_WAGES, TEACHER_DIMENSIONS)
     rows += _cells(pathways, "student_pathways", PATHWAY_RATES, PATHWAY_WAGES, PATHWAY_DIMENSIONS)
+    workforce = _people(lines, WORKFORCE_FILE, WORKFORCE_COLUMNS)
+    rows += _cells(workforce, "workforce_programs", WORKFORCE_RATES, WORKFORCE_WAGES, WORKFORCE_DIMENSIONS)
     teacher.unpersist()
     pathways.unpersist()
     target = truth_dir / "metrics.csv"

@@ -3,6 +3,7 @@ realism within the configured bands, and corruption that is exactly what its man
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import shutil
@@ -200,3 +201,29 @@ def test_twins_share_a_family_no_one_else_does_and_differ_in_first_name():
         k = lives[a.pid // 2]
         if k.pid not in (a.pid, b.pid):
             assert (k.birth, k.last) != (a.birth, a.last)
+
+
+def test_workforce_truth_follows_the_wioa_extract(state):
+    """The workforce truth's cohort year is the program year of the person's first exit in the PIRL
+    extract, the program is that exit's, and earnings are there exactly for the employed."""
+    owner = {
+        r["source_record_key"]: r["true_person_id"]
+        for r in read_csv(state / "_truth" / "person_truth.csv")
+        if r["source"] == "wioa"
+    }
+    first: dict[str, tuple[str, str]] = {}
+    for path in sorted((state / "wioa").glob("PIRL_*.txt")):
+        with path.open(newline="", encoding="utf-8") as f:
+            for r in csv.DictReader(f, delimiter="|"):
+                person = owner[r["PIRL100_UNIQUE_ID"]]
+                if person not in first or r["EXIT_DATE"] < first[person][0]:
+                    first[person] = (r["EXIT_DATE"], r["PROGRAM"])
+    truth = read_csv(state / "_truth" / "workforce_programs_people.csv")
+    assert len(truth) == len(first) > 10
+    for row in truth:
+        exit_date, program = first[row["person_id"]]
+        year, month = int(exit_date[:4]), int(exit_date[4:6])
+        assert int(row["cohort_year"]) == year + (month >= 7)
+        assert row["program"] == "wioa_" + program.lower()
+        assert row["employed_q2"] in ("", "0", "1") and row["employed_q4"] in ("", "0", "1")
+        assert (row["earnings_q2"] != "") == (row["employed_q2"] == "1")
