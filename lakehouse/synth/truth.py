@@ -18,7 +18,8 @@ any UI wages and annual wages in fiscal year (last enrollment or award year) + k
 Workforce programs: cohort Y = people whose first exit from a WIOA program (adult, dislocated worker,
 youth) falls in program year Y (July to June). employed_q2 / employed_q4 = any UI wages in the 2nd /
 4th calendar quarter after the exit quarter (empty past the last quarter of data); earnings_q2 = that
-quarter's wages of the employed.
+quarter's wages of the employed. Race/ethnicity is known only for people CALPADS reports (as a
+student or as staff); for others it is empty (Unknown), as in the data.
 """
 
 from __future__ import annotations
@@ -274,11 +275,15 @@ def workforce_fact(life: Life, first_year: int, last_year: int) -> list[str] | N
         employed.append(wages >= 1)
         if k == 2 and wages >= 1:
             earnings = f"{wages:.2f}"
+    # Race/ethnicity as the data can know it: only CALPADS (student or staff) reports it.
+    in_calpads = any(first_year <= y.ay <= last_year for y in life.k12) or any(
+        first_year <= a.ay <= last_year for a in life.assignments
+    )
     return [
         str(life.pid),
         str(_ay(first.end)),
         WORKFORCE_PROGRAMS[first.detail.split(":")[0]],
-        report_group(life.hispanic, life.race),
+        report_group(life.hispanic, life.race) if in_calpads else "",
         life.sex,
         *map(_flag, employed),
         earnings,
