@@ -44,25 +44,7 @@ from lakehouse.spark import build_spark  # noqa: E402
 from lakehouse.storage import open_storage  # noqa: E402
 from lakehouse.synth import truth_metrics as tm  # noqa: E402
 from lakehouse.synth.records import TRUTH_FILE  # noqa: E402
-from lakehouse.synth.truth import (  # noqa: E402
-    PATHWAYS_COLUMNS,
-    PATHWAYS_FILE,
-    TEACHER_COLUMNS,
-    TEACHER_FILE,
-    WORKFORCE_COLUMNS,
-    WORKFORCE_FILE,
-)
 from lakehouse.tables import GOLD_PUBLISHED_CELLS  # noqa: E402
-
-# (people file, its columns, mart, rate metrics, (employed, wage) pairs, dimensions)
-MARTS = (
-    (TEACHER_FILE, TEACHER_COLUMNS, "teacher_pipeline",
-     tm.TEACHER_RATES, tm.TEACHER_WAGES, tm.TEACHER_DIMENSIONS),
-    (PATHWAYS_FILE, PATHWAYS_COLUMNS, "student_pathways",
-     tm.PATHWAY_RATES, tm.PATHWAY_WAGES, tm.PATHWAY_DIMENSIONS),
-    (WORKFORCE_FILE, WORKFORCE_COLUMNS, "workforce_programs",
-     tm.WORKFORCE_RATES, tm.WORKFORCE_WAGES, tm.WORKFORCE_DIMENSIONS),
-)  # fmt: skip
 
 
 def ambiguous_wage_records(con, truth: Path) -> None:
@@ -110,7 +92,7 @@ def oracle_cells(spark, raw: Path, wageless: set[str]) -> pd.DataFrame:
     from pyspark.sql import functions as F
 
     rows = []
-    for file, columns, mart, rates, wages, dimensions in MARTS:
+    for mart, file, columns, rates, wages, dimensions in tm.MARTS:
         schema = ", ".join(f"`{c}` STRING" for c in columns)
         people = spark.read.csv(str(raw / "_truth" / Path(file).name), header=True, schema=schema)
         people = people.fillna("").withColumn("statewide", F.lit("All"))

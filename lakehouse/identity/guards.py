@@ -267,12 +267,7 @@ def drop_too_young_for_wages(con: Any, *, as_of: date | None) -> int:
         WHERE p.method = 'probabilistic'
           AND ((l.source IN ({wages}) AND r.birth_date > {born_by("l.wages_from", as_of)})
                OR (r.source IN ({wages}) AND l.birth_date > {born_by("r.wages_from", as_of)}))"""
-    found = con.execute(f"SELECT count(*) FROM ({young})").fetchall()[0][0]
-    con.execute(
-        f"UPDATE pairs SET method = 'below_threshold' FROM ({young}) AS y "
-        "WHERE pairs.record_token_l = y.record_token_l AND pairs.record_token_r = y.record_token_r"
-    )
-    return int(found)
+    return _demote(con, young)
 
 
 def drop_ssn_conflicts(con: Any) -> int:
@@ -290,9 +285,15 @@ def drop_ssn_conflicts(con: Any) -> int:
           AND l.ssn_first5_token IS DISTINCT FROM r.ssn_first5_token
           AND l.ssn_last4_token IS DISTINCT FROM r.ssn_last4_token
           AND l.ssn_sorted_token IS DISTINCT FROM r.ssn_sorted_token"""
-    found = con.execute(f"SELECT count(*) FROM ({conflicts})").fetchall()[0][0]
+    return _demote(con, conflicts)
+
+
+def _demote(con: Any, matches: str) -> int:
+    """Turn the pairs that the query `matches` selects (record_token_l, record_token_r) into
+    non-matches ('below_threshold'); the query runs once. Returns how many."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE demoted AS {matches}")
     con.execute(
-        f"UPDATE pairs SET method = 'below_threshold' FROM ({conflicts}) AS c "
-        "WHERE pairs.record_token_l = c.record_token_l AND pairs.record_token_r = c.record_token_r"
+        "UPDATE pairs SET method = 'below_threshold' FROM demoted d "
+        "WHERE pairs.record_token_l = d.record_token_l AND pairs.record_token_r = d.record_token_r"
     )
-    return int(found)
+    return int(con.execute("SELECT count(*) FROM demoted").fetchall()[0][0])

@@ -87,7 +87,12 @@ def resolve(
     the other's only such near miss (lakehouse/identity/attach.py)."""
     _quiet_splink()
     records = linkage_input.select(*LINKAGE_COLUMNS)
-    if backend in ("duckdb", "spark"):
+    if backend not in ("duckdb", "spark"):
+        raise LinkageError(f"identity.backend must be 'duckdb' or 'spark', not {backend!r}")
+    on_spark = backend == "spark"
+    if on_spark:  # read twice: into DuckDB, and by every blocking rule of Splink on Spark
+        records = records.persist()
+    try:
         return _resolve_duckdb(
             spark,
             records,
@@ -98,9 +103,11 @@ def resolve(
             train_max_pairs,
             as_of,
             near_miss_floor,
-            scorer=spark_scorer(spark, records) if backend == "spark" else None,
+            scorer=spark_scorer(spark, records) if on_spark else None,
         )
-    raise LinkageError(f"identity.backend must be 'duckdb' or 'spark', not {backend!r}")
+    finally:
+        if on_spark:
+            records.unpersist()
 
 
 def _resolve_duckdb(

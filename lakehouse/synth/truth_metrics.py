@@ -65,6 +65,14 @@ PATHWAY_WAGES = (("employed_1y", "wages_1y"), ("employed_3y", "wages_3y"), ("emp
 WORKFORCE_DIMENSIONS = ("program", "race_ethnicity", "gender")
 WORKFORCE_RATES = ("employed_q2", "employed_q4")
 WORKFORCE_WAGES = (("employed_q2", "earnings_q2"),)
+# The marts the truth covers: (mart, people file, its columns, rate metrics, (employed, wage) pairs,
+# dimensions).
+MARTS = (
+    ("teacher_pipeline", TEACHER_FILE, TEACHER_COLUMNS, TEACHER_RATES, TEACHER_WAGES, TEACHER_DIMENSIONS),
+    ("student_pathways", PATHWAYS_FILE, PATHWAYS_COLUMNS, PATHWAY_RATES, PATHWAY_WAGES, PATHWAY_DIMENSIONS),
+    ("workforce_programs", WORKFORCE_FILE, WORKFORCE_COLUMNS, WORKFORCE_RATES, WORKFORCE_WAGES,
+     WORKFORCE_DIMENSIONS),
+)  # fmt: skip
 HEADER = (
     "mart",
     "metric",
@@ -122,14 +130,9 @@ def _cells(people: DataFrame, mart: str, rates, wages, dimensions) -> list[tuple
 
 
 def write_true_metrics(spark: SparkSession, lines: DataFrame, truth_dir: Path) -> Path:
-    teacher = _people(lines, TEACHER_FILE, TEACHER_COLUMNS).cache()
-    pathways = _people(lines, PATHWAYS_FILE, PATHWAYS_COLUMNS).cache()
-    rows = _cells(teacher, "teacher_pipeline", TEACHER_RATES, TEACHER_WAGES, TEACHER_DIMENSIONS)
-    rows += _cells(pathways, "student_pathways", PATHWAY_RATES, PATHWAY_WAGES, PATHWAY_DIMENSIONS)
-    workforce = _people(lines, WORKFORCE_FILE, WORKFORCE_COLUMNS)
-    rows += _cells(workforce, "workforce_programs", WORKFORCE_RATES, WORKFORCE_WAGES, WORKFORCE_DIMENSIONS)
-    teacher.unpersist()
-    pathways.unpersist()
+    rows = []
+    for mart, file, columns, rates, wages, dimensions in MARTS:
+        rows += _cells(_people(lines, file, columns), mart, rates, wages, dimensions)
     target = truth_dir / "metrics.csv"
     truth_dir.mkdir(parents=True, exist_ok=True)
     with target.open("w", newline="") as f:
