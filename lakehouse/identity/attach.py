@@ -9,8 +9,10 @@ data how many clusters a cluster could be.
   no SSN: two clusters with the same first name and birth date, no surname in common, and a county
   in common, each the other's only such partner.
 
-Both read `linkage_input` and update `clusters` in a DuckDB connection, and record each join in
-`pairs` (method 'unique_name', 'near_miss' or 'renamed').
+None of them joins two clusters that each hold a record of one source keyed by a permanent person id
+(guards.PERSON_KEYED_SOURCES: two CINs are two people). All read `linkage_input` and update
+`clusters` in a DuckDB connection, and record each join in `pairs` (method 'unique_name',
+'near_miss' or 'renamed').
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from lakehouse.identity.guards import WAGE_SOURCES, birth_dates_related_sql, born_by
+from lakehouse.identity.guards import WAGE_SOURCES, birth_dates_related_sql, born_by, keyed_sources_sql
 
 # The oldest age (years) at which a worker's first wages count as a first job after school.
 FIRST_JOB_AGE = 19
@@ -75,7 +77,8 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
             min(i.birth_date) AS earliest_birth, min(i.wages_from) AS wages_from,
             list_distinct(flatten(list(coalesce(i.counties, [])))) AS counties,
             bool_or(i.source IN (SELECT source FROM linkage_input WHERE ssn_token IS NOT NULL))
-                AS asked_ssn
+                AS asked_ssn,
+            {keyed_sources_sql("i")} AS keyed_sources
         FROM clusters c JOIN linkage_input i USING (record_token) GROUP BY c.cluster_id"""
     )
     # Names of the unanchored clusters and of their possible partners (anchored, no SSN anywhere).
@@ -131,6 +134,7 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
               AND (len(w.initials) = 0 OR len(s.initials) = 0
                    OR len(list_intersect(w.initials, s.initials)) > 0)
               AND NOT coalesce(w.wages_only AND s.earliest_birth > {born_by("w.wages_from", as_of)}, FALSE)
+              AND len(list_intersect(w.keyed_sources, s.keyed_sources)) = 0
             GROUP BY ALL),
         counted AS (
             SELECT weak_id, had_no_ssn, count(*) FILTER (WHERE same_name) AS n_same, count(*) AS n_close,
@@ -197,7 +201,8 @@ def join_near_misses(con: Any, *, floor: float, max_cluster_size: int) -> int:
         involved AS (
             SELECT c.cluster_id, count(*) AS records, min(c.record_token) AS token,
                 count(i.ssn_token) > 0 AS has_ssn,
-                list_distinct(flatten(list(coalesce(i.counties, [])))) AS counties
+                list_distinct(flatten(list(coalesce(i.counties, [])))) AS counties,
+                {keyed_sources_sql("i")} AS keyed_sources
             FROM clusters c JOIN linkage_input i USING (record_token)
             WHERE c.cluster_id IN (SELECT id FROM partners WHERE n = 1)
             GROUP BY c.cluster_id)
@@ -206,6 +211,7 @@ def join_near_misses(con: Any, *, floor: float, max_cluster_size: int) -> int:
         JOIN involved x ON x.cluster_id = n.a_id
         JOIN involved y ON y.cluster_id = n.b_id
         WHERE NOT (x.has_ssn AND y.has_ssn) AND x.records + y.records <= {int(max_cluster_size)}
+          AND len(list_intersect(x.keyed_sources, y.keyed_sources)) = 0
           AND (len(x.counties) = 0 OR len(y.counties) = 0
                OR len(list_intersect(x.counties, y.counties)) > 0)"""
     )
@@ -230,9 +236,9 @@ def join_renamed(con: Any, *, max_cluster_size: int, as_of: date | None = None) 
     - together they stay within `max_cluster_size`.
     Returns how many joins were made."""
     con.execute(
-        """CREATE OR REPLACE TABLE renamed_identity AS
+        f"""CREATE OR REPLACE TABLE renamed_identity AS
         SELECT c.cluster_id, count(*) AS records, min(c.record_token) AS token,
-            count(i.ssn_token) > 0 AS has_ssn,
+            count(i.ssn_token) > 0 AS has_ssn, {keyed_sources_sql("i")} AS keyed_sources,
             coalesce(list(DISTINCT i.last_name) FILTER (WHERE i.last_name IS NOT NULL), []) AS surnames,
             coalesce(list(DISTINCT i.gender) FILTER (WHERE i.gender IS NOT NULL), []) AS genders,
             list_distinct(flatten(list(coalesce(i.counties, [])))) AS counties
@@ -253,6 +259,7 @@ def join_renamed(con: Any, *, max_cluster_size: int, as_of: date | None = None) 
             JOIN renamed_identity y ON y.cluster_id = b.cluster_id
             WHERE len(list_intersect(x.surnames, y.surnames)) = 0
               AND NOT (x.has_ssn AND y.has_ssn)
+              AND len(list_intersect(x.keyed_sources, y.keyed_sources)) = 0
               AND NOT list_contains(x.genders, 'M') AND NOT list_contains(y.genders, 'M')
               AND len(list_intersect(x.counties, y.counties)) > 0
               AND x.records + y.records <= {int(max_cluster_size)}),

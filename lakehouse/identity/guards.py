@@ -1,10 +1,12 @@
 """Guards against chaining: connected components turn a few wrong links into one giant 'person'.
 
-A cluster is suspect when it is larger than any one person's records can be (`max_cluster_size`) or
-when it holds two records whose SSNs and birth dates both contradict each other, judged at the
-model's levels (lakehouse/identity/model.py): an SSN with two digits transposed or with its first five
-or last four digits in common, and a birth date with day and month swapped, one digit of the day or
-of the year wrong or off by one, are one person's typos, not two identities. A suspect cluster is
+A cluster is suspect when it is larger than any one person's records can be (`max_cluster_size`),
+when it holds two records of a source that keys its records by a permanent person id
+(PERSON_KEYED_SOURCES: one person, one record), or when it holds two records whose SSNs and birth
+dates both contradict each other, judged at the model's levels (lakehouse/identity/model.py): an
+SSN with two digits transposed or with its first five or last four digits in common, and a birth
+date with day and month swapped, one digit of the day or of the year wrong or off by one, are one
+person's typos, not two identities. A suspect cluster is
 rebuilt from its own links, strongest first, skipping any probabilistic link that would join two
 parts into a suspect one (deterministic links are always kept): the weakest links between
 contradicting identities are the ones left out, wherever they sit in the cluster. What was left
@@ -34,29 +36,61 @@ class Edge:
     method: str
 
 
+# Sources whose record key is a permanent id of the person, so one person has one record there:
+# DHCS (CIN, permanent for life, DOMAIN.md), DDS (UCI, the consumer's lifelong number), CSAC (the
+# applicant's CSAC id, which payments carry too), WIOA (PIRL 100, the unique individual id) and
+# the two SEID-keyed educator sources. Not here: sources keyed by a case or an enrollment (CDSS,
+# DOR, colleges, early learning) or whose id a person can hold twice in practice (K-12 SSIDs, which
+# districts re-issue: 795 people of the 10^5 state hold two).
+PERSON_KEYED_SOURCES = ("dhcs", "dds", "csac", "wioa", "ctc", "calpads_staff")
+
+
 class Identity(NamedTuple):
     """What a record says about who it is, as far as the guards compare it (the linkage input's
-    columns; birth_date as 'yyyy-MM-dd')."""
+    columns; birth_date as 'yyyy-MM-dd'). `person_key`: '<source>:<record_token>' for a record of a
+    PERSON_KEYED_SOURCES source (see `FACT_SQL`), else None."""
 
     ssn_token: str | None = None
     birth_date: str | None = None
     ssn_first5_token: str | None = None
     ssn_last4_token: str | None = None
+    person_key: str | None = None
 
 
-FACT_COLUMNS = ("ssn_token", "birth_date", "ssn_first5_token", "ssn_last4_token")
+def _keyed_sources_sql() -> str:
+    return ", ".join(f"'{s}'" for s in PERSON_KEYED_SOURCES)
+
+
+def person_key_sql(r: str) -> str:
+    """SQL (DuckDB and Spark): a record's `person_key` from the linkage input aliased `r`."""
+    return (
+        f"CASE WHEN {r}.source IN ({_keyed_sources_sql()}) THEN concat({r}.source, ':', {r}.record_token) END"
+    )
+
+
+def keyed_sources_sql(r: str) -> str:
+    """SQL (DuckDB) aggregate: the PERSON_KEYED_SOURCES a group of linkage-input records (aliased
+    `r`) holds, as a list (empty when none). Two clusters whose lists intersect are two people."""
+    return f"coalesce(list(DISTINCT {r}.source) FILTER (WHERE {r}.source IN ({_keyed_sources_sql()})), [])"
+
+
+# The Identity of a linkage-input record aliased r, in field order.
+FACT_SQL = ("r.ssn_token", "r.birth_date", "r.ssn_first5_token", "r.ssn_last4_token", person_key_sql("r"))
 
 
 def suspect_clusters_sql(clusters: str, records: str, max_cluster_size: int) -> str:
     """SQL (DuckDB and Spark) for the ids of clusters that may be suspect, in `clusters`
-    [cluster_id, record_token] joined to `records` [record_token, ssn_token, birth_date]: too large,
-    or with two records that hold both an SSN and a birth date and differ in both. The second
-    test is a superset of `contradicts`, which `apply_guards` then applies to these few clusters."""
+    [cluster_id, record_token] joined to `records` [record_token, source, ssn_token, birth_date]:
+    too large, with two records of one PERSON_KEYED_SOURCES source, or with two records that hold
+    both an SSN and a birth date and differ in both. The last test is a superset of `contradicts`,
+    which `apply_guards` then applies to these few clusters."""
     return f"""
         SELECT c.cluster_id
         FROM {clusters} AS c JOIN {records} AS r ON c.record_token = r.record_token
         GROUP BY c.cluster_id
         HAVING count(*) > {int(max_cluster_size)}
+            OR count(DISTINCT {person_key_sql("r")})
+               > count(DISTINCT CASE WHEN r.source IN ({_keyed_sources_sql()}) THEN r.source END)
             OR (count(DISTINCT CASE WHEN r.birth_date IS NOT NULL THEN r.ssn_token END) > 1
                 AND count(DISTINCT CASE WHEN r.ssn_token IS NOT NULL THEN r.birth_date END) > 1)
     """
@@ -116,8 +150,18 @@ def birth_dates_related_sql(a: str, b: str) -> str:
             OR abs(CAST({part(a, 1, 4)} AS INT) - CAST({part(b, 1, 4)} AS INT)) = 10)), FALSE)"""
 
 
+def _same_keyed_source(a: Identity, b: Identity) -> bool:
+    """Two records of one PERSON_KEYED_SOURCES source: two people."""
+    if a.person_key is None or b.person_key is None or a.person_key == b.person_key:
+        return False
+    return a.person_key.split(":", 1)[0] == b.person_key.split(":", 1)[0]
+
+
 def contradicts(a: Identity, b: Identity) -> bool:
-    """Two strong identities (SSN and birth date on both) of two different people."""
+    """Two strong identities of two different people: two records of one person-keyed source, or SSN
+    and birth date on both and neither related."""
+    if _same_keyed_source(a, b):
+        return True
     if None in (a.ssn_token, a.birth_date, b.ssn_token, b.birth_date):
         return False
     return not ssns_related(a, b) and not birth_dates_related(a.birth_date, b.birth_date)
@@ -125,7 +169,12 @@ def contradicts(a: Identity, b: Identity) -> bool:
 
 def _strong(nodes: Iterable[str], facts: dict[str, Identity]) -> set[Identity]:
     found = (facts.get(n) for n in nodes)
-    return {f for f in found if f is not None and f.ssn_token is not None and f.birth_date is not None}
+    return {
+        f
+        for f in found
+        if f is not None
+        and (f.person_key is not None or (f.ssn_token is not None and f.birth_date is not None))
+    }
 
 
 def _any_contradiction(left: set[Identity], right: set[Identity]) -> bool:

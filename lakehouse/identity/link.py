@@ -27,7 +27,7 @@ from lakehouse.identity import model as linkage_model
 from lakehouse.identity.attach import attach_unique_names, join_near_misses, join_renamed
 from lakehouse.identity.features import LINKAGE_COLUMNS
 from lakehouse.identity.guards import (
-    FACT_COLUMNS,
+    FACT_SQL,
     Edge,
     Identity,
     apply_guards,
@@ -279,7 +279,7 @@ def _cluster_duckdb(con: Any, db_api: Any, max_cluster_size: int) -> tuple[Any, 
             "JOIN suspect USING (cluster_id)"
         ).fetchall()
         facts = con.execute(
-            f"SELECT r.record_token, {', '.join(f'r.{c}' for c in FACT_COLUMNS)} FROM linkage_input r "
+            f"SELECT r.record_token, {', '.join(FACT_SQL)} FROM linkage_input r "
             "JOIN clusters c USING (record_token) JOIN suspect USING (cluster_id)"
         ).fetchall()
         moved, guard = apply_guards(

@@ -97,6 +97,19 @@ def test_a_worker_without_ssn_is_never_attached_to_someone_who_has_one():
     assert (clusters["w1"], clusters["w2"]) == ("k1", "w2")
 
 
+def test_no_attachment_puts_two_records_of_one_person_keyed_source_in_a_cluster():
+    # An aid application without a birth date, linked to a wage record: unanchored. The one
+    # namesake has an aid application of its own (another CSAC id): another person.
+    rows = [
+        record("c1", "csac", "ANA RUIZ"),
+        record("w1", "edd", "ANA RUIZ"),
+        record("k1", "calpads", "ANA RUIZ", birth="2001-01-01", ssid="S1"),
+        record("c2", "csac", "ANA RUIZ", birth="2001-01-01"),
+    ]
+    assert attach(rows, clusters={"w1": "c1", "c2": "k1"})["c1"] == "c1"
+    assert attach(rows[:3], clusters={"w1": "c1"})["c1"] == "k1"
+
+
 def test_a_worker_without_ssn_whose_name_is_a_variant_joins_the_one_close_candidate():
     rows = [
         record("k1", "calpads", "JOSE GARZA", birth="2001-01-01", ssid="S1"),

@@ -86,22 +86,44 @@ def test_typos_the_model_forgives_do_not_contradict():
 
 def test_the_sql_prefilter_finds_every_contradiction_and_skips_one_identity():
     con = duckdb.connect()
-    con.execute("CREATE TABLE recs (record_token VARCHAR, ssn_token VARCHAR, birth_date VARCHAR)")
     con.execute(
-        """INSERT INTO recs VALUES ('a', 's1', '2001-04-07'), ('b', 's1', NULL), ('c', 's2', '1990-03-12'),
-        ('d', 's3', '1980-01-01'), ('e', 's3', '1980-01-01'), ('f', NULL, '1970-01-01')"""
+        "CREATE TABLE recs (record_token VARCHAR, source VARCHAR, ssn_token VARCHAR, birth_date VARCHAR)"
+    )
+    con.execute(
+        """INSERT INTO recs VALUES ('a', 'cdss', 's1', '2001-04-07'), ('b', 'cdss', 's1', NULL),
+        ('c', 'cdss', 's2', '1990-03-12'), ('d', 'cdss', 's3', '1980-01-01'),
+        ('e', 'dhcs', 's3', '1980-01-01'), ('f', 'dds', NULL, '1970-01-01'),
+        ('g', 'dhcs', NULL, NULL), ('h', 'dds', NULL, NULL), ('i', 'dhcs', NULL, NULL),
+        ('j', 'dhcs', NULL, NULL)"""
     )
     con.execute(
         "CREATE TABLE clusters AS SELECT * FROM (VALUES ('a', 'k1'), ('b', 'k1'), ('c', 'k1'), "
-        "('d', 'k2'), ('e', 'k2'), ('f', 'k2')) AS t(record_token, cluster_id)"
+        "('d', 'k2'), ('e', 'k2'), ('f', 'k2'), ('g', 'k3'), ('h', 'k3'), ('i', 'k4'), ('j', 'k4')) "
+        "AS t(record_token, cluster_id)"
     )
 
     def suspects(max_cluster_size: int) -> list[str]:
         sql = suspect_clusters_sql("clusters", "recs", max_cluster_size=max_cluster_size)
         return sorted(r[0] for r in con.execute(sql).fetchall())
 
-    assert suspects(10) == ["k1"]  # k2 holds one strong identity and a birth date alone
-    assert suspects(2) == ["k1", "k2"]
+    # k2 holds one strong identity, a birth date alone and one record of each person-keyed source;
+    # k3 one record of each of two person-keyed sources; k4 two Medi-Cal records (two CINs)
+    assert suspects(10) == ["k1", "k4"]
+    assert suspects(2) == ["k1", "k2", "k4"]
+
+
+def test_two_records_of_one_person_keyed_source_contradict():
+    medi_cal, other_cin = Identity(person_key="dhcs:a"), Identity(person_key="dhcs:b")
+    assert contradicts(medi_cal, other_cin)
+    assert not contradicts(medi_cal, medi_cal)
+    assert not contradicts(medi_cal, Identity(person_key="dds:c"))  # one record in each of two sources
+    assert not contradicts(medi_cal, person("s1", "2001-01-01"))
+    # Two Medi-Cal records chained through a benefit record: the weaker link is left out.
+    facts = {"a": medi_cal, "c": other_cin}
+    edges = [Edge("a", "b", 0.9999, "probabilistic"), Edge("b", "c", 0.995, "probabilistic")]
+    assert is_suspect(["a", "b", "c"], facts, max_size=10)
+    parts, broken, clean = split_suspect(["a", "b", "c"], edges, facts, max_size=10)
+    assert (parts, [(e.left, e.right) for e in broken], clean) == ([["a", "b"], ["c"]], [("b", "c")], True)
 
 
 def test_a_chain_is_cut_at_its_weakest_link_between_contradicting_identities():

@@ -18,15 +18,15 @@ def join(
     clusters: dict[str, str] | None = None,
     max_cluster_size: int = 80,
 ):
-    """`rows`: (token, birth_date, ssn_token[, counties]); `scored`: (left, right, probability, method).
-    Each record its own cluster unless `clusters` says otherwise; returns (joins, token -> cluster,
-    near_miss pairs)."""
+    """`rows`: (token, birth_date, ssn_token[, counties[, source]]); `scored`: (left, right,
+    probability, method). Each record its own cluster unless `clusters` says otherwise; returns
+    (joins, token -> cluster, near_miss pairs)."""
     con = duckdb.connect()
     con.execute(
         "CREATE TABLE linkage_input (record_token VARCHAR, birth_date VARCHAR, ssn_token VARCHAR, "
-        "counties VARCHAR[])"
+        "counties VARCHAR[], source VARCHAR)"
     )
-    con.executemany("INSERT INTO linkage_input VALUES (?, ?, ?, ?)", [(*r, None)[:4] for r in rows])
+    con.executemany("INSERT INTO linkage_input VALUES (?, ?, ?, ?, ?)", [(*r, None, None)[:5] for r in rows])
     add_clusters_and_pairs(con, [r[0] for r in rows], clusters)
     con.executemany("INSERT INTO pairs VALUES (?, ?, ?, ?)", scored)
     joined = join_near_misses(con, floor=FLOOR, max_cluster_size=max_cluster_size)
@@ -83,3 +83,10 @@ def test_clusters_that_both_name_counties_join_only_with_one_in_common():
     assert join([school, benefits], [NEAR])[0] == 1
     assert join([school, (*BENEFITS[:3], ["37"])], [NEAR])[0] == 0
     assert join([school, (*BENEFITS[:3], [])], [NEAR])[0] == 1  # no county named: no evidence
+
+
+def test_two_clusters_that_each_hold_a_record_of_one_person_keyed_source_stay_apart():
+    # Two Medi-Cal records (two CINs) are two people, however near their best pair scored.
+    medi_cal = [("a1", "1988-02-02", None, None, "dhcs"), ("b1", "1988-02-01", None, None, "dhcs")]
+    assert join(medi_cal, [NEAR])[0] == 0
+    assert join([medi_cal[0], ("b1", "1988-02-01", None, None, "cdss")], [NEAR])[0] == 1

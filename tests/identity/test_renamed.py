@@ -21,12 +21,16 @@ def join(
     clusters: dict[str, str] | None = None,
     max_cluster_size: int = 80,
     as_of: date | None = None,
+    sources: dict[str, str] | None = None,
 ):
-    """Each record its own cluster unless `clusters` says otherwise; returns (joins, token -> cluster,
-    pairs)."""
+    """Each record its own cluster unless `clusters` says otherwise, of source 'cdss' unless `sources`
+    names another; returns (joins, token -> cluster, pairs)."""
     con = duckdb.connect()
     con.execute(f"CREATE TABLE linkage_input ({COLUMNS})")
     con.executemany("INSERT INTO linkage_input VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    con.execute("ALTER TABLE linkage_input ADD COLUMN source VARCHAR DEFAULT 'cdss'")
+    for token, source in (sources or {}).items():
+        con.execute("UPDATE linkage_input SET source = ? WHERE record_token = ?", [source, token])
     add_clusters_and_pairs(con, [r[0] for r in rows], clusters)
     joined = join_renamed(con, max_cluster_size=max_cluster_size, as_of=as_of)
     return (
@@ -80,3 +84,9 @@ def test_children_and_men_are_not_renamed():
     man = [(*MAIDEN[:4], "M", *MAIDEN[5:]), (*MARRIED[:4], None, *MARRIED[5:])]
     assert join(man)[0] == 0
     assert join([(*MAIDEN[:4], None, *MAIDEN[5:]), (*MARRIED[:4], None, *MARRIED[5:])])[0] == 1
+
+
+def test_two_records_of_one_person_keyed_source_are_two_people():
+    # Two Medi-Cal records (two CINs): two women of one first name and birth date.
+    assert join([MAIDEN, MARRIED], sources={"a1": "dhcs", "b1": "dhcs"})[0] == 0
+    assert join([MAIDEN, MARRIED], sources={"a1": "dhcs", "b1": "wioa"})[0] == 1
