@@ -20,7 +20,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from lakehouse.identity.guards import WAGE_SOURCES, birth_dates_related_sql, born_by, keyed_sources_sql
+from lakehouse.identity.guards import (
+    WAGE_SOURCES,
+    birth_dates_related_sql,
+    born_by,
+    keyed_sources_sql,
+    no_ssn_wages_sql,
+)
 
 # The oldest age (years) at which a worker's first wages count as a first job after school.
 FIRST_JOB_AGE = 19
@@ -162,8 +168,10 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
         SELECT c.weak_id, c.strong_id, w.token AS weak_token, s.token AS strong_token
         FROM chosen c JOIN cluster_identity w ON w.cluster_id = c.weak_id
         JOIN cluster_identity s ON s.cluster_id = c.strong_id
-        -- every attachment to one cluster counts against its size
-        QUALIFY s.records + sum(w.records) OVER (PARTITION BY c.strong_id) <= {int(max_cluster_size)}"""
+        -- every attachment to one cluster counts against its size; a cluster that a worker who had
+        -- no SSN joins takes no SSN with it
+        QUALIFY s.records + sum(w.records) OVER (PARTITION BY c.strong_id) <= {int(max_cluster_size)}
+            AND NOT (w.has_ssn AND bool_or(w.had_no_ssn) OVER (PARTITION BY c.strong_id))"""
     )
     attached = _record_joins(con, "attach", "unique_name")
     return int(attached)
@@ -202,7 +210,8 @@ def join_near_misses(con: Any, *, floor: float, max_cluster_size: int) -> int:
             SELECT c.cluster_id, count(*) AS records, min(c.record_token) AS token,
                 count(i.ssn_token) > 0 AS has_ssn,
                 list_distinct(flatten(list(coalesce(i.counties, [])))) AS counties,
-                {keyed_sources_sql("i")} AS keyed_sources
+                {keyed_sources_sql("i")} AS keyed_sources,
+                bool_or({no_ssn_wages_sql("i")}) AS no_ssn_wages
             FROM clusters c JOIN linkage_input i USING (record_token)
             WHERE c.cluster_id IN (SELECT id FROM partners WHERE n = 1)
             GROUP BY c.cluster_id)
@@ -211,6 +220,7 @@ def join_near_misses(con: Any, *, floor: float, max_cluster_size: int) -> int:
         JOIN involved x ON x.cluster_id = n.a_id
         JOIN involved y ON y.cluster_id = n.b_id
         WHERE NOT (x.has_ssn AND y.has_ssn) AND x.records + y.records <= {int(max_cluster_size)}
+          AND NOT (x.has_ssn AND y.no_ssn_wages) AND NOT (y.has_ssn AND x.no_ssn_wages)
           AND len(list_intersect(x.keyed_sources, y.keyed_sources)) = 0
           AND (len(x.counties) = 0 OR len(y.counties) = 0
                OR len(list_intersect(x.counties, y.counties)) > 0)"""
@@ -239,6 +249,7 @@ def join_renamed(con: Any, *, max_cluster_size: int, as_of: date | None = None) 
         f"""CREATE OR REPLACE TABLE renamed_identity AS
         SELECT c.cluster_id, count(*) AS records, min(c.record_token) AS token,
             count(i.ssn_token) > 0 AS has_ssn, {keyed_sources_sql("i")} AS keyed_sources,
+            bool_or({no_ssn_wages_sql("i")}) AS no_ssn_wages,
             coalesce(list(DISTINCT i.last_name) FILTER (WHERE i.last_name IS NOT NULL), []) AS surnames,
             coalesce(list(DISTINCT i.gender) FILTER (WHERE i.gender IS NOT NULL), []) AS genders,
             list_distinct(flatten(list(coalesce(i.counties, [])))) AS counties
@@ -259,6 +270,7 @@ def join_renamed(con: Any, *, max_cluster_size: int, as_of: date | None = None) 
             JOIN renamed_identity y ON y.cluster_id = b.cluster_id
             WHERE len(list_intersect(x.surnames, y.surnames)) = 0
               AND NOT (x.has_ssn AND y.has_ssn)
+              AND NOT (x.has_ssn AND y.no_ssn_wages) AND NOT (y.has_ssn AND x.no_ssn_wages)
               AND len(list_intersect(x.keyed_sources, y.keyed_sources)) = 0
               AND NOT list_contains(x.genders, 'M') AND NOT list_contains(y.genders, 'M')
               AND len(list_intersect(x.counties, y.counties)) > 0

@@ -2,7 +2,8 @@
 
 A cluster is suspect when it is larger than any one person's records can be (`max_cluster_size`),
 when it holds two records of a source that keys its records by a permanent person id
-(PERSON_KEYED_SOURCES: one person, one record), or when it holds two records whose SSNs and birth
+(PERSON_KEYED_SOURCES: one person, one record), when it holds a wage record of a worker who had no
+SSN and a record with an SSN (WAGE_SOURCES), or when it holds two records whose SSNs and birth
 dates both contradict each other, judged at the model's levels (lakehouse/identity/model.py): an
 SSN with two digits transposed or with its first five or last four digits in common, and a birth
 date with day and month swapped, one digit of the day or of the year wrong or off by one, are one
@@ -44,17 +45,25 @@ class Edge:
 # districts re-issue: 795 people of the 10^5 state hold two).
 PERSON_KEYED_SOURCES = ("dhcs", "dds", "csac", "wioa", "ctc", "calpads_staff")
 
+# Wage records (DE 9C). Their SSN field is required: a record without an SSN token reported a number
+# that is not an SSN (areas 000, 666, 9xx: an ITIN or a made-up number), i.e. a worker who had no
+# SSN, and so is no one whose records carry an SSN (at 10^5: 41 of 6,499 such workers have an SSN
+# anywhere; 252 of 255 clusters that mixed the two were two people or more).
+WAGE_SOURCES = ("edd",)
+
 
 class Identity(NamedTuple):
     """What a record says about who it is, as far as the guards compare it (the linkage input's
     columns; birth_date as 'yyyy-MM-dd'). `person_key`: '<source>:<record_token>' for a record of a
-    PERSON_KEYED_SOURCES source (see `FACT_SQL`), else None."""
+    PERSON_KEYED_SOURCES source, else None; `no_ssn_wages`: a WAGE_SOURCES record without an SSN
+    (see `FACT_SQL`)."""
 
     ssn_token: str | None = None
     birth_date: str | None = None
     ssn_first5_token: str | None = None
     ssn_last4_token: str | None = None
     person_key: str | None = None
+    no_ssn_wages: bool = False
 
 
 def _keyed_sources_sql() -> str:
@@ -74,16 +83,30 @@ def keyed_sources_sql(r: str) -> str:
     return f"coalesce(list(DISTINCT {r}.source) FILTER (WHERE {r}.source IN ({_keyed_sources_sql()})), [])"
 
 
+def no_ssn_wages_sql(r: str) -> str:
+    """SQL (DuckDB and Spark): the linkage-input record aliased `r` is a wage record without an SSN."""
+    wages = ", ".join(f"'{s}'" for s in WAGE_SOURCES)
+    return f"coalesce({r}.source IN ({wages}) AND {r}.ssn_token IS NULL, FALSE)"
+
+
 # The Identity of a linkage-input record aliased r, in field order.
-FACT_SQL = ("r.ssn_token", "r.birth_date", "r.ssn_first5_token", "r.ssn_last4_token", person_key_sql("r"))
+FACT_SQL = (
+    "r.ssn_token",
+    "r.birth_date",
+    "r.ssn_first5_token",
+    "r.ssn_last4_token",
+    person_key_sql("r"),
+    no_ssn_wages_sql("r"),
+)
 
 
 def suspect_clusters_sql(clusters: str, records: str, max_cluster_size: int) -> str:
     """SQL (DuckDB and Spark) for the ids of clusters that may be suspect, in `clusters`
     [cluster_id, record_token] joined to `records` [record_token, source, ssn_token, birth_date]:
-    too large, with two records of one PERSON_KEYED_SOURCES source, or with two records that hold
-    both an SSN and a birth date and differ in both. The last test is a superset of `contradicts`,
-    which `apply_guards` then applies to these few clusters."""
+    too large, with two records of one PERSON_KEYED_SOURCES source, with a wage record without an SSN
+    and an SSN, or with two records that hold both an SSN and a birth date and differ in both. The
+    last test is a superset of `contradicts`, which `apply_guards` then applies to these few
+    clusters."""
     return f"""
         SELECT c.cluster_id
         FROM {clusters} AS c JOIN {records} AS r ON c.record_token = r.record_token
@@ -91,6 +114,7 @@ def suspect_clusters_sql(clusters: str, records: str, max_cluster_size: int) -> 
         HAVING count(*) > {int(max_cluster_size)}
             OR count(DISTINCT {person_key_sql("r")})
                > count(DISTINCT CASE WHEN r.source IN ({_keyed_sources_sql()}) THEN r.source END)
+            OR (count(r.ssn_token) > 0 AND max(CASE WHEN {no_ssn_wages_sql("r")} THEN 1 ELSE 0 END) = 1)
             OR (count(DISTINCT CASE WHEN r.birth_date IS NOT NULL THEN r.ssn_token END) > 1
                 AND count(DISTINCT CASE WHEN r.ssn_token IS NOT NULL THEN r.birth_date END) > 1)
     """
@@ -158,9 +182,11 @@ def _same_keyed_source(a: Identity, b: Identity) -> bool:
 
 
 def contradicts(a: Identity, b: Identity) -> bool:
-    """Two strong identities of two different people: two records of one person-keyed source, or SSN
-    and birth date on both and neither related."""
+    """Two strong identities of two different people: two records of one person-keyed source, a wage
+    record without an SSN and a record with one, or SSN and birth date on both and neither related."""
     if _same_keyed_source(a, b):
+        return True
+    if (a.no_ssn_wages and b.ssn_token is not None) or (b.no_ssn_wages and a.ssn_token is not None):
         return True
     if None in (a.ssn_token, a.birth_date, b.ssn_token, b.birth_date):
         return False
@@ -172,8 +198,7 @@ def _strong(nodes: Iterable[str], facts: dict[str, Identity]) -> set[Identity]:
     return {
         f
         for f in found
-        if f is not None
-        and (f.person_key is not None or (f.ssn_token is not None and f.birth_date is not None))
+        if f is not None and (f.person_key is not None or f.no_ssn_wages or f.ssn_token is not None)
     }
 
 
@@ -286,10 +311,7 @@ def apply_guards(
     return moved, report
 
 
-# Wage records (DE 9C). Their SSN field is required: a record without an SSN token reported a number
-# that is not an SSN (areas 000, 666, 9xx: an ITIN or a made-up number), i.e. a worker who had no
-# SSN. And a worker was of working age (MIN_WORKING_AGE, California's youngest with a work permit).
-WAGE_SOURCES = ("edd",)
+# A worker was of working age (MIN_WORKING_AGE, California's youngest with a work permit).
 MIN_WORKING_AGE = 14
 
 

@@ -153,6 +153,19 @@ def test_a_wage_cluster_with_an_ssn_joins_only_a_cluster_never_asked_for_one():
     assert [clusters[t] for t in ("w1", "w2", "w3", "w4")] == ["k1", "k1", "w3", "w4"]
 
 
+def test_a_cluster_a_worker_without_ssn_joins_takes_no_wage_cluster_with_an_ssn():
+    # Two wage clusters point to the one Tom Hale of the K-12 records: one whose employer reported
+    # no SSN (a worker who had none) and one with an SSN. One worker cannot be both.
+    rows = [
+        SSN_SOURCE,
+        record("k1", "calpads", "TOM HALE", birth="2001-01-01", ssid="S1"),
+        record("w1", "edd", "TOM HALE"),
+        record("w2", "edd", "TOM HALE", ssn="t1"),
+    ]
+    assert [attach(rows)[t] for t in ("w1", "w2")] == ["k1", "w2"]
+    assert attach([rows[0], rows[1], rows[3]])["w2"] == "k1"  # alone, the SSN's cluster joins
+
+
 def test_an_attachment_that_would_pass_the_size_limit_is_left_out():
     rows = [
         record("k1", "calpads", "ANA RUIZ", birth="2001-01-01", ssid="S1"),

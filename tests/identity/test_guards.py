@@ -110,6 +110,21 @@ def test_the_sql_prefilter_finds_every_contradiction_and_skips_one_identity():
     # k3 one record of each of two person-keyed sources; k4 two Medi-Cal records (two CINs)
     assert suspects(10) == ["k1", "k4"]
     assert suspects(2) == ["k1", "k2", "k4"]
+    # a wage record without an SSN in a cluster with an SSN: two workers
+    con.execute("INSERT INTO recs VALUES ('w', 'edd', NULL, NULL), ('x', 'edd', 's9', NULL)")
+    con.execute("INSERT INTO clusters VALUES ('w', 'k5'), ('x', 'k5'), ('w', 'k6'), ('g', 'k6')")
+    assert suspects(10) == ["k1", "k4", "k5"]
+
+
+def test_a_wage_record_without_an_ssn_contradicts_any_ssn():
+    worker = Identity(no_ssn_wages=True)  # the employer reported no SSN: a worker who had none
+    assert contradicts(worker, Identity("s1", None))
+    assert contradicts(person("s1", "2001-01-01"), worker)
+    assert not contradicts(worker, Identity(None, "2001-01-01"))
+    assert not contradicts(worker, Identity(no_ssn_wages=True))
+    facts = {"w": worker, "s": Identity("s1", None), "k": Identity(None, "2001-01-01")}
+    edges = [Edge("w", "k", 0.999, "probabilistic"), Edge("k", "s", 0.995, "probabilistic")]
+    assert split_suspect(["k", "s", "w"], edges, facts, max_size=10)[0] == [["k", "w"], ["s"]]
 
 
 def test_two_records_of_one_person_keyed_source_contradict():

@@ -90,3 +90,9 @@ def test_two_clusters_that_each_hold_a_record_of_one_person_keyed_source_stay_ap
     medi_cal = [("a1", "1988-02-02", None, None, "dhcs"), ("b1", "1988-02-01", None, None, "dhcs")]
     assert join(medi_cal, [NEAR])[0] == 0
     assert join([medi_cal[0], ("b1", "1988-02-01", None, None, "cdss")], [NEAR])[0] == 1
+
+
+def test_a_worker_who_had_no_ssn_is_no_near_miss_of_someone_with_one():
+    worker = ("a1", "1988-02-02", None, None, "edd")  # a wage record whose employer reported no SSN
+    assert join([worker, BENEFITS], [NEAR])[0] == 0
+    assert join([worker, ("b1", "1988-02-01", None)], [NEAR])[0] == 1

@@ -90,3 +90,9 @@ def test_two_records_of_one_person_keyed_source_are_two_people():
     # Two Medi-Cal records (two CINs): two women of one first name and birth date.
     assert join([MAIDEN, MARRIED], sources={"a1": "dhcs", "b1": "dhcs"})[0] == 0
     assert join([MAIDEN, MARRIED], sources={"a1": "dhcs", "b1": "wioa"})[0] == 1
+
+
+def test_a_worker_who_had_no_ssn_is_not_renamed_into_someone_with_one():
+    married_ssn = (*MARRIED[:5], "T1", MARRIED[6])
+    assert join([MAIDEN, married_ssn], sources={"a1": "edd"})[0] == 0
+    assert join([MAIDEN, MARRIED], sources={"a1": "edd"})[0] == 1
