@@ -261,6 +261,17 @@ def test_a_scored_match_with_someone_too_young_when_the_wages_were_earned_is_und
     ]
 
 
+def test_the_one_namesake_is_not_the_worker_when_they_have_no_county_in_common():
+    rows = [
+        record("k1", "calpads", "ANA RUIZ", birth="1990-01-01", ssid="S1", counties=["19"]),
+        record("w1", "edd", "ANA RUIZ", counties=["37"]),  # wages in another county only
+        record("w2", "edd", "ANA RUIZ", ssn="t2", counties=["37"]),
+    ]
+    assert attach(rows) == {"k1": "k1", "w1": "w1", "w2": "w2"}
+    # a namesake who names no county (say, a college record) may still be the worker
+    assert attach([record("k1", "calpads", "ANA RUIZ", birth="1990-01-01", ssid="S1"), rows[1]])["w1"] == "k1"
+
+
 def test_among_namesakes_the_one_who_lived_where_the_employer_is_is_the_worker():
     rows = [
         record("k1", "calpads", "ANA RUIZ", birth="1990-01-01", ssid="S1", counties=["19"]),
