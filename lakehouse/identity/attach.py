@@ -63,6 +63,9 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
       began inside the data (a year or more after its first quarter) joins the one local namesake
       who was of school-leaving age then (at most FIRST_JOB_AGE): a first job, the way most
       graduates who never reported an SSN to a college or a benefit program reach the wage records.
+      A worker who had no SSN, whose several local namesakes (exact or, failing any, close) remain,
+      joins the one whose records carry the worker's middle initial, when exactly one does: the
+      others' initials are unknown, and a known one in common is the evidence that tells them apart.
       A wage cluster with an SSN that no one's exact name matches joins, the same way, the one
       close-named local namesake (a typo or nickname in the K-12 record), if that one was of
       school-leaving age when the wages began. A wage cluster with an SSN may join a namesake from
@@ -133,6 +136,7 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
         WITH candidates AS (
             SELECT p.weak_id, p.strong_id, w.had_no_ssn, s.asked_ssn, bool_or(p.same_name) AS same_name,
                 len(list_intersect(w.counties, s.counties)) > 0 AS same_county,
+                len(list_intersect(w.initials, s.initials)) > 0 AS same_initial,
                 coalesce(w.wages_from > (SELECT seen_from FROM wage_window)
                     AND s.earliest_birth > {born_by("w.wages_from", None, years=FIRST_JOB_AGE + 1)},
                     FALSE) AS first_job
@@ -157,15 +161,23 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
                 min(strong_id) FILTER (WHERE same_county) AS close_local_id,
                 count(*) FILTER (WHERE same_name AND same_county AND first_job) AS n_first_job,
                 min(strong_id) FILTER (WHERE same_name AND same_county AND first_job) AS first_job_id,
-                count(*) FILTER (WHERE same_county AND first_job) AS n_close_first_job
+                count(*) FILTER (WHERE same_county AND first_job) AS n_close_first_job,
+                count(*) FILTER (WHERE same_name AND same_county AND same_initial) AS n_local_initial,
+                min(strong_id) FILTER (WHERE same_name AND same_county AND same_initial) AS local_initial_id,
+                count(*) FILTER (WHERE same_county AND same_initial) AS n_close_local_initial,
+                min(strong_id) FILTER (WHERE same_county AND same_initial) AS close_local_initial_id
             FROM candidates GROUP BY ALL),
         chosen AS (
             SELECT weak_id, CASE WHEN n_same = 1 THEN same_id WHEN n_same > 1 AND n_local = 1 THEN local_id
+                WHEN n_same > 1 AND had_no_ssn THEN local_initial_id
                 WHEN n_same > 1 THEN first_job_id
-                WHEN n_close = 1 THEN close_id ELSE close_local_id END AS strong_id
+                WHEN n_close = 1 THEN close_id WHEN n_close_local = 1 THEN close_local_id
+                ELSE close_local_initial_id END AS strong_id
             FROM counted
             WHERE CASE WHEN had_no_ssn THEN n_same = 1 OR (n_same > 1 AND n_local = 1)
+                       OR (n_same > 1 AND n_local > 1 AND n_local_initial = 1)
                        OR (n_same = 0 AND (n_close = 1 OR n_close_local = 1))
+                       OR (n_same = 0 AND n_close_local > 1 AND n_close_local_initial = 1)
                        ELSE (n_same = 1 AND (NOT same_asked_ssn OR n_local = 1))
                        OR (n_same > 1 AND n_local = 1)
                        OR (n_same > 1 AND n_local > 1 AND n_first_job = 1)

@@ -272,6 +272,23 @@ def test_the_one_namesake_is_not_the_worker_when_they_have_no_county_in_common()
     assert attach([record("k1", "calpads", "ANA RUIZ", birth="1990-01-01", ssid="S1"), rows[1]])["w1"] == "k1"
 
 
+def test_among_local_namesakes_a_worker_without_ssn_joins_the_one_with_the_same_middle_initial():
+    rows = [
+        record("k1", "calpads", "ANA M RUIZ", birth="1990-01-01", ssid="S1", counties=["19"]),
+        record("k2", "cdss", "ANA RUIZ", birth="1985-01-01", counties=["19"]),  # initial unknown
+        record("w1", "edd", "ANA M RUIZ", counties=["19"]),
+        record("w2", "edd", "ANA RUIZ", counties=["19"]),  # no initial: still two candidates
+        record("k3", "cdss", "LUIS RUBIO", birth="1980-01-01", counties=["19"]),
+        record("k4", "dhcs", "LUIS RUBIO", birth="1975-01-01", cin="C4", counties=["19"]),
+        record("k5", "cdss", "LUIS S RUBIO", birth="1970-01-01", counties=["19"]),
+        record("w3", "edd", "ULIS S RUBIO", counties=["19"]),  # a typo: three close namesakes
+    ]
+    clusters = attach(rows)
+    assert [clusters[t] for t in ("w1", "w2", "w3")] == ["k1", "w2", "k5"]
+    two_m = [*rows[:2], record("k6", "cdss", "ANA M RUIZ", birth="1970-01-01", counties=["19"]), rows[2]]
+    assert attach(two_m)["w1"] == "w1"
+
+
 def test_among_namesakes_the_one_who_lived_where_the_employer_is_is_the_worker():
     rows = [
         record("k1", "calpads", "ANA RUIZ", birth="1990-01-01", ssid="S1", counties=["19"]),
