@@ -18,15 +18,23 @@ def join(
     clusters: dict[str, str] | None = None,
     max_cluster_size: int = 80,
 ):
-    """`rows`: (token, birth_date, ssn_token[, counties[, source]]); `scored`: (left, right,
+    """`rows`: (token, birth_date, ssn_token[, counties[, source[, ssn parts]]]), the SSN parts
+    (first five, last four, sorted digits) named after the SSN unless given; `scored`: (left, right,
     probability, method). Each record its own cluster unless `clusters` says otherwise; returns
     (joins, token -> cluster, near_miss pairs)."""
     con = duckdb.connect()
     con.execute(
         "CREATE TABLE linkage_input (record_token VARCHAR, birth_date VARCHAR, ssn_token VARCHAR, "
-        "counties VARCHAR[], source VARCHAR)"
+        "counties VARCHAR[], source VARCHAR, ssn_first5_token VARCHAR, ssn_last4_token VARCHAR, "
+        "ssn_sorted_token VARCHAR)"
     )
-    con.executemany("INSERT INTO linkage_input VALUES (?, ?, ?, ?, ?)", [(*r, None, None)[:5] for r in rows])
+    full = []
+    for r in rows:
+        token, birth, ssn, counties, source, parts = (*r, None, None, None)[:6]
+        if parts is None:
+            parts = (None, None, None) if ssn is None else (f"{ssn}-f5", f"{ssn}-l4", f"{ssn}-sorted")
+        full.append((token, birth, ssn, counties, source, *parts))
+    con.executemany("INSERT INTO linkage_input VALUES (?, ?, ?, ?, ?, ?, ?, ?)", full)
     add_clusters_and_pairs(con, [r[0] for r in rows], clusters)
     con.executemany("INSERT INTO pairs VALUES (?, ?, ?, ?)", scored)
     joined = join_near_misses(con, floor=FLOOR, max_cluster_size=max_cluster_size)
@@ -96,3 +104,16 @@ def test_a_worker_who_had_no_ssn_is_no_near_miss_of_someone_with_one():
     worker = ("a1", "1988-02-02", None, None, "edd")  # a wage record whose employer reported no SSN
     assert join([worker, BENEFITS], [NEAR])[0] == 0
     assert join([worker, ("b1", "1988-02-01", None)], [NEAR])[0] == 1
+
+
+def test_a_wage_cluster_whose_ssn_is_a_typo_of_the_other_sides_joins_it():
+    # The employer transposed two digits: same digits in another order. Wage records carry no
+    # birth date, so the SSNs stand in for it, although both sides carry one.
+    wages = ("a1", None, "T1x", None, "edd", ("F2", "L2", "T1-sorted"))
+    benefits = ("b1", "1988-02-01", "T1", None, "cdss", ("F1", "L1", "T1-sorted"))
+    assert join([wages, benefits], [NEAR])[0] == 1
+    assert join([(*wages[:5], ("F1", "L2", "S9")), benefits], [NEAR])[0] == 1  # the same first five
+    assert join([(*wages[:5], ("F2", "L2", "S9")), benefits], [NEAR])[0] == 0  # nothing in common
+    # a wage record already in a cluster with a birth date: that cluster's SSN tells them apart
+    rows = [wages, benefits, ("a2", "1970-01-01", None, None, "cdss")]
+    assert join(rows, [NEAR], clusters={"a2": "a1"})[0] == 0
