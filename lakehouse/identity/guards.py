@@ -52,6 +52,14 @@ PERSON_KEYED_SOURCES = ("dhcs", "dds", "csac", "wioa", "ctc", "calpads_staff")
 WAGE_SOURCES = ("edd",)
 
 
+def sql_list(values: Iterable[str]) -> str:
+    """`values` as the inside of a SQL IN list: 'a', 'b'."""
+    return ", ".join(f"'{v}'" for v in values)
+
+
+_KEYED = sql_list(PERSON_KEYED_SOURCES)
+
+
 class Identity(NamedTuple):
     """What a record says about who it is, as far as the guards compare it (the linkage input's
     columns; birth_date as 'yyyy-MM-dd'). `person_key`: '<source>:<record_token>' for a record of a
@@ -66,27 +74,20 @@ class Identity(NamedTuple):
     no_ssn_wages: bool = False
 
 
-def _keyed_sources_sql() -> str:
-    return ", ".join(f"'{s}'" for s in PERSON_KEYED_SOURCES)
-
-
 def person_key_sql(r: str) -> str:
     """SQL (DuckDB and Spark): a record's `person_key` from the linkage input aliased `r`."""
-    return (
-        f"CASE WHEN {r}.source IN ({_keyed_sources_sql()}) THEN concat({r}.source, ':', {r}.record_token) END"
-    )
+    return f"CASE WHEN {r}.source IN ({_KEYED}) THEN concat({r}.source, ':', {r}.record_token) END"
 
 
 def keyed_sources_sql(r: str) -> str:
     """SQL (DuckDB) aggregate: the PERSON_KEYED_SOURCES a group of linkage-input records (aliased
     `r`) holds, as a list (empty when none). Two clusters whose lists intersect are two people."""
-    return f"coalesce(list(DISTINCT {r}.source) FILTER (WHERE {r}.source IN ({_keyed_sources_sql()})), [])"
+    return f"coalesce(list(DISTINCT {r}.source) FILTER (WHERE {r}.source IN ({_KEYED})), [])"
 
 
 def no_ssn_wages_sql(r: str) -> str:
     """SQL (DuckDB and Spark): the linkage-input record aliased `r` is a wage record without an SSN."""
-    wages = ", ".join(f"'{s}'" for s in WAGE_SOURCES)
-    return f"coalesce({r}.source IN ({wages}) AND {r}.ssn_token IS NULL, FALSE)"
+    return f"coalesce({r}.source IN ({sql_list(WAGE_SOURCES)}) AND {r}.ssn_token IS NULL, FALSE)"
 
 
 # The Identity of a linkage-input record aliased r, in field order.
@@ -113,7 +114,7 @@ def suspect_clusters_sql(clusters: str, records: str, max_cluster_size: int) -> 
         GROUP BY c.cluster_id
         HAVING count(*) > {int(max_cluster_size)}
             OR count(DISTINCT {person_key_sql("r")})
-               > count(DISTINCT CASE WHEN r.source IN ({_keyed_sources_sql()}) THEN r.source END)
+               > count(DISTINCT CASE WHEN r.source IN ({_KEYED}) THEN r.source END)
             OR (count(r.ssn_token) > 0 AND max(CASE WHEN {no_ssn_wages_sql("r")} THEN 1 ELSE 0 END) = 1)
             OR (count(DISTINCT CASE WHEN r.birth_date IS NOT NULL THEN r.ssn_token END) > 1
                 AND count(DISTINCT CASE WHEN r.ssn_token IS NOT NULL THEN r.birth_date END) > 1)
@@ -331,7 +332,7 @@ def drop_too_young_for_wages(con: Any, *, as_of: date | None) -> int:
     of someone born less than MIN_WORKING_AGE years before the wages (`wages_from`, else `as_of`) into
     non-matches: a name-only pair can score high on a rare name, and a child of that name had no
     wages then. Returns how many."""
-    wages = ", ".join(f"'{s}'" for s in WAGE_SOURCES)
+    wages = sql_list(WAGE_SOURCES)
     young = f"""SELECT p.record_token_l, p.record_token_r FROM pairs p
         JOIN linkage_input l ON l.record_token = p.record_token_l
         JOIN linkage_input r ON r.record_token = p.record_token_r
