@@ -23,11 +23,11 @@ from typing import Any
 from lakehouse.identity.guards import (
     WAGE_SOURCES,
     birth_dates_related_sql,
-    born_by,
     keyed_sources_sql,
     no_ssn_wages_sql,
     sql_list,
 )
+from lakehouse.identity.pair_guards import born_by
 
 # The oldest age (years) at which a worker's first wages count as a first job after school.
 FIRST_JOB_AGE = 19

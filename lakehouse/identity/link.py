@@ -31,10 +31,9 @@ from lakehouse.identity.guards import (
     Edge,
     Identity,
     apply_guards,
-    drop_ssn_conflicts,
-    drop_too_young_for_wages,
     suspect_clusters_sql,
 )
+from lakehouse.identity.pair_guards import drop_ssn_conflicts, drop_too_young_for_wages
 from lakehouse.identity.spark_backend import spark_scorer
 
 __all__ = [

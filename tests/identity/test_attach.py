@@ -9,8 +9,8 @@ import duckdb
 
 from lakehouse.identity.byo import soundex
 from lakehouse.identity.features import nickname_table
-from lakehouse.identity.guards import drop_too_young_for_wages
 from lakehouse.identity.link import attach_unique_names
+from lakehouse.identity.pair_guards import drop_too_young_for_wages
 from tests.identity.duck import add_clusters_and_pairs
 
 ROOTS = nickname_table()

@@ -13,12 +13,12 @@ from lakehouse.identity.guards import (
     birth_dates_related,
     components,
     contradicts,
-    drop_ssn_conflicts,
     is_suspect,
     split_suspect,
     suspect_clusters_sql,
 )
 from lakehouse.identity.model import comparisons
+from lakehouse.identity.pair_guards import drop_ssn_conflicts
 
 
 def person(ssn: str, birth: str | None, *, first5: str | None = None, last4: str | None = None) -> Identity:
