@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import duckdb  # noqa: E402
-from pipeline import settings_for  # noqa: E402
+from pipeline import keyed_truth, settings_for  # noqa: E402
 
 from jobs.identity_job import _activity  # noqa: E402
 from lakehouse.identity import registry  # noqa: E402
@@ -40,7 +40,6 @@ from lakehouse.identity.features import LINKAGE_COLUMNS, nickname_roots, with_li
 from lakehouse.identity.link import resolve_in_duckdb  # noqa: E402
 from lakehouse.spark import build_spark  # noqa: E402
 from lakehouse.storage import open_storage  # noqa: E402
-from lakehouse.synth.records import TRUTH_FILE  # noqa: E402
 from lakehouse.tables import SILVER_PERSON_RECORDS  # noqa: E402
 
 ANCHORED = "(f.birth_date IS NOT NULL OR f.ssid IS NOT NULL OR f.seid IS NOT NULL OR f.cin IS NOT NULL)"
@@ -175,7 +174,7 @@ def main() -> None:
         near_miss_floor=ident.near_miss_floor,
     )
     con.register("resolved", resolution.clusters)
-    truth = work / "raw" / TRUTH_FILE
+    truth = keyed_truth(work)
     con.execute(
         f"""CREATE TABLE ev AS SELECT k.record_token, r.cluster_id AS pred, t.true_person_id AS truth
         FROM record_keys k JOIN resolved r USING (record_token)

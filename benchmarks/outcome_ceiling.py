@@ -37,13 +37,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from identity_misses import ANCHORED, load  # noqa: E402
-from pipeline import settings_for  # noqa: E402
+from pipeline import keyed_truth, settings_for  # noqa: E402
 
 from lakehouse.gold.accuracy import compare_to_truth, read_true_metrics  # noqa: E402
 from lakehouse.spark import build_spark  # noqa: E402
 from lakehouse.storage import open_storage  # noqa: E402
 from lakehouse.synth import truth_metrics as tm  # noqa: E402
-from lakehouse.synth.records import TRUTH_FILE  # noqa: E402
 from lakehouse.tables import GOLD_PUBLISHED_CELLS  # noqa: E402
 
 
@@ -121,7 +120,7 @@ def main() -> None:
     raw = work / "raw"
     con = duckdb.connect()
     load(con, work)
-    ambiguous_wage_records(con, raw / TRUTH_FILE)
+    ambiguous_wage_records(con, keyed_truth(work))
     wageless = {t for (t,) in con.execute("SELECT t FROM wageless").fetchall()}
     n_ambiguous = con.execute("SELECT count(*) FROM ambiguous").fetchall()[0][0]
     settings = settings_for(work, "gated")

@@ -24,6 +24,7 @@ true denominator is at least 100: `max_rate_error_pp` (target 1 point), `max_wag
 from __future__ import annotations
 
 import argparse
+import csv
 import shutil
 import sys
 import tempfile
@@ -39,11 +40,13 @@ from jobs import pipeline, silver_job  # noqa: E402
 from lakehouse.gold.accuracy import compare_to_truth, read_true_metrics  # noqa: E402
 from lakehouse.settings import Settings, load_settings  # noqa: E402
 from lakehouse.silver.codes import load_code_maps  # noqa: E402
+from lakehouse.silver.events import keyed_record_key  # noqa: E402
 from lakehouse.silver.person_records import build_person_records, family_identities  # noqa: E402
 from lakehouse.silver.tokens import pii_key  # noqa: E402
 from lakehouse.spark import build_spark  # noqa: E402
 from lakehouse.storage import open_storage  # noqa: E402
 from lakehouse.synth.generate import generate  # noqa: E402
+from lakehouse.synth.records import TRUTH_FILE  # noqa: E402
 from lakehouse.tables import BRONZE, GOLD_PUBLISHED_CELLS, SILVER_PERSON_RECORDS  # noqa: E402
 from quality.gx_runner import GxValidator  # noqa: E402
 from quality.store import write_results  # noqa: E402
@@ -63,6 +66,22 @@ def settings_for(work: Path, lake: str) -> Settings:
             "pii": {"dev_key_file": str(work / "pii.key")},
         },
     )
+
+
+def keyed_truth(work: Path) -> Path:
+    """The state's `person_truth.csv` with EDD keys spelled as silver spells them (the SSN's token in
+    place of the SSN), for scripts that join the truth in DuckDB: `<work>/person_truth_keyed.csv`."""
+    key = pii_key(settings_for(work, "gated"))
+    out = work / "person_truth_keyed.csv"
+    with (work / "raw" / TRUTH_FILE).open(newline="") as src, out.open("w", newline="") as dst:
+        rows = csv.DictReader(src)
+        writer = csv.DictWriter(dst, fieldnames=rows.fieldnames)
+        writer.writeheader()
+        for r in rows:
+            writer.writerow(
+                {**r, "source_record_key": keyed_record_key(r["source"], r["source_record_key"], key)}
+            )
+    return out
 
 
 def copy_bronze(gated: Settings, lake: Settings) -> None:
@@ -106,7 +125,7 @@ def silver_without_gates(spark, gated: Settings, ungated: Settings) -> float:
     source, target = open_storage(spark, gated), open_storage(spark, ungated)
     key, codes = pii_key(gated), load_code_maps(gated.conf_dir)
     bronze = {f: source.read(t) for f, t in BRONZE.items() if source.info(t).exists}
-    identities = [family_identities(f, df) for f, df in bronze.items() if f != "EMPLOYERS"]
+    identities = [family_identities(f, df, key=key) for f, df in bronze.items() if f != "EMPLOYERS"]
     records = build_person_records(reduce(lambda a, b: a.unionByName(b), identities), key=key)
     target.write(records, SILVER_PERSON_RECORDS, "overwrite", run_id="baseline", step="silver")
     for table, build in silver_job.EVENT_TABLES:

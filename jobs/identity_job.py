@@ -18,7 +18,8 @@ from lakehouse.identity.features import nickname_roots, record_counties, with_li
 from lakehouse.identity.ids import assign_person_ids, id_events_summary
 from lakehouse.identity.link import LinkageError, Resolution, match_counts, resolve
 from lakehouse.settings import Settings
-from lakehouse.silver.tokens import pii_key
+from lakehouse.silver.events import keyed_record_keys
+from lakehouse.silver.tokens import check_pii_key, pii_key
 from lakehouse.storage import Storage
 from lakehouse.synth.records import TRUTH_FILE
 from lakehouse.tables import (
@@ -81,8 +82,13 @@ def read_truth(spark: SparkSession, settings: Settings) -> DataFrame | None:
     path = Path(settings.storage.raw_root) / TRUTH_FILE
     if "://" in settings.storage.raw_root or not path.is_file():
         return None
-    return spark.read.csv(str(path), header=True, schema="source STRING, source_record_key STRING, "
-                          "true_person_id STRING")  # fmt: skip
+    truth = spark.read.csv(str(path), header=True, schema="source STRING, source_record_key STRING, "
+                           "true_person_id STRING")  # fmt: skip
+    # The truth spells EDD keys with the SSN; silver holds its token there.
+    return truth.withColumn(
+        "source_record_key",
+        keyed_record_keys(F.col("source"), F.col("source_record_key"), pii_key(settings)),
+    )
 
 
 def run(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: str) -> dict:
@@ -171,6 +177,7 @@ def train_main(settings: Settings, *, promote: bool) -> int:
     from lakehouse.spark import build_spark
     from lakehouse.storage import open_storage
 
+    check_pii_key(settings)
     spark = build_spark(settings)
     storage = open_storage(spark, settings)
     if not storage.info(SILVER_PERSON_RECORDS).exists:

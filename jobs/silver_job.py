@@ -71,7 +71,7 @@ def build_and_check(
     key = pii_key(settings)
     codes = load_code_maps(settings.conf_dir)
     bronze = {f: storage.read(t) for f, t in BRONZE.items() if storage.info(t).exists}
-    identities = [family_identities(f, df) for f, df in bronze.items() if f != "EMPLOYERS"]
+    identities = [family_identities(f, df, key=key) for f, df in bronze.items() if f != "EMPLOYERS"]
     if not identities:
         return []
 

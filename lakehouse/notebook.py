@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from lakehouse.settings import Settings, load_settings
+from lakehouse.silver.events import keyed_record_keys
+from lakehouse.silver.tokens import pii_key
 from lakehouse.spark import build_spark
 from lakehouse.storage import Storage, open_storage
 from lakehouse.synth.records import TRUTH_FILE
@@ -88,7 +91,12 @@ class Lake:
         path = self.truth_file(TRUTH_FILE)
         if path is None:
             return None
-        return self.spark.read.csv(str(path), header=True, schema=PERSON_TRUTH_SCHEMA)
+        truth = self.spark.read.csv(str(path), header=True, schema=PERSON_TRUTH_SCHEMA)
+        # The truth spells EDD keys with the SSN; silver and the crosswalk hold its token there.
+        key = pii_key(self.settings)
+        return truth.withColumn(
+            "source_record_key", keyed_record_keys(F.col("source"), F.col("source_record_key"), key)
+        )
 
 
 def open_lake(workdir: str | Path | None = None, env: str | None = None) -> Lake:

@@ -88,7 +88,7 @@ def first_teaching_credential(inputs: GoldInputs) -> DataFrame:
             F.struct(
                 "academic_year", "credential_kind", "subject", "preparing_institution", "preparing_segment"
             ),
-            F.struct("issue_date", "document_number"),
+            F.struct("issue_date", "document_token"),
         ).alias("c")
     )
     segment = F.col("c.preparing_segment")

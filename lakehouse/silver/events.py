@@ -1,14 +1,16 @@
 """What every de-identified silver event table shares: the record token, code mapping with unknown
 codes collected per row, academic-year parsing, and provenance columns.
 
-Event tables carry `record_token` instead of the source record key: keys such as an SSID or EDD's
-employer-and-SSN are direct identifiers, which live only in the restricted zone. The token is the
+Event tables carry `record_token` instead of the source record key: keys such as an SSID are direct
+identifiers, which live only in the restricted zone (and an SSN never reaches silver at all, not even
+inside EDD's employer-and-SSN key: see `record_key`). The token is the
 keyed HMAC of `<source>:<source_record_key>`; `silver.person_records` holds both, and identity
 resolution maps tokens to person ids.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from functools import reduce
 
@@ -22,9 +24,47 @@ from lakehouse.sources.layouts import LAYOUTS, RECORD_KEYS
 Bronze = dict[str, DataFrame]  # family -> bronze rows (only the families that have landed)
 
 
-def record_key(family: str) -> Column:
-    """The source record key of a bronze row, as `_truth/person_truth.csv` spells it."""
-    return F.concat_ws("-", *[F.trim(F.col(c)) for c in RECORD_KEYS[family]])
+# Record key columns that hold an SSN: silver keeps a keyed token of their text in its place.
+SSN_KEY_COLUMNS = {"DE9C": "SSN"}
+SSN_KEY_PREFIX = "key-ssn:"
+
+
+def record_key(family: str, key: bytes) -> Column:
+    """The source record key of a bronze row: its key columns joined by "-", as
+    `_truth/person_truth.csv` spells it, except that an SSN in the key (EDD's `EMPLOYER_ACCOUNT-SSN`)
+    is replaced by the keyed token of its text, so that no silver or identity table holds an SSN.
+    The token is of the text as reported, not of the valid digits: two different made-up numbers at
+    one employer are two workers (see `keyed_record_key` for the same key from the truth's text)."""
+    parts = []
+    for column in RECORD_KEYS[family]:
+        value = F.trim(F.col(column))
+        if SSN_KEY_COLUMNS.get(family) == column:
+            value = F.when(value != "", hmac_sha256(F.concat(F.lit(SSN_KEY_PREFIX), value), key)).otherwise(
+                value
+            )
+        parts.append(value)
+    return F.concat_ws("-", *parts)
+
+
+def keyed_record_keys(source: Column, raw_key: Column, key: bytes) -> Column:
+    """`keyed_record_key` as a column, for a whole truth file at once."""
+    account = F.trim(F.regexp_extract(raw_key, r"^([^-]*)-(.*)$", 1))
+    ssn = F.trim(F.regexp_extract(raw_key, r"^([^-]*)-(.*)$", 2))
+    token = F.when(ssn != "", hmac_sha256(F.concat(F.lit(SSN_KEY_PREFIX), ssn), key)).otherwise(ssn)
+    return F.when((source == "edd") & raw_key.contains("-"), F.concat(account, F.lit("-"), token)).otherwise(
+        raw_key
+    )
+
+
+def keyed_record_key(source: str, raw_key: str, key: bytes) -> str:
+    """`record_key`'s value from a key written as the source spells it (the generator's truth):
+    for EDD, `ACCOUNT-SSN` becomes `ACCOUNT-<token of SSN>`; other sources' keys are unchanged."""
+    if source != "edd" or "-" not in raw_key:
+        return raw_key
+    account, ssn = raw_key.split("-", 1)
+    ssn = ssn.strip()
+    token = hmac.digest(key, f"{SSN_KEY_PREFIX}{ssn}".encode(), "sha256").hex() if ssn else ssn
+    return f"{account.strip()}-{token}"
 
 
 def row_order(file: Column, row: Column) -> Column:
@@ -80,7 +120,7 @@ def academic_year_of(day: Column) -> Column:
 def event_columns(family: str, key: bytes) -> list[Column]:
     """Columns that start every event row: source and record token (the table's own columns follow)."""
     source = F.lit(LAYOUTS[family].source)
-    return [source.alias("source"), record_token(source, record_key(family), key).alias("record_token")]
+    return [source.alias("source"), record_token(source, record_key(family, key), key).alias("record_token")]
 
 
 def provenance_columns(coder: Coder) -> list[Column]:

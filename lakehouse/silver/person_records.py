@@ -132,8 +132,9 @@ IDENTITY: dict[str, dict[str, str]] = {
 ROLES = ("first", "middle", "last", "birth", "gender", "ssn", "ssid", "seid", "cin", "zip")
 
 
-def family_identities(family: str, bronze: DataFrame) -> DataFrame:
-    """Raw identity of every row of one bronze family, roles as columns (null where the family lacks one)."""
+def family_identities(family: str, bronze: DataFrame, *, key: bytes) -> DataFrame:
+    """Raw identity of every row of one bronze family, roles as columns (null where the family lacks one);
+    the record key as silver spells it (`record_key`: no SSN in it)."""
     roles = IDENTITY.get(family, {})
     fmt = DATE_FORMATS.get(family, {}).get(roles.get("birth", ""), None)
     values = {}
@@ -147,7 +148,7 @@ def family_identities(family: str, bronze: DataFrame) -> DataFrame:
         values["birth"] = F.lit(None).cast("date")
     return bronze.select(
         F.lit(LAYOUTS[family].source).alias("source"),
-        record_key(family).alias("source_record_key"),
+        record_key(family, key).alias("source_record_key"),
         F.lit(bool(roles)).alias("has_identity"),
         row_order(F.col("_source_file"), F.col("_row_number")).alias("_order"),
         F.col("_source_file"),

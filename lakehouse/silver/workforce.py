@@ -18,6 +18,7 @@ from lakehouse.silver.events import (
     row_order,
     union_families,
 )
+from lakehouse.silver.tokens import hmac_sha256
 
 
 def build_credentials(bronze: Bronze, *, codes: CodeMaps, key: bytes) -> DataFrame | None:
@@ -40,7 +41,11 @@ def build_credentials(bronze: Bronze, *, codes: CodeMaps, key: bytes) -> DataFra
         issued = F.try_to_date("ISSUE_DATE", "yyyy-MM-dd")
         return df.select(
             *event_columns("CREDENTIALS", key),
-            blank_to_null(F.col("DOC_NUMBER")).alias("document_number"),
+            # A CTC document number is looked up by name on the state's public educator search:
+            # outside the restricted zone only its keyed token, which still orders and tells apart.
+            hmac_sha256(F.concat(F.lit("ctc-doc:"), blank_to_null(F.col("DOC_NUMBER"))), key).alias(
+                "document_token"
+            ),
             c.map("CREDENTIAL_KIND", "ctc_credential_kind").alias("credential_kind"),
             c.map("CREDENTIAL_TERM", "ctc_credential_term").alias("credential_term"),
             c.map("BASIS", "ctc_basis").alias("basis"),

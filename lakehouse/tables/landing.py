@@ -142,7 +142,7 @@ SILVER_COMPLETIONS = _events(
 )
 SILVER_CREDENTIALS = _events(
     "credentials",
-    "document_number STRING, credential_kind STRING, credential_term STRING, basis STRING, "
+    "document_token STRING, credential_kind STRING, credential_term STRING, basis STRING, "
     "subject STRING, preparing_institution STRING, preparing_segment STRING, issue_date DATE, "
     "academic_year INT",
     "Teaching credentials issued by the CTC, with the preparing institution and its segment.",

@@ -27,7 +27,7 @@ def credential(token, kind, issued, year, institution=None, segment=None, subjec
     return {
         "record_token": token, "credential_kind": kind, "issue_date": issued, "academic_year": year,
         "preparing_institution": institution, "preparing_segment": segment, "subject": subject,
-        "document_number": doc,
+        "document_token": doc,
     }  # fmt: skip
 
 
@@ -42,7 +42,7 @@ def test_first_teaching_credential_is_the_earliest_preliminary_or_intern(spark):
         credential("t4", "preliminary", None, None, "UCLA", "UC"),  # no issue date: not a first credential
         credential("t4", "preliminary", "2021-01-10", 2021, "X99", "AICCU", subject=None),
         credential("t5", "clear", "2019-01-10", 2019, "SJSU", "CSU"),
-        credential("t6", "intern", "2022-02-01", 2022, "UCLA", "UC", doc="B2"),  # same day: document order
+        credential("t6", "intern", "2022-02-01", 2022, "UCLA", "UC", doc="B2"),  # same day: token order
         credential("t6", "preliminary", "2022-02-01", 2022, "SJSU", "CSU", doc="A1"),
         credential("t7", "waiver", "2020-02-01", 2020, "SJSU", "CSU"),
         credential("t8", "intern", "2020-02-01", 2020, "5071043", "DISTRICT"),

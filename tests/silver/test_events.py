@@ -14,6 +14,7 @@ from chispa import assert_df_equality
 
 from lakehouse.silver.codes import load_code_maps
 from lakehouse.silver.colleges import build_college_enrollments, build_completions
+from lakehouse.silver.events import keyed_record_key
 from lakehouse.silver.k12 import build_demographics
 from lakehouse.silver.services import build_aid, build_benefits, build_services
 from lakehouse.silver.workforce import build_credentials, build_staff_assignments, build_wages
@@ -211,8 +212,9 @@ def test_completions_keep_diplomas_awards_degrees_and_programs(spark, codes):
 
 def test_credentials_name_the_preparing_segment(spark, codes):
     rows = [
-        {"SEID": "1", "CREDENTIAL_KIND": "preliminary", "CREDENTIAL_TERM": "preliminary", "BASIS": "IHE",
-         "SUBJECT": "Mathematics", "RECOMMENDING_ENTITY": "CSULB", "ISSUE_DATE": "2019-07-01"},
+        {"SEID": "1", "DOC_NUMBER": "190012345", "CREDENTIAL_KIND": "preliminary",
+         "CREDENTIAL_TERM": "preliminary", "BASIS": "IHE", "SUBJECT": "Mathematics",
+         "RECOMMENDING_ENTITY": "CSULB", "ISSUE_DATE": "2019-07-01"},
         {"SEID": "2", "CREDENTIAL_KIND": "intern", "CREDENTIAL_TERM": "preliminary", "BASIS": "LEA",
          "SUBJECT": "Education Specialist", "RECOMMENDING_ENTITY": "1964733", "ISSUE_DATE": "2019-06-30"},
         {"SEID": "3", "CREDENTIAL_KIND": "emergency", "BASIS": "DIRECT", "ISSUE_DATE": "2020-01-02"},
@@ -223,6 +225,7 @@ def test_credentials_name_the_preparing_segment(spark, codes):
         [
             (
                 token("ctc", "1"),
+                hmac.new(KEY, b"ctc-doc:190012345", hashlib.sha256).hexdigest(),
                 "preliminary",
                 "preliminary",
                 "institution",
@@ -235,6 +238,7 @@ def test_credentials_name_the_preparing_segment(spark, codes):
             ),
             (
                 token("ctc", "2"),
+                None,
                 "intern",
                 "preliminary",
                 "district",
@@ -249,6 +253,7 @@ def test_credentials_name_the_preparing_segment(spark, codes):
                 token("ctc", "3"),
                 None,
                 None,
+                None,
                 "direct",
                 None,
                 None,
@@ -258,7 +263,8 @@ def test_credentials_name_the_preparing_segment(spark, codes):
                 ["CREDENTIAL_KIND"],
             ),
         ],  # fmt: skip
-        "record_token STRING, credential_kind STRING, credential_term STRING, basis STRING, subject STRING, "
+        "record_token STRING, document_token STRING, credential_kind STRING, credential_term STRING, "
+        "basis STRING, subject STRING, "
         "preparing_institution STRING, preparing_segment STRING, issue_date DATE, academic_year INT, "
         "unknown_codes ARRAY<STRING>",
     )
@@ -300,8 +306,26 @@ def test_staff_assignments_and_wages(spark, codes):
         wages,
         spark,
         [
-            (token("edd", "100-123456789"), "100", 20234, 2023, 4, Decimal("12017.38"), "62", "37"),
-            (token("edd", "200-123456789"), "200", 20241, 2024, 1, Decimal("0.50"), None, None),
+            (
+                token("edd", keyed_record_key("edd", "100-123456789", KEY)),
+                "100",
+                20234,
+                2023,
+                4,
+                Decimal("12017.38"),
+                "62",
+                "37",
+            ),
+            (
+                token("edd", keyed_record_key("edd", "200-123456789", KEY)),
+                "200",
+                20241,
+                2024,
+                1,
+                Decimal("0.50"),
+                None,
+                None,
+            ),
         ],
         "record_token STRING, employer_account STRING, yrqtr INT, year INT, quarter INT, "
         "wages DECIMAL(12,2), "

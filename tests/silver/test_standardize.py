@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
@@ -130,14 +131,53 @@ def test_ssn_part_tokens_show_partial_agreement_and_nothing_else(spark):
     assert out[0][0] == out[1][0] and out[0][2] == out[1][2] and out[0][1] != out[1][1]
 
 
+VAULT_KEY = "3f8a0c1e9b7d4e2a6c5b1f0e8d7a9c3b2e4f6a8c0d1e3b5a7c9e2f4a6b8d0c1e"
+
+
 def test_key_comes_from_the_environment_or_an_announced_dev_file(settings, monkeypatch, capsys):
-    monkeypatch.setenv("C2C_PII_KEY", "from-the-vault")
-    assert pii_key(settings) == b"from-the-vault"
+    monkeypatch.setenv("C2C_PII_KEY", VAULT_KEY)
+    assert pii_key(settings) == VAULT_KEY.encode()
     monkeypatch.delenv("C2C_PII_KEY")
     key = pii_key(settings)
     assert len(key) == 64 and pii_key(settings) == key
     assert "created a development PII key" in capsys.readouterr().err
     assert stat.S_IMODE(os.stat(settings.pii.dev_key_file).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(os.path.dirname(settings.pii.dev_key_file)).st_mode) == 0o700
     cluster_like = settings.model_copy(update={"pii": settings.pii.model_copy(update={"dev_key_file": None})})
     with pytest.raises(SettingsError, match="C2C_PII_KEY is not set"):
         pii_key(cluster_like)
+
+
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [
+        ("my secret key!", "hex or base64"),
+        ("from-the-vault", "holds 10 bytes"),
+        ("00112233445566778899aabbccddeeff", "holds 16 bytes"),  # hex, but 16 bytes
+        ("c2VjcmV0", "holds 6 bytes"),  # base64 of 'secret'
+        ("ab" * 32, "repeated pattern"),
+        ("0" * 64, "repeated pattern"),
+    ],
+)
+def test_a_weak_or_malformed_key_is_refused_without_quoting_it(settings, monkeypatch, value, complaint):
+    monkeypatch.setenv("C2C_PII_KEY", value)
+    with pytest.raises(SettingsError, match=complaint) as caught:
+        pii_key(settings)
+    assert "C2C_PII_KEY" in str(caught.value) and value not in str(caught.value)
+
+
+def test_a_base64_key_of_32_random_bytes_is_accepted(settings, monkeypatch):
+    text = base64.b64encode(bytes.fromhex(VAULT_KEY)).decode()
+    monkeypatch.setenv("C2C_PII_KEY", text)
+    assert pii_key(settings) == text.encode()
+
+
+def test_the_dev_key_file_is_never_readable_by_others(settings, monkeypatch):
+    """Created with mode 0600 at open(), not chmod-ed after: with a permissive umask too."""
+    monkeypatch.delenv("C2C_PII_KEY", raising=False)
+    old = os.umask(0)
+    try:
+        pii_key(settings)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(settings.pii.dev_key_file).st_mode) == 0o600
