@@ -76,13 +76,26 @@ def build_parser() -> argparse.ArgumentParser:
         "zip, state",
     )
     link.add_argument("--date-format", default="%Y-%m-%d", help="strftime format of birth dates")
-    link.add_argument("--out", required=True, help="folder for pairs.csv, clusters.csv and summary.json")
+    link.add_argument(
+        "--out",
+        required=True,
+        help="new or empty folder for pairs.csv, clusters.csv and summary.json (files 0600, folder 0700)",
+    )
+    link.add_argument(
+        "--carry",
+        metavar="COLUMN,...",
+        help="input columns to copy into clusters.csv beside the id (default: none; not the ssn column)",
+    )
+    link.add_argument("--force", action="store_true", help="replace a previous c2c link output in --out")
 
     tables = sub.add_parser("tables", help="list every registered table: path, engine, version, rows")
     tables.add_argument("--json", action="store_true", help="print JSON instead of a text table")
 
     publish = sub.add_parser("publish", help="build the static public dashboard from the published tables")
-    publish.add_argument("--out", help="site folder (default: <var>/site, beside the published tables)")
+    publish.add_argument(
+        "--out",
+        help="site folder (default: <var>/site, beside the published tables); new, empty or a site it built",
+    )
     return parser
 
 
@@ -143,6 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 mapping=args.mapping,
                 date_format=args.date_format,
                 out=args.out,
+                carry=args.carry,
+                force=args.force,
             )
         if args.command == "tables":
             from jobs import tables_job

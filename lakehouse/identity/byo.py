@@ -2,8 +2,9 @@
 with the platform's own comparisons, on DuckDB (a roster fits one machine; no Spark needed).
 
 Columns are mapped to roles (`given_name`, `family_name`, `birth_date`, `ssn`, `gender`, `street`,
-`city`, `zip`, `state`); unmapped columns are carried along into `clusters.csv`. SSNs are tokenized
-with a key made for this run only, so that the partial-SSN comparisons work and no SSN is written.
+`city`, `zip`, `state`); other columns stay behind unless `--carry` names them for `clusters.csv`.
+SSNs are tokenized with a key made for this run only, so that the partial-SSN comparisons work and no
+SSN is written.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 import secrets
 import time
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +32,10 @@ CORE_ROLES = ("given_name", "family_name", "birth_date")
 
 class LinkInputError(C2CError):
     """A roster or its column mapping cannot be used; the message names the file, row and column."""
+
+
+class LinkOutputError(C2CError):
+    """--out cannot take the results: it holds other files, or a previous output and no --force."""
 
 
 @dataclass(frozen=True)
@@ -59,9 +65,9 @@ def parse_mapping(text: str) -> dict[str, str]:
     return mapping
 
 
-def read_roster(path: Path, *, id_column: str, mapping: dict[str, str]) -> Roster:
-    """Read a CSV roster (UTF-8, header line), checking that the id and mapped columns exist and ids
-    are unique and non-empty."""
+def read_roster(path: Path, *, id_column: str, mapping: dict[str, str], carry: Sequence[str] = ()) -> Roster:
+    """Read a CSV roster (UTF-8, header line), checking that the id, mapped and carried columns exist
+    and ids are unique and non-empty."""
     if not path.is_file():
         raise LinkInputError(f"{path}: no such file")
     with path.open(newline="", encoding="utf-8-sig") as handle:
@@ -71,6 +77,12 @@ def read_roster(path: Path, *, id_column: str, mapping: dict[str, str]) -> Roste
         if missing:
             raise LinkInputError(
                 f"{path}: no column {', '.join(repr(c) for c in missing)} (the file has: {', '.join(header)})"
+            )
+        missing = [c for c in carry if c not in header]
+        if missing:
+            raise LinkInputError(
+                f"{path}: no column {', '.join(repr(c) for c in missing)} to --carry "
+                f"(the file has: {', '.join(header)})"
             )
         rows, seen = [], set()
         for line, row in enumerate(reader, start=2):

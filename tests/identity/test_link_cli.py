@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import csv
+import json
 import random
+import stat
 
 import pytest
 
+from jobs import cli
+from jobs.link_job import MARKER, MARKER_TEXT
 from tests.jobs.test_cli import c2c
 
 FIRST = [
@@ -70,7 +74,7 @@ def test_link_two_rosters_writes_pairs_and_clusters(rosters):
     folder, truth = rosters
     done = c2c(
         "link", "--left", "left.csv", "--right", "right.csv", "--id", "sid", "--map", MAP, "--out", "out",
-        cwd=folder,
+        "--carry", "school", cwd=folder,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     with (folder / "out" / "pairs.csv").open() as handle:
@@ -81,7 +85,7 @@ def test_link_two_rosters_writes_pairs_and_clusters(rosters):
     assert all(0.9 <= float(p["match_probability"]) <= 1 for p in pairs)
     with (folder / "out" / "clusters.csv").open() as handle:
         clusters = list(csv.DictReader(handle))
-    assert list(clusters[0]) == ["file", "sid", "cluster_id", "school"]  # unmapped columns carried along
+    assert list(clusters[0]) == ["file", "sid", "cluster_id", "school"]  # the column --carry names
     assert len(clusters) == 200
     cluster = {(r["file"], r["sid"]): r["cluster_id"] for r in clusters}
     assert all(cluster[("left", a)] == cluster[("right", b)] for a, b in found)
@@ -105,3 +109,123 @@ def test_link_errors_name_the_file_row_and_column(rosters):
         "link", "--left", "dup.csv", "--id", "sid", "--map", "first=given_name", "--out", "o", cwd=folder
     )
     assert done.returncode == 2 and "dup.csv, row 3, column 'sid': id '1' is repeated" in done.stderr
+
+
+OUTPUTS = {MARKER, "pairs.csv", "clusters.csv", "summary.json"}
+OLD_SUMMARY = {"records": 1, "pairs": 0, "clusters": 1, "model": "m", "training_skipped": [], "seconds": 1}
+
+
+def _files(folder) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _link(folder, capsys, monkeypatch, *extra: str) -> tuple[int, str]:
+    """`c2c link` in this process (the refusals come before any linking): exit status and stderr."""
+    monkeypatch.chdir(folder)
+    status = cli.main(["--env", "local", "link", "--left", "left.csv", "--id", "sid", "--map", MAP, *extra])
+    return status, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "existing, force, message",
+    [
+        ({"notes.txt": "mine", "pairs.csv": "a,b"}, False, "not a c2c link output (notes.txt, pairs.csv)"),
+        ({"notes.txt": "mine", "pairs.csv": "a,b"}, True, "not a c2c link output (notes.txt, pairs.csv)"),
+        ({MARKER: "forged", "pairs.csv": "a,b"}, True, "not a c2c link output (.c2c-link, pairs.csv)"),
+        ({MARKER: MARKER_TEXT, "pairs.csv": "a", "notes.txt": "x"}, True, "not a c2c link output"),
+        ({"summary.json": "{}", "pairs.csv": "", "clusters.csv": ""}, True, "not a c2c link output"),
+        ({MARKER: MARKER_TEXT, "pairs.csv": "a,b"}, False, "holds a previous c2c link output; pass --force"),
+        (
+            {"summary.json": json.dumps(OLD_SUMMARY), "pairs.csv": "", "clusters.csv": ""},
+            False,
+            "holds a previous c2c link output; pass --force",  # one written before the marker existed
+        ),
+    ],
+    ids=["foreign", "foreign-force", "forged-marker", "plus-other", "bad-summary", "previous", "old"],
+)
+def test_link_refuses_an_out_folder_holding_other_files(
+    rosters, capsys, monkeypatch, existing, force, message
+):
+    folder, _ = rosters
+    out = folder / "out"
+    out.mkdir()
+    for name, text in existing.items():
+        (out / name).write_text(text)
+    before = _files(out)
+    status, err = _link(folder, capsys, monkeypatch, "--out", "out", *(["--force"] if force else []))
+    assert status == 2 and err.startswith("c2c: error: --out out: ") and message in err, err
+    assert err.count("\n") == 1  # one line
+    assert _files(out) == before  # left alone, nothing added
+
+
+def test_link_refuses_an_out_file(rosters, capsys, monkeypatch):
+    folder, _ = rosters
+    (folder / "out").write_text("mine")
+    status, err = _link(folder, capsys, monkeypatch, "--out", "out", "--force")
+    assert (status, err) == (2, "c2c: error: --out out: exists and is not a folder\n")
+    assert (folder / "out").read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--carry", "school,grade"], "left.csv: no column 'grade' to --carry (the file has: sid, first,"),
+        (["--right", "other.csv", "--carry", "school"], "other.csv: no column 'school' to --carry"),
+        (["--carry", "ssn"], "--carry: 'ssn' is mapped to ssn, and no SSN is ever written"),
+        (["--carry", "sid"], "--carry: 'sid' is the id column"),
+    ],
+    ids=["missing-left", "missing-right", "ssn", "id"],
+)
+def test_link_carry_names_existing_columns(rosters, capsys, monkeypatch, extra, message):
+    folder, _ = rosters
+    (folder / "other.csv").write_text("sid,first,last,dob,ssn\nO1,Ana,Lopez,2001-02-03,\n")
+    status, err = _link(folder, capsys, monkeypatch, "--out", "out", *extra)
+    assert status == 2 and message in err and err.count("\n") == 1, err
+    assert not (folder / "out").exists()
+
+
+def _mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.slow
+def test_link_output_is_owner_only_carries_only_named_columns_and_is_replaced_only_with_force(rosters):
+    folder, _ = rosters
+    args = ["link", "--left", "left.csv", "--right", "right.csv", "--id", "sid", "--out", "res/out"]
+    unmapped_ssn = "first=given_name,last=family_name,dob=birth_date"  # ssn and school are unmapped
+    done = c2c(*args, "--map", unmapped_ssn, cwd=folder)
+    assert done.returncode == 0, done.stderr
+    out = folder / "res" / "out"
+    assert {p.name for p in out.iterdir()} == OUTPUTS and _mode(out) == 0o700
+    assert {name: _mode(out / name) for name in OUTPUTS} == dict.fromkeys(OUTPUTS, 0o600)
+    with (out / "clusters.csv").open() as handle:
+        clusters = list(csv.DictReader(handle))
+    assert list(clusters[0]) == ["file", "sid", "cluster_id"] and len(clusters) == 200
+    ssns = set()
+    for name in ("left.csv", "right.csv"):
+        with (folder / name).open() as handle:
+            ssns |= {r["ssn"] for r in csv.DictReader(handle) if r["ssn"]}
+    written = "".join(p.read_text() for p in out.iterdir())
+    assert not [s for s in ssns if s in written]  # no SSN leaves, even unmapped
+
+    first = _files(out)
+    again = c2c(*args, "--map", unmapped_ssn, cwd=folder)
+    assert again.returncode == 2 and again.stderr == (
+        "c2c: error: --out res/out: holds a previous c2c link output; pass --force to replace it, "
+        "or choose a new or empty folder\n"
+    )
+    assert _files(out) == first
+
+    forced = c2c(*args, "--map", MAP, "--carry", "school", "--force", cwd=folder)
+    assert forced.returncode == 0, forced.stderr
+    assert {p.name for p in out.iterdir()} == OUTPUTS and _mode(out) == 0o700
+    assert {name: _mode(out / name) for name in OUTPUTS} == dict.fromkeys(OUTPUTS, 0o600)
+    with (out / "clusters.csv").open() as handle:
+        replaced = list(csv.DictReader(handle))
+    assert list(replaced[0]) == ["file", "sid", "cluster_id", "school"]
+    schools = {}
+    for side, name in (("left", "left.csv"), ("right", "right.csv")):
+        with (folder / name).open() as handle:
+            schools |= {(side, r["sid"]): r["school"] for r in csv.DictReader(handle)}
+    assert {(r["file"], r["sid"]): r["school"] for r in replaced} == schools
+    assert json.loads((out / "summary.json").read_text())["records"] == 200

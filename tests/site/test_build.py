@@ -13,7 +13,7 @@ from jobs import cli
 from lakehouse.gold.catalog import Catalog, Mart, Metric
 from lakehouse.publish.tables import write_mart
 from lakehouse.site import NoPublishedTablesError, SiteError, build_site
-from lakehouse.site.build import DATA_JS_HEADER, STATIC_FILES
+from lakehouse.site.build import DATA_JS_HEADER, MARKER, STATIC_FILES
 from lakehouse.site.payload import metric_label
 
 PLACED = Metric("placed", "Teaching within a year.")
@@ -173,6 +173,54 @@ def test_cli_publish_errors_exit_2_and_builds_elsewhere(tmp_path, monkeypatch, c
     assert str(tmp_path / "www" / "index.html") in capsys.readouterr().out
     published = sorted(p.name for p in (tmp_path / "var" / "site" / "data").iterdir())
     assert sorted(p.name for p in (tmp_path / "www" / "data").iterdir()) == published
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "foreign",
+    [
+        {"notes.txt": "mine"},
+        {"index.html": "<p>my own page</p>"},  # only names the builder writes, but not its build
+        {"data/survey.csv": "a,b\n1,2\n"},
+        {"assets/data.js": "var mine = 1;", "index.html": "<p>mine</p>"},
+        {"data/x.csv": "a\n", "notes.txt": "mine", MARKER + "x": ""},
+    ],
+    ids=["other-file", "own-index", "own-data", "own-assets", "mixed"],
+)
+def test_cli_publish_refuses_a_folder_it_did_not_build(tmp_path, monkeypatch, capsys, foreign):
+    monkeypatch.chdir(tmp_path)
+    _publish(tmp_path / "var" / "site" / "data")
+    for name, text in foreign.items():
+        (tmp_path / "www" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "www" / name).write_text(text)
+    assert cli.main(["--env", "local", "publish", "--out", "www"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"c2c: error: {tmp_path / 'www'}: not a site built by `c2c publish` (it holds ")
+    assert err.count("\n") == 1
+    assert _files(tmp_path / "www") == {name: text.encode() for name, text in foreign.items()}
+
+
+def test_cli_publish_rebuilds_its_own_site_and_an_older_one_without_the_marker(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _publish(tmp_path / "var" / "site" / "data")
+    assert cli.main(["--env", "local", "publish", "--out", "www"]) == 0
+    first = _files(tmp_path / "www")
+    assert MARKER in first and "index.html" in first and "data/student_pathways__statewide.csv" in first
+    assert cli.main(["--env", "local", "publish", "--out", "www"]) == 0
+    assert _files(tmp_path / "www") == first
+    (tmp_path / "www" / MARKER).unlink()  # as an older build left it
+    assert cli.main(["--env", "local", "publish", "--out", "www"]) == 0
+    assert _files(tmp_path / "www") == first
+    # the pipeline's own folder: the gold step's data/ first, then the site, then rebuilt on re-runs
+    assert cli.main(["--env", "local", "publish"]) == 0
+    assert cli.main(["--env", "local", "publish"]) == 0
+    site = _files(tmp_path / "var" / "site")
+    assert {n: b for n, b in site.items() if not n.startswith("data/")} == {
+        n: b for n, b in first.items() if not n.startswith("data/")
+    }
 
 
 def test_the_page_reaches_nothing_on_the_network(tmp_path):
