@@ -8,6 +8,8 @@ tokens of every event table against person records in one Spark job (on distinct
 moved to quarantine and the rest staged again, the rare path), and `finish_check` counts unknown codes
 and runs the table's GX suite. `check_table` does the three for one table.
 The job then commits every table's staged files, or aborts them all (jobs/silver_job.py).
+Examples of failing rows are their positions (file and row, quality/positions.py); a restricted table's
+results (person records) hold no value of it at all, GX's included (quality/gx_runner.py).
 The raw->bronze checks are in quality/bronze_gate.py. Nothing here commits.
 """
 
@@ -27,6 +29,7 @@ from lakehouse.storage import Storage
 from lakehouse.storage.base import Staged
 from lakehouse.tables import SILVER_PERSON_RECORDS, SILVER_QUARANTINE, Table
 from quality.gx_runner import GxValidator
+from quality.positions import positions
 from quality.results import CheckResult
 from quality.rules import (
     REASONS,
@@ -202,9 +205,7 @@ def finish_check(
     )  # fmt: skip
     quarantine.success = share <= quality.max_quarantine_rate
     if not quarantine.success:
-        quarantine.examples = _examples(
-            check.held_parts[0] if check.held_parts else passed.limit(0), table, quarantined=True
-        )
+        quarantine.examples = positions(check.held_parts[0] if check.held_parts else passed.limit(0))
     check.results.append(quarantine)
     unknown = _unknown_codes(passed) if check.coded else {}
     for column, n in sorted(unknown.items()):
@@ -214,12 +215,14 @@ def finish_check(
         )  # fmt: skip
         result.success = n / rows <= quality.max_unknown_code_rate
         if not result.success:
-            result.examples = _examples(passed.filter(F.array_contains("unknown_codes", column)), table)
+            result.examples = positions(passed.filter(F.array_contains("unknown_codes", column)))
         check.results.append(result)
     check.unknown_codes = unknown
     suite = expectations(table, run_date=run_date, previous_rows=previous_rows, drift=quality.row_count_drift)
     started = time.perf_counter()
-    check.results += validator.validate(passed, gate=SILVER_GATE, table_name=table.fqn, expectations=suite)
+    check.results += validator.validate(
+        passed, gate=SILVER_GATE, table_name=table.fqn, expectations=suite, restricted=table.restricted
+    )
     check.seconds["expectations"] = round(time.perf_counter() - started, 3)
     parts = check.held_parts or [passed.sparkSession.createDataFrame([], SILVER_QUARANTINE.schema)]
     check.held_back = reduce(DataFrame.unionByName, parts)
@@ -259,13 +262,5 @@ def _counted(
         unexpected_count=bad,
         unexpected_percent=100.0 * bad / rows if rows else 0.0,
         message=note,
+        restricted=table.restricted,
     )
-
-
-def _examples(rows: DataFrame, table: Table, *, quarantined: bool = False) -> list[str]:
-    if quarantined:  # quarantine's shape: the file, and the row (0 for a person record as a whole)
-        picked = rows.select("source_file", "source_row").limit(5).collect()
-        return [f"{r[0]}" + (f" row {r[1]}" if r[1] else "") for r in picked]
-    file, row = ("first_file", None) if table is SILVER_PERSON_RECORDS else ("source_file", "source_row")
-    picked = rows.select(file, *([row] if row else [])).limit(5).collect()
-    return [f"{r[0]}" + (f" row {r[1]}" if row else "") for r in picked]

@@ -1,5 +1,9 @@
 """Check results: one record per check of a gate, whatever ran it (great-expectations or our own
-one-pass row rules), in the shape of `ops.quality_results`, plus the message a blocked gate prints."""
+one-pass row rules), in the shape of `ops.quality_results`, plus the message a blocked gate prints.
+
+A result of a restricted table (`restricted`) holds counts, and in `examples` the positions of a few
+failing rows (quality/positions.py), never a value: it goes to unrestricted places (ops.quality_results,
+the run report, the message on stderr)."""
 
 from __future__ import annotations
 
@@ -26,8 +30,9 @@ class CheckResult:
     unexpected_count: int | None = None
     unexpected_percent: float | None = None
     observed_value: str | None = None
-    examples: list = field(default_factory=list)
+    examples: list = field(default_factory=list)  # a restricted table's: positions of rows
     message: str = ""
+    restricted: bool = False  # of a restricted table: counts and positions only
 
     @property
     def blocks(self) -> bool:
@@ -60,9 +65,12 @@ class CheckResult:
         if self.unexpected_count is not None and self.element_count is not None:
             pct = f" ({self.unexpected_percent:.2f}%)" if self.unexpected_percent is not None else ""
             what = f"{self.unexpected_count:,} of {self.element_count:,} rows{pct}"
+        elif self.observed_value is None and self.restricted:
+            what = "observed value withheld (restricted table)"
         else:
             what = f"observed {self.observed_value}"
-        examples = f"; examples: {', '.join(map(str, self.examples[:5]))}" if self.examples else ""
+        label = "rows at" if self.restricted else "examples"
+        examples = f"; {label}: {', '.join(map(str, self.examples[:5]))}" if self.examples else ""
         note = f" - {self.message}" if self.message else ""
         return f"{where}: {what}{examples}{note}"
 
