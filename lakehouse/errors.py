@@ -30,3 +30,7 @@ class ConcurrentWriteError(StorageError):
 
 class EngineUnavailableError(StorageError):
     """Settings force the delta-spark engine but its classes are not on the classpath."""
+
+
+class RestrictedZoneError(StorageError):
+    """A direct or quasi identifier was about to be written outside the restricted root."""

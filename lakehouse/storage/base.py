@@ -25,7 +25,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from lakehouse.errors import SchemaMismatchError, StorageError
+from lakehouse.errors import RestrictedZoneError, SchemaMismatchError, StorageError
 from lakehouse.settings import Settings
 from lakehouse.storage.schema import (  # noqa: F401  (re-exported: the engines import them from here)
     ReplaceWhere,
@@ -172,6 +172,7 @@ class Storage(ABC):
         if schema_mode == "overwrite" and mode != "overwrite":
             raise StorageError(f"{table.fqn}: schema_mode='overwrite' needs mode='overwrite'")
         check_column_names(df.schema, table)
+        self._check_zone(df, table)
         declared = table.struct(self.spark)
         if declared is not None:
             diffs = schema_diff(declared, df.schema)
@@ -188,6 +189,17 @@ class Storage(ABC):
                     f"{list(table.partition_by)}; got {sorted(unknown)}"
                 )
         return f"c2c:{step or table.fqn}:{run_id}" if run_id else None
+
+    def _check_zone(self, df: DataFrame, table: Table) -> None:
+        """A direct or quasi identifier is written under the restricted root or not at all."""
+        sensitive = [c for c in df.columns if table.sensitivity(c) != "none"]
+        restricted_root = self.settings.storage.restricted_root.rstrip("/") + "/"
+        if sensitive and not self.path(table).startswith(restricted_root):
+            raise RestrictedZoneError(
+                f"{table.fqn}: refusing to write {', '.join(sensitive)} "
+                f"({', '.join(sorted({table.sensitivity(c) for c in sensitive}))} identifiers) to "
+                f"{self.path(table)}, outside the restricted root {self.settings.storage.restricted_root}"
+            )
 
     @abstractmethod
     def history(self, table: Table, limit: int | None = None) -> list[Commit]:
@@ -281,7 +293,12 @@ class Storage(ABC):
             .collect()
         )
         if bad:
-            examples = ", ".join(str({k: r[k] for k in keys}) + f" x{r['_n']}" for r in bad)
+            if any(table.sensitivity(k) != "none" for k in keys):
+                # The key itself identifies someone (a record key, an SSID): its values stay in the zone.
+                nulls = sum(1 for r in bad if r["_null"])
+                examples = f"{len(bad)}{'+' if len(bad) == 5 else ''} keys ({nulls} null), values withheld"
+            else:
+                examples = ", ".join(str({k: r[k] for k in keys}) + f" x{r['_n']}" for r in bad)
             raise StorageError(
                 f"{table.fqn}: key {keys} must be unique and non-null; offending keys: {examples}"
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from lakehouse.sources.layouts import LAYOUTS
 from lakehouse.tables.registry import Table, register
 
@@ -32,6 +34,24 @@ def bronze_table_name(family: str) -> str:
     return f"{LAYOUTS[family].source}_{family.lower()}"
 
 
+# Raw columns by what they say of a person: names, birth dates, SSNs, agency person ids and record
+# keys identify; a ZIP code or a document number narrows down. Everything else (codes, dates of
+# events, amounts) is "none".
+_DIRECT_RAW = re.compile(
+    r"NAME|BIRTH|^DOB$|SSN$|SSID$|^SEID$|^CIN$|^UCI$|CHILD_ID|STUDENT_ID|^CSU_ID$|^CSAC_ID$|UNIQUE_ID|"
+    r"^CASE_NUMBER$|^PERSON_NUMBER$|^LOCAL_STA?FF?_ID$|MIDDLE_INITIAL",
+    re.IGNORECASE,
+)
+_QUASI_RAW = re.compile(r"ZIP|^DOC_NUMBER$", re.IGNORECASE)
+
+
+def raw_sensitivity(column: str) -> str:
+    """ "direct", "quasi" or "none" for a raw extract's column (see `lakehouse.tables.registry`)."""
+    if _DIRECT_RAW.search(column):
+        return "direct"
+    return "quasi" if _QUASI_RAW.search(column) else "none"
+
+
 BRONZE = {
     family: register(
         Table(
@@ -41,6 +61,9 @@ BRONZE = {
             # (_source_file, _row_number) is unique by construction; no per-write key check needed.
             restricted=True,  # raw extracts carry names, birth dates and SSNs
             description=f"{layout.source} {family} rows as landed, plus load metadata.",
+            sensitive=tuple(
+                (name, raw_sensitivity(name)) for name, _ in layout.columns if raw_sensitivity(name) != "none"
+            ),
         )
     )
     for family, layout in LAYOUTS.items()
@@ -57,6 +80,7 @@ BRONZE_QUARANTINE = register(
         keys=("file", "row_number"),
         restricted=True,
         description="Every raw row that could not be landed, with the reason.",
+        sensitive=(("raw_text", "direct"),),
     )
 )
 
@@ -92,6 +116,11 @@ SILVER_PERSON_RECORDS = register(
         keys=("source", "source_record_key"),
         restricted=True,
         description="One row per source person record: standardized identity, SSN as an HMAC token.",
+        sensitive=(
+            *((c, "direct") for c in ("source_record_key", "first_name", "middle_name", "last_name")),
+            *((c, "direct") for c in ("last_name_1", "last_name_2", "birth_date", "ssid", "seid", "cin")),
+            ("zip", "quasi"),
+        ),
     )
 )
 
@@ -191,6 +220,7 @@ SILVER_QUARANTINE = register(
         partition_by=("table_name",),
         restricted=True,  # held-back person records carry names and birth dates
         description="Silver rows held back by a quarantine rule, with the rule and the row as JSON.",
+        sensitive=(("record", "direct"),),
     )
 )
 

@@ -15,8 +15,9 @@ IDENTITY_CROSSWALK = register(
             "source STRING, source_record_key STRING, record_token STRING, person_id STRING, run_id STRING"
         ),
         keys=("source", "source_record_key"),
-        restricted=True,  # source record keys are SSIDs and SSN-bearing keys
-        description="Every source person record's pseudonymous person id (same keys as the truth file).",
+        restricted=True,  # source record keys are agency ids such as SSIDs and CINs
+        description="Every source person record's pseudonymous person id (keys as silver.person_records).",
+        sensitive=(("source_record_key", "direct"),),
     )
 )
 IDENTITY_PERSON_ID_HISTORY = register(

@@ -14,6 +14,12 @@ from pyspark.sql.types import StructType
 from lakehouse.settings import StorageSettings
 
 LAYERS = ("bronze", "silver", "identity", "gold", "ops")
+# How much a column says about who a person is:
+# direct - identifies on its own or with public lookups: names, birth dates, SSNs, SSIDs, SEIDs, CINs,
+#          agency person ids and record keys, raw rows;
+# quasi  - narrows a person down with little else (ZIP code, document numbers, addresses);
+# none   - everything else, keyed tokens included (pseudonymous: no key, no way back).
+SENSITIVITIES = ("direct", "quasi", "none")
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,13 @@ class Table:
     partition_by: tuple[str, ...] = ()
     restricted: bool = False
     description: str = ""
+    # (column, "direct" | "quasi") for each sensitive column; every other column is "none". A table
+    # with any such column must be restricted, and the storage layer refuses to write it elsewhere.
+    sensitive: tuple[tuple[str, str], ...] = ()
+
+    def sensitivity(self, column: str) -> str:
+        """ "direct", "quasi" or "none" for a column of this table."""
+        return dict(self.sensitive).get(column, "none")
 
     @property
     def fqn(self) -> str:
@@ -50,6 +63,14 @@ _REGISTRY: dict[str, Table] = {}
 def register(table: Table) -> Table:
     if table.layer not in LAYERS:
         raise ValueError(f"table {table.fqn}: unknown layer '{table.layer}' (layers: {', '.join(LAYERS)})")
+    bad = sorted({level for _, level in table.sensitive} - set(SENSITIVITIES[:2]))
+    if bad:
+        raise ValueError(
+            f"table {table.fqn}: unknown sensitivity {bad} (sensitive columns are direct or quasi)"
+        )
+    if table.sensitive and not table.restricted:
+        columns = ", ".join(f"{c} ({level})" for c, level in table.sensitive)
+        raise ValueError(f"table {table.fqn}: holds {columns} but is not restricted")
     if table.fqn in _REGISTRY and _REGISTRY[table.fqn] != table:
         raise ValueError(f"table {table.fqn} is declared twice with different definitions")
     _REGISTRY[table.fqn] = table

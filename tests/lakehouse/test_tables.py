@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from lakehouse import tables
+from lakehouse.errors import RestrictedZoneError, StorageError
+from lakehouse.storage import open_storage
 from lakehouse.tables import Table
 
 
@@ -28,3 +33,73 @@ def test_a_table_cannot_be_declared_twice_differently():
         tables.register(Table(layer="platinum", name="x"))
     with pytest.raises(KeyError, match="no table named 'gold.nope'"):
         tables.get("gold.nope")
+
+
+# Column names that, wherever they appear, hold who a person is (or narrow it down).
+IDENTIFYING = re.compile(
+    r"(^|_)(first_name|middle_name|last_name|birth_date|dob|ssn|ssid|seid|cin|zip|document_number|"
+    r"source_record_key|raw_text)$",
+    re.IGNORECASE,
+)
+
+
+def test_every_identifying_column_is_declared_and_restricted(spark):
+    """Each column whose name says it identifies someone is declared direct or quasi, and every table
+    holding one is restricted; each declared column exists in its table's schema."""
+    for table in tables.all_tables():
+        if table.schema is None:
+            continue
+        columns = table.struct(spark).fieldNames()
+        assert {c for c, _ in table.sensitive} <= set(columns), table.fqn
+        for column in columns:
+            if IDENTIFYING.search(column):
+                assert table.sensitivity(column) in ("direct", "quasi"), f"{table.fqn}.{column}"
+        if table.sensitive:
+            assert table.restricted, table.fqn
+    assert tables.SILVER_PERSON_RECORDS.sensitivity("birth_date") == "direct"
+    assert tables.SILVER_PERSON_RECORDS.sensitivity("zip") == "quasi"
+    assert tables.SILVER_PERSON_RECORDS.sensitivity("ssn_token") == "none"
+    assert tables.BRONZE["CREDENTIALS"].sensitivity("DOC_NUMBER") == "quasi"
+    assert "document_number" not in tables.SILVER_CREDENTIALS.struct(spark).fieldNames()
+
+
+def test_a_sensitive_column_cannot_be_declared_in_a_public_table():
+    with pytest.raises(ValueError, match=r"holds birth_date \(direct\) but is not restricted"):
+        tables.register(Table(layer="gold", name="leaky", sensitive=(("birth_date", "direct"),)))
+    with pytest.raises(ValueError, match="unknown sensitivity"):
+        tables.register(Table(layer="gold", name="odd", restricted=True, sensitive=(("x", "secret"),)))
+
+
+def test_storage_refuses_to_write_an_identifier_outside_the_restricted_root(spark, settings):
+    """A table declared by hand, not through the registry, still cannot put a name in the public root."""
+    storage = open_storage(spark, settings)
+    leaky = Table(
+        layer="gold",
+        name="leaky",
+        schema="person_id STRING, last_name STRING",
+        sensitive=(("last_name", "direct"),),
+    )
+    df = spark.createDataFrame([("p1", "GARCIA")], leaky.schema)
+    with pytest.raises(RestrictedZoneError, match=r"refusing to write last_name \(direct identifiers\)"):
+        storage.write(df, leaky, "overwrite")
+    assert not Path(leaky.path(settings.storage)).exists()
+    # The same columns under the restricted root are written.
+    kept = Table(**{**leaky.__dict__, "restricted": True})
+    storage.write(df, kept, "overwrite")
+    assert storage.read(kept).collect() == [("p1", "GARCIA")]
+
+
+def test_a_repeated_identifying_key_is_reported_without_its_value(spark, settings):
+    storage = open_storage(spark, settings)
+    table = Table(
+        layer="silver",
+        name="keyed",
+        schema="source_record_key STRING, n INT",
+        keys=("source_record_key",),
+        restricted=True,
+        sensitive=(("source_record_key", "direct"),),
+    )
+    df = spark.createDataFrame([("1234567890", 1), ("1234567890", 2)], table.schema)
+    with pytest.raises(StorageError, match="must be unique") as caught:
+        storage.check_keys(df, table)
+    assert "1234567890" not in str(caught.value) and "values withheld" in str(caught.value)
