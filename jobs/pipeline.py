@@ -11,12 +11,15 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from jobs import gold_job, identity_job, silver_job
+from lakehouse.privacy.zones import prepare_restricted_zone, retire_landed
 from lakehouse.settings import Settings
+from lakehouse.silver.tokens import check_pii_key
 from lakehouse.sources.landing import land
 from lakehouse.spark import build_spark
 from lakehouse.storage import Storage, open_storage
 from lakehouse.synth.generate import generate
 from lakehouse.tables import (
+    BRONZE_FILES,
     GOLD_PUBLISHED_CELLS,
     IDENTITY_CROSSWALK,
     OPS_RUNS,
@@ -70,7 +73,8 @@ def run(spark: SparkSession, settings: Settings, *, run_id: str, generate_if_emp
     }
     raw = Path(settings.storage.raw_root)
     empty = "://" not in settings.storage.raw_root and not (raw.exists() and any(raw.iterdir()))
-    if empty and generate_if_empty:
+    # A raw root emptied by `raw.after_landing` after earlier loads is not a new lake to fill.
+    if empty and generate_if_empty and not storage.info(BRONZE_FILES).exists:
         # The embedded default starts from nothing: make a small synthetic state to run on.
         t0 = time.perf_counter()
         result = generate(spark, settings.synth, raw)
@@ -78,8 +82,10 @@ def run(spark: SparkSession, settings: Settings, *, run_id: str, generate_if_emp
         print(f"raw root was empty: generated a synthetic state of {result.persons:,} people in {raw}")
     t0 = time.perf_counter()
     landing = land(spark, storage, settings.storage.raw_root)
+    # The rows and the ledger are committed: the extracts can leave the landing area.
+    retired = retire_landed(spark, settings, sorted(landing["files"]), load_id=landing["load_id"])
     steps["bronze"] = round(time.perf_counter() - t0, 3)
-    report["bronze"] = {**landing, "sources": _per_source(landing)}
+    report["bronze"] = {**landing, "sources": _per_source(landing), "raw_after_landing": retired}
     docs = settings.var_dir / "quality" / "docs" if settings.quality.data_docs else None
     validator = GxValidator(docs)
     results: list[CheckResult] = []
@@ -233,6 +239,9 @@ def _table_summary(storage: Storage) -> dict[str, dict]:
 
 
 def main(settings: Settings, *, run_id: str, generate_if_empty: bool = True) -> int:
+    # Before any step: a run that cannot tokenize must not land raw extracts first.
+    check_pii_key(settings)
+    prepare_restricted_zone(settings)
     spark = build_spark(settings)
     report = run(spark, settings, run_id=run_id, generate_if_empty=generate_if_empty)
     print(f"run {run_id} finished on the {report['engine']} engine ({settings.env})")

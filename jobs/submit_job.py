@@ -15,6 +15,7 @@ from pathlib import Path
 from lakehouse.cluster import build_artifacts, find_spark_submit, spark_submit_argv
 from lakehouse.cluster.command import check_master, parse_conf, settings_env_vars
 from lakehouse.settings import Settings
+from lakehouse.silver.tokens import check_pii_key
 
 
 def main(
@@ -35,6 +36,9 @@ def main(
     """Package into `out` (default <var>/submit), print the spark-submit line, run it (unless
     `dry_run`) and return its exit status."""
     check_master(settings.spark.master, settings.env)
+    if deploy_mode == "client" and not dry_run:
+        # The driver runs here and tokenizes: a missing or weak key stops it before anything is built.
+        check_pii_key(settings)
     submit = find_spark_submit(spark_submit)
     extra_conf = parse_conf(conf or [])
     conf_dir = Path(settings.conf_dir)

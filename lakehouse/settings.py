@@ -50,6 +50,18 @@ class StorageSettings(_Strict):
     max_commit_retries: int = Field(15, ge=0)
 
 
+class RawSettings(_Strict):
+    """What becomes of a raw extract once its rows are in bronze and its ledger row is committed.
+
+    keep: it stays under the raw root (the embedded default: the synthetic state stays to look at).
+    move: it moves to `<restricted_root>/raw_landed/<load id>/<its path>`, behind the restricted zone's
+          access control (the cluster default: the landing area holds only what is not landed yet).
+    delete: it is deleted; bronze (restricted) holds every row of it as landed.
+    """
+
+    after_landing: Literal["keep", "move", "delete"] = "keep"
+
+
 class PathSettings(_Strict):
     var: str
 
@@ -181,6 +193,7 @@ class Settings(_Strict):
     spark: SparkSettings
     storage: StorageSettings
     paths: PathSettings
+    raw: RawSettings = Field(default_factory=RawSettings)
     synth: SynthSettings = Field(default_factory=SynthSettings)
     pii: PiiSettings = Field(default_factory=PiiSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
@@ -240,7 +253,32 @@ def load_settings(
             loc = tuple(str(p) for p in err["loc"])
             problems.append(f"{_origin_of(loc, origin)}: {'.'.join(loc)}: {err['msg']}")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(problems)) from None
-    return _resolve_paths(settings)
+    settings = _resolve_paths(settings)
+    _check_zones(settings.storage)
+    return settings
+
+
+def _inside(path: str, root: str) -> bool:
+    """`path` is `root` or lies under it (local paths resolved; URIs compared as written)."""
+    path, root = path.rstrip("/"), root.rstrip("/")
+    return path == root or path.startswith(root + "/")
+
+
+def _check_zones(storage: StorageSettings) -> None:
+    """The restricted zone and the raw root hold names, birth dates and SSNs: neither may be the public
+    root nor lie inside it, where whoever may read the de-identified lake would read them too."""
+    for name in ("restricted_root", "raw_root"):
+        value = getattr(storage, name)
+        if _inside(value, storage.root):
+            raise SettingsError(
+                f"storage.{name} ({value}) is the public storage.root ({storage.root}) or lies inside it: "
+                "restricted data must live in a root of its own, outside the public one"
+            )
+    if _inside(storage.root, storage.restricted_root):
+        raise SettingsError(
+            f"storage.root ({storage.root}) lies inside storage.restricted_root "
+            f"({storage.restricted_root}): give the public lake and the restricted zone separate roots"
+        )
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -19,6 +19,8 @@ from lakehouse.errors import EngineUnavailableError
 from lakehouse.settings import Settings
 
 ENGINE_CONF = "spark.c2c.storage.engine"
+PRIVATE_UMASK = 0o077
+REDACTION_REGEX = r"(?i)secret|password|token|access[.]?key|pii"
 DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
 DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
 
@@ -39,7 +41,16 @@ def build_spark(settings: Settings) -> SparkSession:
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     if settings.spark.master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Files this process writes are its owner's only: the JVM and Python workers inherit the umask,
+    # and Hadoop's local filesystem, which chmods what it creates by its own umask setting, is told
+    # the same. The restricted zone and the raw root then hold files 0600 in folders 0700 from the
+    # moment they exist; the public site is opened up where it is built (lakehouse/site/build.py).
+    os.umask(PRIVATE_UMASK)
     conf = SparkConf().setMaster(settings.spark.master).setAppName(settings.spark.app_name)
+    conf.set("spark.hadoop.fs.permissions.umask-mode", f"{PRIVATE_UMASK:03o}")
+    # The UI's environment tab and the event log mask conf values whose keys match this; Spark's own
+    # pattern misses a key passed as e.g. spark.kubernetes.driverEnv.C2C_PII_KEY.
+    conf.set("spark.redaction.regex", REDACTION_REGEX)
     log_conf = Path(settings.conf_dir) / "log4j2.properties"
     if log_conf.is_file() and "spark.driver.extraJavaOptions" not in settings.spark.conf:
         conf.set("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log_conf}")

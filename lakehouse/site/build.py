@@ -83,9 +83,18 @@ def build_site(
             shutil.rmtree(old)
         new.replace(old)
     shutil.rmtree(staging)
+    publishable(out_dir)
     return SiteBuild(
         index=out_dir / "index.html", tables=len(tables), marts=tuple(m["name"] for m in payload["marts"])
     )
+
+
+def publishable(out_dir: Path) -> None:
+    """The site is the one thing meant for everyone: readable by all (0644 files, 0755 folders), so a
+    web server's user can serve a copy. Everything else c2c writes is its owner's only."""
+    for path in (out_dir, *out_dir.rglob("*")):
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 def check_out_dir(out_dir: Path, data_dir: Path) -> None:

@@ -84,3 +84,42 @@ def test_invalid_yaml(conf):
     (conf / "local.yml").write_text("spark: [unclosed\n")
     with pytest.raises(SettingsError, match=r"local\.yml: not valid YAML"):
         load_settings("local", conf)
+
+
+@pytest.mark.parametrize(
+    ("restricted", "raw", "complaint"),
+    [
+        ("lake", "raw", "storage.restricted_root .* is the public storage.root"),
+        ("lake/restricted", "raw", "storage.restricted_root .* lies inside it"),
+        ("restricted", "lake/raw", "storage.raw_root .* lies inside it"),
+        ("restricted", "restricted/raw", None),  # raw extracts inside the restricted zone are fine
+    ],
+)
+def test_restricted_data_never_lives_inside_the_public_root(conf, tmp_path, restricted, raw, complaint):
+    overrides = {
+        "storage": {
+            "root": str(tmp_path / "lake"),
+            "restricted_root": str(tmp_path / restricted),
+            "raw_root": str(tmp_path / raw),
+        }
+    }
+    if complaint is None:
+        assert load_settings("local", conf, overrides=overrides).storage.raw_root == str(tmp_path / raw)
+        return
+    with pytest.raises(SettingsError, match=complaint):
+        load_settings("local", conf, overrides=overrides)
+
+
+def test_the_public_root_cannot_lie_inside_the_restricted_zone(conf, tmp_path):
+    overrides = {"storage": {"root": str(tmp_path / "r" / "lake"), "restricted_root": str(tmp_path / "r")}}
+    with pytest.raises(SettingsError, match="storage.root .* lies inside storage.restricted_root"):
+        load_settings("local", conf, overrides=overrides)
+
+
+def test_raw_after_landing_is_keep_locally_and_move_on_a_cluster(conf, monkeypatch):
+    for name in ("C2C_SPARK_MASTER", "C2C_STORAGE_ROOT", "C2C_RESTRICTED_ROOT", "C2C_RAW_ROOT"):
+        monkeypatch.setenv(name, f"s3a://bucket-{name.lower()}/x")
+    assert load_settings("local", conf).raw.after_landing == "keep"
+    assert load_settings("cluster", conf).raw.after_landing == "move"
+    with pytest.raises(SettingsError, match="raw.after_landing"):
+        load_settings("local", conf, overrides={"raw": {"after_landing": "shred"}})
