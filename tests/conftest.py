@@ -97,6 +97,14 @@ def pipeline_run(tmp_path_factory):
     from tests.e2e import PipelineRun, c2c
 
     workdir = tmp_path_factory.mktemp("pipeline")
-    result = c2c("run", "--run-id", "r-1", cwd=workdir)
+    # Spark's event log, as an operator's cluster keeps it for the History Server: every query plan
+    # of the run, which the privacy tests search for the PII key (tests/privacy/test_leaks.py).
+    spark_conf = workdir / "spark-conf"
+    spark_conf.mkdir()
+    (spark_conf / "spark-defaults.conf").write_text(
+        f"spark.eventLog.enabled true\nspark.eventLog.dir file://{workdir / 'eventlog'}\n"
+    )
+    (workdir / "eventlog").mkdir()
+    result = c2c("run", "--run-id", "r-1", cwd=workdir, env={"SPARK_CONF_DIR": str(spark_conf)})
     assert result.returncode == 0, result.stderr[-3000:]
     return PipelineRun(workdir=workdir, run_id="r-1", result=result)

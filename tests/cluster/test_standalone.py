@@ -90,6 +90,8 @@ def test_pipeline_submitted_to_a_standalone_cluster_equals_the_local_run(
             "C2C_STORAGE_ROOT": str(work / "lake"),
             "C2C_RESTRICTED_ROOT": str(work / "restricted"),
             "C2C_RAW_ROOT": str(pipeline_run.var / "raw"),
+            # The raw folder is the session's shared state: the cluster default (move) would empty it.
+            "C2C_RAW_AFTER_LANDING": "keep",
             "C2C_VAR_DIR": str(work / "var"),
             "C2C_SHUFFLE_PARTITIONS": "2",
             "C2C_PII_KEY": (pipeline_run.var / "secrets" / "pii_dev.key").read_text().strip(),

@@ -161,3 +161,46 @@ def test_generate_cli_and_its_errors(tmp_path):
     foreign = c2c("generate", "--persons", "10", "--out", str(tmp_path / "foreign"), cwd=tmp_path)
     assert foreign.returncode == 2 and "not written by `c2c generate`" in foreign.stderr
     assert (tmp_path / "foreign" / "SENR_2024.txt").read_text() == "real data\n"
+
+
+def test_run_with_a_weak_key_stops_before_landing_anything(tmp_path):
+    raw = tmp_path / "extracts" / "edd"
+    raw.mkdir(parents=True)
+    (raw / "DE9C_2024Q1.csv").write_text("EMPLOYER_ACCOUNT,YRQTR,SSN\n1,20241,123456789\n")
+    result = c2c("run", "--raw", str(tmp_path / "extracts"), cwd=tmp_path, env={"C2C_PII_KEY": "hunter2"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("c2c: error: environment variable C2C_PII_KEY")
+    assert "hunter2" not in result.stderr + result.stdout
+    assert not (tmp_path / "var" / "lake").exists() and not (tmp_path / "var" / "restricted").exists()
+
+
+@pytest.mark.slow
+def test_a_moved_extract_leaves_the_landing_area_for_the_restricted_zone(pipeline_run, tmp_path):
+    """With raw.after_landing: move, what a run lands (here a re-sent copy of a file, recorded as a
+    duplicate) moves under the restricted root; what earlier runs landed and kept stays; the emptied
+    landing area is never refilled with a synthetic state."""
+    shutil.copytree(pipeline_run.var, tmp_path / "var", symlinks=True)
+    conf = tmp_path / "conf"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "conf", conf)
+    local = (conf / "local.yml").read_text().replace("after_landing: keep", "after_landing: move")
+    (conf / "local.yml").write_text(local)
+    raw = tmp_path / "var" / "raw"
+    original = sorted(raw.glob("edd/*"))[0]
+    resent = original.with_name(original.name.replace("_", "_RESENT_", 1))
+    shutil.copy(original, resent)
+    result = c2c("--conf-dir", str(conf), "run", "--run-id", "r-2", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((tmp_path / "var" / "runs" / "r-2" / "report.json").read_text())
+    retired = report["bronze"]["raw_after_landing"]
+    target = Path(retired["to"])
+    assert retired["policy"] == "move" and retired["files"] == 1
+    assert target.is_relative_to(tmp_path / "var" / "restricted")
+    assert (target / resent.relative_to(raw)).read_bytes() == original.read_bytes()
+    assert not resent.exists() and original.exists()
+
+    shutil.rmtree(raw)  # an operator's landing area, emptied once everything is in bronze
+    raw.mkdir()
+    again = c2c("--conf-dir", str(conf), "run", "--run-id", "r-3", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "generated a synthetic state" not in again.stdout
+    assert "silver:  unchanged" in again.stdout
