@@ -14,7 +14,8 @@ from pyspark.sql import functions as F
 from lakehouse.silver.events import record_key, record_token, row_order
 from lakehouse.silver.standardize import standardize_gender, standardize_name, standardize_zip, surname_parts
 from lakehouse.silver.tokens import ssn_part_tokens, ssn_token
-from lakehouse.sources.layouts import DATE_FORMATS, LAYOUTS, SPARK_DATE
+from lakehouse.sources.checks import parse_date
+from lakehouse.sources.layouts import DATE_FORMATS, LAYOUTS
 
 # family -> role -> raw column. Roles: first, middle, last, birth, gender, ssn, ssid, seid, cin, zip.
 IDENTITY: dict[str, dict[str, str]] = {
@@ -143,7 +144,8 @@ def family_identities(family: str, bronze: DataFrame, *, key: bytes) -> DataFram
         raw = F.trim(F.col(column)) if column else F.lit(None).cast("string")
         values[role] = F.when(raw != "", raw)
     if fmt:
-        values["birth"] = F.try_to_date(values["birth"], SPARK_DATE[fmt])
+        # A birth date that does not parse (month 13, day 32) landed as raw text: here it is missing.
+        values["birth"] = parse_date(values["birth"], fmt)
     else:
         values["birth"] = F.lit(None).cast("date")
     return bronze.select(

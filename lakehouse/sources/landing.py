@@ -6,7 +6,8 @@
 2. Split the new files into lines in Spark tasks (`split_files`): decode, check the header, cut the
    fields by the file's layout. A line that cannot be cut (wrong column count, bad encoding, broken
    JSON) gets a reason.
-3. Check dates and numbers with `try_to_date` / `try_cast` in one Spark pass per family.
+3. Check dates of events and numbers in one Spark pass (`checks.py`): a row where one does not parse
+   is quarantined; a birth date that does not parse is missing data, landed and counted per file.
 4. Append rows to `bronze.<source>_<family>`, the rest to `bronze.quarantine`, then the ledger. The
    load id is a hash of the new files' contents and each write is an idempotent step of it, so a run
    that died half way lands the same files again without duplicating what it had committed.
@@ -27,8 +28,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakehouse.errors import C2CError
-from lakehouse.sources.layouts import LAYOUTS, SPARK_DATE, family_of
-from lakehouse.sources.spec import all_specs
+from lakehouse.sources.checks import with_reasons
+from lakehouse.sources.layouts import LAYOUTS, family_of
 from lakehouse.sources.split import SPLIT_DDL, SPLIT_SCHEMA, split_file
 from lakehouse.storage import Storage
 from lakehouse.tables import BRONZE, BRONZE_FILES, BRONZE_QUARANTINE
@@ -98,58 +99,6 @@ def _splitter(root: str):
     return run
 
 
-DATE_SHAPES = {
-    "%Y%m%d": r"^[0-9]{8}$",
-    "%m/%d/%Y": r"^[0-9]{2}/[0-9]{2}/[0-9]{4}$",
-    "%Y-%m-%d": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-    "%Y%m": r"^[0-9]{6}$",
-}
-NUMBER_SHAPE = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)$"
-
-
-def _checks(family: str, numeric: tuple[str, ...], dates: dict[str, str]) -> list:
-    """One `reason` expression per date or number column of a family, on the `fields` array."""
-    index = {n: i for i, (n, _) in enumerate(LAYOUTS[family].columns)}
-    checks = []
-    for column, fmt in dates.items():
-        value = F.trim(F.col("fields")[index[column]])
-        # The shape first: try_to_date takes signs and extra year digits ('-19810104'), and some
-        # such values even overflow in the JVM; only a value of the right shape is parsed at all.
-        parsed = F.when(value.rlike(DATE_SHAPES[fmt]), F.try_to_date(value, SPARK_DATE[fmt]))
-        bad = (value != "") & parsed.isNull()
-        message = F.concat(F.lit(f"unparseable date in {column}: '"), value, F.lit(f"' (expected {fmt})"))
-        checks.append(F.when(bad, message))
-    for column in numeric:
-        value = F.trim(F.col("fields")[index[column]])
-        # A plain decimal: try_cast('double') alone would take NaN, Infinity and '12d'.
-        bad = (value != "") & ~value.rlike(NUMBER_SHAPE)
-        checks.append(F.when(bad, F.concat(F.lit(f"unparseable number in {column}: '"), value, F.lit("'"))))
-    return checks
-
-
-def with_reasons(rows: DataFrame) -> DataFrame:
-    """All families checked in one pass: `reason` keeps the cutting problem or gets the first bad value."""
-    by_family = None
-    for spec in all_specs():
-        for family in spec.families():
-            checks = _checks(family, spec.numeric.get(family, ()), spec.dates(family))
-            if checks:
-                when = F.col("family") == family
-                by_family = (
-                    F.when(when, F.coalesce(*checks))
-                    if by_family is None
-                    else by_family.when(when, F.coalesce(*checks))
-                )
-    return rows.withColumn("reason", F.coalesce(F.col("reason"), by_family))
-
-
-def validate(rows: DataFrame, family: str, numeric: tuple[str, ...], dates: dict[str, str]) -> DataFrame:
-    """One family's rows with `reason` set where a date or number does not parse."""
-    checks = _checks(family, numeric, dates)
-    df = rows.where(F.col("family") == family)
-    return df.withColumn("reason", F.coalesce(F.col("reason"), *checks)) if checks else df
-
-
 def land(spark: SparkSession, storage: Storage, raw_root: str) -> dict:
     """Land what is new under `raw_root`; return the per-file accounting for the run report."""
     ledger = (
@@ -172,8 +121,10 @@ def land(spark: SparkSession, storage: Storage, raw_root: str) -> dict:
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
         try:
-            _write_rows(spark, storage, rows, load_id, now)
+            unparseable = _write_rows(spark, storage, rows, load_id, now)
             report["files"] = _account(spark, storage, rows, load_id)
+            for file, columns in unparseable.items():
+                report["files"][file]["unparseable"] = columns
         finally:
             rows.unpersist()
     ledger_rows = []
@@ -227,7 +178,11 @@ def land(spark: SparkSession, storage: Storage, raw_root: str) -> dict:
     return report
 
 
-def _write_rows(spark: SparkSession, storage: Storage, rows: DataFrame, load_id: str, now: datetime) -> None:
+def _write_rows(
+    spark: SparkSession, storage: Storage, rows: DataFrame, load_id: str, now: datetime
+) -> dict[str, dict[str, int]]:
+    """Write the good rows to their family tables and the rest to quarantine; return, per file and
+    column, the landed rows whose identity value did not parse (missing data, see checks.py)."""
     meta = [
         F.col("file").alias("_source_file"),
         F.col("row_number").alias("_row_number"),
@@ -261,8 +216,19 @@ def _write_rows(spark: SparkSession, storage: Storage, rows: DataFrame, load_id:
             F.lit(now).alias("ingested_at"),
         )
         storage.write(bad, BRONZE_QUARANTINE, "append", run_id=load_id, step="bronze/quarantine")
+        counts = (
+            checked.where(F.col("reason").isNull() & (F.size("unparseable") > 0))
+            .select("file", F.explode("unparseable").alias("column"))
+            .groupBy("file", "column")
+            .count()
+            .collect()
+        )
     finally:
         checked.unpersist()
+    unparseable: dict[str, dict[str, int]] = {}
+    for r in counts:
+        unparseable.setdefault(r["file"], {})[r["column"]] = r["count"]
+    return unparseable
 
 
 def _account(spark: SparkSession, storage: Storage, rows: DataFrame, load_id: str) -> dict:

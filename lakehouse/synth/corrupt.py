@@ -7,7 +7,8 @@ Each data line is hit with probability `rate`, by one of four kinds:
 - `invalid_code`: a code field of the record itself replaced by a code outside its code set.
 Plus one file sent twice under another name, and one line with bytes that are not UTF-8. Everything
 is listed in `_truth/corruption_manifest.json` with its file and 1-based physical line number. Records
-hit by `invalid_date`/`invalid_code` keep their truth rows: the pipeline should quarantine them.
+hit by `invalid_date`/`invalid_code` keep their truth rows: the pipeline should quarantine them (an
+invalid date hits a date of an event, never a birth date, which landing keeps as missing data).
 
 Runs on the driver, file by file, streaming: it is a tool for test and demo states.
 """
@@ -19,6 +20,7 @@ import random
 import shutil
 from pathlib import Path
 
+from lakehouse.sources.checks import is_identity_date
 from lakehouse.sources.layouts import DATE_FORMATS, LAYOUTS, Layout, family_of
 
 CODE_COLUMNS = {
@@ -50,7 +52,9 @@ def _layout_of(rel: str) -> Layout | None:
 
 
 def _is_date(column: str) -> bool:
-    return any(column in formats for formats in DATE_FORMATS.values())
+    """A date of an event: a row with an impossible one is quarantined. (An impossible birth date is
+    missing data, landed and counted: see lakehouse/sources/checks.py.)"""
+    return any(column in formats for formats in DATE_FORMATS.values()) and not is_identity_date(column)
 
 
 def corrupt(out: Path, rate: float, seed: int) -> dict:

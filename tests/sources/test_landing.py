@@ -9,7 +9,8 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from lakehouse.sources.landing import land, validate
+from lakehouse.sources.checks import validate
+from lakehouse.sources.landing import land
 from lakehouse.storage import open_storage
 from lakehouse.synth.corrupt import corrupt
 from lakehouse.tables import BRONZE, BRONZE_FILES, BRONZE_QUARANTINE
