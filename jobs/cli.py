@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="write a synthetic state's 15 agency extracts and ground truth")
     gen.add_argument("--persons", type=int, help="people to simulate (default: synth.persons)")
     gen.add_argument("--seed", type=int, help="random seed (default: synth.seed)")
+    gen.add_argument(
+        "--profile",
+        default="default",
+        help="world to simulate: default, dirty (three times the identity noise, impossible birth dates) "
+        "or mobile (commuters and movers between counties)",
+    )
     gen.add_argument("--out", help="output folder (default: storage.raw_root, var/raw locally)")
     gen.add_argument("--first-year", type=int, help="first academic year of data (default: synth.first_year)")
     gen.add_argument("--last-year", type=int, help="last academic year of data (default: synth.last_year)")
@@ -136,6 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settings,
                 persons=args.persons,
                 seed=args.seed,
+                profile=args.profile,
                 out=args.out,
                 first_year=args.first_year,
                 last_year=args.last_year,

@@ -9,6 +9,7 @@ from lakehouse.settings import Settings
 from lakehouse.spark import build_spark
 from lakehouse.synth.corrupt import corrupt
 from lakehouse.synth.generate import GenerateError, generate
+from lakehouse.synth.profiles import with_profile
 
 
 def main(
@@ -16,6 +17,7 @@ def main(
     *,
     persons: int | None,
     seed: int | None,
+    profile: str = "default",
     out: str | None,
     first_year: int | None,
     last_year: int | None,
@@ -31,7 +33,7 @@ def main(
         }.items()
         if v is not None
     }
-    cfg = settings.synth.model_copy(update=updates)
+    cfg = with_profile(settings.synth, profile).model_copy(update=updates)
     if cfg.persons <= 0:
         raise GenerateError(f"--persons must be positive, not {cfg.persons}")
     if not 0 <= corrupt_rate < 0.5:
@@ -48,7 +50,8 @@ def main(
         )
     seconds = time.perf_counter() - started
     print(
-        f"generated {result.persons:,} people ({cfg.first_year}-{cfg.last_year}, seed {cfg.seed}) "
+        f"generated {result.persons:,} people ({cfg.first_year}-{cfg.last_year}, seed {cfg.seed}, "
+        f"profile {profile}) "
         f"in {seconds:.1f}s: "
         f"{result.files} files, {result.lines:,} lines, {result.truth_records:,} person records"
     )

@@ -146,6 +146,11 @@ class SynthRates(_Strict):
     marriage: float = Field(0.06, ge=0, le=1)
     name_change_on_marriage_f: float = Field(0.75, ge=0, le=1)
     name_change_on_marriage_m: float = Field(0.03, ge=0, le=1)
+    # A job at an employer in another county of the worker's region (ACS commuting flows: a fifth to a
+    # quarter of workers work outside their county of residence, most of them within their metro area).
+    commute: float = Field(0.0, ge=0, le=1)
+    # Per adult year, a move to another county (employers and benefit spells follow the person).
+    adult_move: float = Field(0.0, ge=0, le=0.5)
 
 
 class SynthNoise(_Strict):
@@ -162,6 +167,8 @@ class SynthNoise(_Strict):
     missing_middle: float = Field(0.3, ge=0, le=1)
     missing_gender: float = Field(0.01, ge=0, le=1)
     duplicate_id: float = Field(0.01, ge=0, le=1)
+    missing_dob: float = Field(0.0, ge=0, le=1)  # the agency holds no birth date for the record
+    impossible_dob: float = Field(0.0, ge=0, le=1)  # keyed as an impossible date (month 13, day 32, Feb 30)
 
 
 class SynthSettings(_Strict):

@@ -72,11 +72,43 @@ class TrueIdentity:
 
 
 @dataclass(frozen=True)
+class ImpossibleDate:
+    """A birth date as keyed, not as it could be: month 13, day 32 or a 30th of February. It formats
+    like a date (`strftime`, `isoformat`) so each agency writes it in its own layout."""
+
+    year: int
+    month: int
+    day: int
+
+    def strftime(self, fmt: str) -> str:
+        return (
+            fmt.replace("%Y", f"{self.year:04d}")
+            .replace("%m", f"{self.month:02d}")
+            .replace("%d", f"{self.day:02d}")
+        )
+
+    def isoformat(self) -> str:
+        return self.strftime("%Y-%m-%d")
+
+
+def impossible_date(birth: date, rng: random.Random) -> ImpossibleDate:
+    """The slips that make a date that cannot be: a month past 12, a day past 31, a February 30."""
+    kind = rng.randrange(3)
+    if kind == 0:
+        return ImpossibleDate(
+            birth.year, 13 + rng.randrange(0, 7) if birth.month < 10 else birth.month + 10, birth.day
+        )
+    if kind == 1:
+        return ImpossibleDate(birth.year, birth.month, 32 + rng.randrange(0, 8))
+    return ImpossibleDate(birth.year, 2, 30)
+
+
+@dataclass(frozen=True)
 class RecordIdentity:
     first: str
     middle: str
     last: str
-    birth: date | None
+    birth: date | ImpossibleDate | None
     sex: str
     ssn: str
 
@@ -104,7 +136,7 @@ def noisy(
         first, last = last, first
     if rng.random() < noise.missing_middle:
         middle = ""
-    birth: date | None = true.birth
+    birth: date | ImpossibleDate | None = true.birth
     if rng.random() < noise.dob_swap and true.birth.day <= 12 and true.birth.day != true.birth.month:
         birth = date(true.birth.year, true.birth.day, true.birth.month)
     elif rng.random() < noise.dob_typo:
@@ -119,6 +151,11 @@ def noisy(
         elif rng.random() < noise.ssn_typo:
             i = rng.randrange(9)
             ssn = ssn[:i] + str((int(ssn[i]) + rng.randrange(1, 10)) % 10) + ssn[i + 1 :]
+    # Drawn last and only when asked for, so that a profile without them draws what it always drew.
+    if noise.missing_dob and rng.random() < noise.missing_dob:
+        birth = None
+    elif noise.impossible_dob and rng.random() < noise.impossible_dob:
+        birth = impossible_date(true.birth, rng)
     return RecordIdentity(first, middle, last, birth, sex, ssn)
 
 

@@ -133,6 +133,7 @@ class Life:
     gone: date | None = None  # left the state or died: no record after this date
     died: bool = False
     name_changes: list[tuple[date, str]] = field(default_factory=list)
+    moves: list[tuple[date, str]] = field(default_factory=list)  # adult moves to another county
     district: str = ""
     elc: list[tuple[int, str, int, int, str]] = field(default_factory=list)  # ay, program, age, days, drdp
     k12: list[K12Year] = field(default_factory=list)
@@ -153,6 +154,14 @@ class Life:
             if when <= day:
                 name = new
         return name
+
+    def county_on(self, day: date) -> str:
+        """Where the person lives on `day`: the county of their school years, then their moves."""
+        county = self.county
+        for when, new in self.moves:
+            if when <= day:
+                county = new
+        return county
 
     def present(self, day: date) -> bool:
         return self.arrived <= day and (self.gone is None or day < self.gone)
@@ -226,7 +235,9 @@ def simulate(pid: int, world: World, cfg: SynthSettings) -> Life:
     life_paths.college(life, rng, world, cfg)
     life_paths.teaching(life, rng, world, cfg)
     life_paths.marriage(life, rng, world, cfg)
-    life_work.work(life, rng, world, cfg)
+    # Own random streams: a state without moves or commuting draws exactly what it always drew.
+    life_work.adult_moves(life, _rng(seed, "moves", pid), world, cfg)
+    life_work.work(life, rng, world, cfg, commute_rng=_rng(seed, "commute", pid))
     life_work.services(life, rng, world, cfg)
     return life
 

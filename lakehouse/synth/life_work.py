@@ -75,7 +75,54 @@ def education_on(life: Life, day: date) -> str:
     return "hs" if life.completion and life.k12 and life.k12[-1].exit <= day else "none"
 
 
-def work(life: Life, rng: random.Random, world: World, cfg: SynthSettings) -> None:
+def adult_moves(life: Life, rng: random.Random, world: World, cfg: SynthSettings) -> None:
+    """Moves to another county as an adult (`rates.adult_move` per year from 18): later jobs and benefit
+    spells are in the new county, while school records keep the old one."""
+    if not cfg.rates.adult_move:
+        return
+    county = life.county
+    for year in range(max(cfg.first_year, life.birth.year + 18), cfg.last_year + 1):
+        day = date(year, rng.randint(1, 12), rng.randint(1, 28))
+        if life.present(day) and rng.random() < cfg.rates.adult_move:
+            new = world.county_pick.pick(rng).code
+            if new != county:
+                life.moves.append((day, new))
+                county = new
+
+
+# Labor markets for commuting: the regions, except that Los Angeles, Orange and the Inland Empire,
+# one region each here, are one metro area whose commuters cross those county lines daily.
+COMMUTE_ZONES = {"Los Angeles": "Southern California", "Orange": "Southern California"}
+COMMUTE_ZONES["Inland Empire"] = "Southern California"
+
+
+def commute_zone(world: World, county: str) -> str:
+    region = world.region_of(county)
+    return COMMUTE_ZONES.get(region, region)
+
+
+def job_county(life: Life, day: date, rng: random.Random, world: World, cfg: SynthSettings) -> str:
+    """The county of a new job: where the person lives, or with `rates.commute` another county of the
+    same labor market (commuters mostly stay within their metro area), by population."""
+    home = life.county_on(day)
+    if not (cfg.rates.commute and rng.random() < cfg.rates.commute):
+        return home
+    zone = commute_zone(world, home)
+    others = [c for c in world.counties if commute_zone(world, c.code) == zone and c.code != home]
+    if not others:
+        return home
+    total = sum(c.population for c in others)
+    u, acc = rng.random() * total, 0.0
+    for c in others:
+        acc += c.population
+        if u < acc:
+            return c.code
+    return others[-1].code
+
+
+def work(
+    life: Life, rng: random.Random, world: World, cfg: SynthSettings, *, commute_rng: random.Random
+) -> None:
     """Quarterly UI wages within the data window, from age 16."""
     teaching = {a.ay: a for a in life.assignments}
     studying = {(t.start.year, (t.start.month - 1) // 3 + 1) for t in life.terms}
@@ -104,7 +151,7 @@ def work(life: Life, rng: random.Random, world: World, cfg: SynthSettings) -> No
             if employed and employer is not None and rng.random() < 0.93:
                 pass  # stays with the same employer
             elif rng.random() < p:
-                employer = world.employers[life.county].pick(rng)
+                employer = world.employers[job_county(life, day, commute_rng, world, cfg)].pick(rng)
                 if not employed:
                     employed = True
             else:
@@ -148,11 +195,12 @@ def services(life: Life, rng: random.Random, world: World, cfg: SynthSettings) -
         start = max(date(life.birth.year + 3, 1, 1), life.arrived, date(cfg.first_year, 1, 1))
         end = min(life.gone or end_window, end_window)
         if start < end:
-            life.spells.append(Spell("DDS", start, end, life.county, f"RC{int(life.county) % 21 + 1:02d}"))
+            county = life.county_on(start)
+            life.spells.append(Spell("DDS", start, end, county, f"RC{int(county) % 21 + 1:02d}"))
 
 
 def _spell(program: str, start: date, months: int, life: Life, end_window: date, detail: str = "") -> Spell:
     m = start.month - 1 + months
     end = date(start.year + m // 12, m % 12 + 1, 1)
     end = min(end, life.gone or end, end_window)
-    return Spell(program, start, end, life.county, detail)
+    return Spell(program, start, end, life.county_on(start), detail)
