@@ -11,7 +11,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from jobs import gold_job, identity_job, silver_job
-from lakehouse.privacy.zones import prepare_restricted_zone, retire_landed
+from lakehouse.privacy.zones import prepare_restricted_zone, private_dir, retire_landed
 from lakehouse.settings import Settings
 from lakehouse.silver.tokens import check_pii_key
 from lakehouse.sources.landing import land
@@ -81,13 +81,23 @@ def run(spark: SparkSession, settings: Settings, *, run_id: str, generate_if_emp
         steps["generate"] = round(time.perf_counter() - t0, 3)
         print(f"raw root was empty: generated a synthetic state of {result.persons:,} people in {raw}")
     t0 = time.perf_counter()
-    landing = land(spark, storage, settings.storage.raw_root)
-    # The rows and the ledger are committed: the extracts can leave the landing area.
-    retired = retire_landed(spark, settings, sorted(landing["files"]), load_id=landing["load_id"])
+    if "://" not in settings.storage.raw_root and not raw.exists():
+        private_dir(raw)  # a landing area removed once everything was landed: nothing new to land
+    landing = land(
+        spark,
+        storage,
+        settings.storage.raw_root,
+        # Once rows and ledger are committed, every extract the run saw can leave the landing area.
+        after_landing=lambda files, load_id: retire_landed(spark, settings, files, load_id=load_id),
+    )
     steps["bronze"] = round(time.perf_counter() - t0, 3)
-    report["bronze"] = {**landing, "sources": _per_source(landing), "raw_after_landing": retired}
-    docs = settings.var_dir / "quality" / "docs" if settings.quality.data_docs else None
-    validator = GxValidator(docs)
+    report["bronze"] = {**landing, "sources": _per_source(landing)}
+    docs = restricted_docs = None
+    if settings.quality.data_docs:
+        docs = settings.var_dir / "quality" / "docs"
+        if "://" not in settings.storage.restricted_root:  # restricted tables' pages stay in the zone
+            restricted_docs = Path(settings.storage.restricted_root) / "quality" / "docs"
+    validator = GxValidator(docs, restricted_docs)
     results: list[CheckResult] = []
     try:
         pending = silver_job.landed_since_promotion(storage)

@@ -266,9 +266,17 @@ def load_settings(
 
 
 def _inside(path: str, root: str) -> bool:
-    """`path` is `root` or lies under it (local paths resolved; URIs compared as written)."""
-    path, root = path.rstrip("/"), root.rstrip("/")
+    """`path` is `root` or lies under it (local paths resolved, `file:` URIs as paths; other URIs
+    compared as written)."""
+    path, root = _local(path).rstrip("/"), _local(root).rstrip("/")
     return path == root or path.startswith(root + "/")
+
+
+def _local(value: str) -> str:
+    for prefix in ("file://", "file:"):
+        if value.startswith(prefix):
+            return str(Path(value[len(prefix) :]).resolve())
+    return value
 
 
 def _check_zones(storage: StorageSettings) -> None:
@@ -281,6 +289,11 @@ def _check_zones(storage: StorageSettings) -> None:
                 f"storage.{name} ({value}) is the public storage.root ({storage.root}) or lies inside it: "
                 "restricted data must live in a root of its own, outside the public one"
             )
+    if _inside(storage.restricted_root, storage.raw_root):
+        raise SettingsError(
+            f"storage.restricted_root ({storage.restricted_root}) is the raw root ({storage.raw_root}) or "
+            "lies inside it: every file under the raw root is landed as an agency extract"
+        )
     if _inside(storage.root, storage.restricted_root):
         raise SettingsError(
             f"storage.root ({storage.root}) lies inside storage.restricted_root "

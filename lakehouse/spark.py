@@ -50,7 +50,8 @@ def build_spark(settings: Settings) -> SparkSession:
     conf.set("spark.hadoop.fs.permissions.umask-mode", f"{PRIVATE_UMASK:03o}")
     # The UI's environment tab and the event log mask conf values whose keys match this; Spark's own
     # pattern misses a key passed as e.g. spark.kubernetes.driverEnv.C2C_PII_KEY.
-    conf.set("spark.redaction.regex", REDACTION_REGEX)
+    redaction = conf.get("spark.redaction.regex", REDACTION_REGEX)
+    conf.set("spark.redaction.regex", redaction if "pii" in redaction.lower() else f"{redaction}|pii")
     log_conf = Path(settings.conf_dir) / "log4j2.properties"
     if log_conf.is_file() and "spark.driver.extraJavaOptions" not in settings.spark.conf:
         conf.set("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log_conf}")

@@ -62,29 +62,17 @@ def _value_free(expectation) -> bool:
 
 
 class GxValidator:
-    """One ephemeral GX context per run; Data Docs (when `docs_dir` is given) are written there."""
+    """Ephemeral GX contexts for a run: one for unrestricted tables, whose Data Docs (when `docs_dir`
+    is given) are written there, and one for restricted tables, whose Data Docs go to
+    `restricted_docs_dir` (under the restricted root) or nowhere. Restricted results carry no values
+    either way; keeping their pages apart also keeps out what GX renders of a raised expectation."""
 
-    def __init__(self, docs_dir: Path | None) -> None:
+    def __init__(self, docs_dir: Path | None, restricted_docs_dir: Path | None = None) -> None:
         self.docs_dir = docs_dir
+        self.restricted_docs_dir = restricted_docs_dir
         self._lock = threading.Lock()
-        self.context = gx.get_context(mode="ephemeral")
-        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        if docs_dir is not None:
-            docs_dir.mkdir(parents=True, exist_ok=True)
-            self.context.update_data_docs_site(
-                "local_site",
-                {
-                    "class_name": "SiteBuilder",
-                    "show_how_to_buttons": False,
-                    "store_backend": {
-                        "class_name": "TupleFilesystemStoreBackend",
-                        "base_directory": str(docs_dir),
-                    },
-                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-                },
-            )
-        # persist=False: the gate validates staged Parquet files, cheap to read again per metric.
-        self.source = self.context.data_sources.add_spark(name="c2c", persist=False)
+        self.context, self.source = _context(docs_dir)
+        self.restricted_context, self.restricted_source = _context(restricted_docs_dir)
 
     def validate(
         self,
@@ -113,7 +101,7 @@ class GxValidator:
         for run_name, suite, result_format in runs:
             if not suite:
                 continue
-            definition = self._definition(run_name, suite)
+            definition = self._definition(run_name, suite, restricted=restricted)
             # Runs of different tables may overlap (the silver gate runs them from a thread pool).
             outcome = definition.run(batch_parameters={"dataframe": df}, result_format=result_format)
             by_id = {e.id: e for e in suite}
@@ -125,21 +113,49 @@ class GxValidator:
                 found.append((order.get(id(expectation), len(order)), result))
         return [result for _, result in sorted(found, key=lambda pair: pair[0])]
 
-    def _definition(self, name: str, expectations: list):
-        with self._lock:  # the context's registries are not made for concurrent additions
-            asset = self.source.add_dataframe_asset(name=name)
+    def _definition(self, name: str, expectations: list, *, restricted: bool):
+        context, source = (
+            (self.restricted_context, self.restricted_source) if restricted else (self.context, self.source)
+        )
+        with self._lock:  # the contexts' registries are not made for concurrent additions
+            asset = source.add_dataframe_asset(name=name)
             batch = asset.add_batch_definition_whole_dataframe("whole table")
-            suite = self.context.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
-            return self.context.validation_definitions.add(
+            suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
+            return context.validation_definitions.add(
                 gx.ValidationDefinition(name=name, data=batch, suite=suite)
             )
 
     def build_docs(self) -> Path | None:
+        """Build both sites; the unrestricted index, or None without one."""
+        if self.restricted_docs_dir is not None:
+            self.restricted_context.build_data_docs()
         if self.docs_dir is None:
             return None
         self.context.build_data_docs()
         index = self.docs_dir / "index.html"
         return index if index.exists() else None
+
+
+def _context(docs_dir: Path | None):
+    """An ephemeral GX context with a Spark data source, and a Data Docs site in `docs_dir` if given."""
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    if docs_dir is not None:
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        context.update_data_docs_site(
+            "local_site",
+            {
+                "class_name": "SiteBuilder",
+                "show_how_to_buttons": False,
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+    # persist=False: the gate validates staged Parquet files, cheap to read again per metric.
+    return context, context.data_sources.add_spark(name="c2c", persist=False)
 
 
 def _positions(definition, df: DataFrame, expectation) -> list[str]:

@@ -84,16 +84,20 @@ def read_roster(path: Path, *, id_column: str, mapping: dict[str, str], carry: S
                 f"{path}: no column {', '.join(repr(c) for c in missing)} to --carry "
                 f"(the file has: {', '.join(header)})"
             )
-        rows, seen = [], set()
+        rows: list[dict[str, str]] = []
+        rows_seen: dict[str, int] = {}  # id -> its first row
         for line, row in enumerate(reader, start=2):
             if None in row or any(v is None for v in row.values()):
                 raise LinkInputError(f"{path}, row {line}: expected {len(header)} fields")
             key = row[id_column].strip()
             if not key:
                 raise LinkInputError(f"{path}, row {line}, column '{id_column}': the id is empty")
-            if key in seen:
-                raise LinkInputError(f"{path}, row {line}, column '{id_column}': id '{key}' is repeated")
-            seen.add(key)
+            if key in rows_seen:
+                first = rows_seen[key]
+                raise LinkInputError(
+                    f"{path}, row {line}, column '{id_column}': the id of row {first} is repeated"
+                )
+            rows_seen[key] = line
             rows.append(row)
     return Roster(path, header, rows)
 
@@ -106,7 +110,8 @@ def parse_birth_date(value: str, fmt: str, *, where: str) -> str | None:
     try:
         return datetime.strptime(value, fmt).date().isoformat()
     except ValueError:
-        raise LinkInputError(f"{where}: birth date '{value}' does not match --date-format '{fmt}'") from None
+        # The value itself is not quoted: a birth date is restricted, and this message goes to stderr.
+        raise LinkInputError(f"{where}: the birth date does not match --date-format '{fmt}'") from None
 
 
 def standardize(name: str | None) -> str | None:

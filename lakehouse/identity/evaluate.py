@@ -50,13 +50,13 @@ def _require_unique_records(crosswalk: DataFrame, truth: DataFrame) -> None:
     keys = crosswalk.select(F.lit("crosswalk").alias("input"), *KEY).unionByName(
         truth.select(F.lit("truth").alias("input"), *KEY)
     )
-    repeated = keys.groupBy("input", *KEY).count().where(F.col("count") > 1).limit(3).collect()
-    if repeated:
-        examples = "; ".join(
-            f"{r['input']} ({r['source']}, {r['source_record_key']}) x{r['count']}" for r in repeated
-        )
+    repeated = keys.groupBy("input", *KEY).count().where(F.col("count") > 1)
+    counts = repeated.groupBy("input", "source").count().collect()
+    if counts:
+        # Counted by input and source: a record key (an SSID, a CIN) never goes into a message.
+        examples = "; ".join(f"{r['input']}: {r['count']} {r['source']} records" for r in counts)
         raise EvaluationInputError(
-            f"Records listed more than once, e.g. {examples}: "
+            f"Records listed more than once ({examples}): "
             "keep one row per (source, source_record_key) in each input before evaluating."
         )
 

@@ -19,6 +19,7 @@ access to the raw files, and it reports counts and places, never the values it f
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -32,7 +33,7 @@ _NINE_DIGITS = re.compile(rb"(?<![0-9])([0-9]{3})-?([0-9]{2})-?([0-9]{4})(?![0-9
 _ISO_DATE = re.compile(rb"(?<![0-9])(19|20)[0-9]{2}-[01][0-9]-[0-3][0-9](?![0-9])")
 _SSN_COLUMNS = re.compile(r"(^|_)ssn$", re.IGNORECASE)
 _DOC_COLUMNS = ("DOC_NUMBER",)
-# Tables that hold SSN tokens by design, never SSNs: they are scanned like any other.
+# The layers `scan_tables` reads by default (bronze, the raw text, is where the values come from).
 SCANNED_LAYERS = ("silver", "identity", "gold", "ops")
 
 
@@ -62,7 +63,7 @@ class ScanResult:
 
 def key_fragments(key: bytes, run: int = 8) -> tuple[bytes, ...]:
     """The key's text, and every `run`-byte window of the HMAC pads, raw and in hex."""
-    block = key if len(key) <= 64 else __import__("hashlib").sha256(key).digest()
+    block = key if len(key) <= 64 else hashlib.sha256(key).digest()
     block = block.ljust(64, b"\0")
     out = {key}
     for pad in (0x36, 0x5C):

@@ -1,8 +1,9 @@
 """The restricted zone and the raw root on disk: private folders, and raw extracts retired once landed.
 
 Both hold names, birth dates and SSNs. Their files are created 0600 in folders 0700 (the process umask
-and Hadoop's, set where the Spark session is built); this module makes the roots themselves private
-and applies `raw.after_landing` to the extracts a run has landed.
+and Hadoop's, set where the Spark session is built); this module makes the restricted root itself
+private (the raw root is the agencies' drop folder, whose owner sets its mode) and applies
+`raw.after_landing` to the extracts a run has landed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from lakehouse.errors import C2CError
 from lakehouse.settings import Settings
 
 LANDED_DIR = "raw_landed"
@@ -43,28 +45,32 @@ def retire_landed(spark: SparkSession, settings: Settings, files: list[str], *, 
     raw_root = settings.storage.raw_root.rstrip("/")
     target = f"{settings.storage.restricted_root.rstrip('/')}/{LANDED_DIR}/{load_id}"
     if "://" in raw_root or "://" in target:
-        _retire_hadoop(spark, raw_root, target, files, move=policy == "move")
+        done = _retire_hadoop(spark, raw_root, target, files, move=policy == "move")
     else:
+        done = 0
         for name in files:
             source = Path(raw_root) / name
-            if not source.exists():
-                continue  # already retired by an earlier attempt of this run
+            if not source.is_file():
+                continue  # gone since the run listed it
             if policy == "delete":
                 source.unlink()
-                continue
-            destination = Path(target) / name
-            private_dir(destination.parent)
-            shutil.move(source, destination)
-            destination.chmod(0o600)
-    return {"policy": policy, "files": len(files), **({"to": target} if policy == "move" else {})}
+            else:
+                destination = Path(target) / name
+                private_dir(destination.parent)
+                shutil.move(source, destination)
+                destination.chmod(0o600)
+            done += 1
+    return {"policy": policy, "files": done, **({"to": target} if policy == "move" else {})}
 
 
-def _retire_hadoop(spark: SparkSession, raw_root: str, target: str, files: list[str], *, move: bool) -> None:
+def _retire_hadoop(spark: SparkSession, raw_root: str, target: str, files: list[str], *, move: bool) -> int:
     """Move or delete through Hadoop's filesystems (S3, ABFS, HDFS): a copy then a delete when the two
-    roots are different filesystems, as object stores are."""
+    roots are different filesystems, as object stores are. Returns the files retired; a move or
+    delete the filesystem refuses stops the run, naming the file."""
     jvm = spark.sparkContext._jvm
     conf = spark.sparkContext._jsc.hadoopConfiguration()
     hadoop = jvm.org.apache.hadoop.fs
+    done = 0
     for name in files:
         source = hadoop.Path(_uri(f"{raw_root}/{name}"))
         source_fs = source.getFileSystem(conf)
@@ -72,9 +78,15 @@ def _retire_hadoop(spark: SparkSession, raw_root: str, target: str, files: list[
             continue
         if move:
             destination = hadoop.Path(_uri(f"{target}/{name}"))
-            hadoop.FileUtil.copy(source_fs, source, destination.getFileSystem(conf), destination, True, conf)
+            ok = hadoop.FileUtil.copy(
+                source_fs, source, destination.getFileSystem(conf), destination, True, conf
+            )
         else:
-            source_fs.delete(source, False)
+            ok = source_fs.delete(source, False)
+        if not ok:
+            raise C2CError(f"raw.after_landing: could not {'move' if move else 'delete'} {raw_root}/{name}")
+        done += 1
+    return done
 
 
 def _uri(path: str) -> str:

@@ -48,8 +48,8 @@ def record_key(family: str, key: bytes) -> Column:
 
 def keyed_record_keys(source: Column, raw_key: Column, key: bytes) -> Column:
     """`keyed_record_key` as a column, for a whole truth file at once."""
-    account = F.trim(F.regexp_extract(raw_key, r"^([^-]*)-(.*)$", 1))
-    ssn = F.trim(F.regexp_extract(raw_key, r"^([^-]*)-(.*)$", 2))
+    account = F.trim(F.regexp_extract(raw_key, r"(?s)^([^-]*)-(.*)$", 1))
+    ssn = F.trim(F.regexp_extract(raw_key, r"(?s)^([^-]*)-(.*)$", 2))
     token = F.when(ssn != "", hmac_sha256(F.concat(F.lit(SSN_KEY_PREFIX), ssn), key)).otherwise(ssn)
     return F.when((source == "edd") & raw_key.contains("-"), F.concat(account, F.lit("-"), token)).otherwise(
         raw_key
@@ -58,13 +58,14 @@ def keyed_record_keys(source: Column, raw_key: Column, key: bytes) -> Column:
 
 def keyed_record_key(source: str, raw_key: str, key: bytes) -> str:
     """`record_key`'s value from a key written as the source spells it (the generator's truth):
-    for EDD, `ACCOUNT-SSN` becomes `ACCOUNT-<token of SSN>`; other sources' keys are unchanged."""
+    for EDD, `ACCOUNT-SSN` becomes `ACCOUNT-<token of SSN>`; other sources' keys are unchanged. The
+    key is cut at its first "-": the generator's employer accounts are digits only."""
     if source != "edd" or "-" not in raw_key:
         return raw_key
     account, ssn = raw_key.split("-", 1)
-    ssn = ssn.strip()
+    ssn = ssn.strip(" ")  # as Spark's trim: spaces only
     token = hmac.digest(key, f"{SSN_KEY_PREFIX}{ssn}".encode(), "sha256").hex() if ssn else ssn
-    return f"{account.strip()}-{token}"
+    return f"{account.strip(' ')}-{token}"
 
 
 def row_order(file: Column, row: Column) -> Column:

@@ -44,7 +44,7 @@ def pii_key(settings: Settings) -> bytes:
     value = os.environ.get(settings.pii.key_env)
     if value:
         _check_key_text(value.strip(), where=f"environment variable {settings.pii.key_env}")
-        return value.strip().encode()
+        return value.encode()  # as given: tokens and person ids depend on every byte
     if not settings.pii.dev_key_file:
         raise SettingsError(
             f"environment variable {settings.pii.key_env} is not set: it holds the key that tokenizes SSNs "

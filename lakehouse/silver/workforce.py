@@ -41,8 +41,8 @@ def build_credentials(bronze: Bronze, *, codes: CodeMaps, key: bytes) -> DataFra
         issued = F.try_to_date("ISSUE_DATE", "yyyy-MM-dd")
         return df.select(
             *event_columns("CREDENTIALS", key),
-            # A CTC document number is looked up by name on the state's public educator search:
-            # outside the restricted zone only its keyed token, which still orders and tells apart.
+            # A CTC document number leads to a name through the state's public educator search:
+            # outside the restricted zone only its keyed token, which still tells documents apart.
             hmac_sha256(F.concat(F.lit("ctc-doc:"), blank_to_null(F.col("DOC_NUMBER"))), key).alias(
                 "document_token"
             ),

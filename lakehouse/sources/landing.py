@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -99,8 +99,18 @@ def _splitter(root: str):
     return run
 
 
-def land(spark: SparkSession, storage: Storage, raw_root: str) -> dict:
-    """Land what is new under `raw_root`; return the per-file accounting for the run report."""
+def land(
+    spark: SparkSession,
+    storage: Storage,
+    raw_root: str,
+    *,
+    after_landing: Callable[[list[str], str], dict] | None = None,
+) -> dict:
+    """Land what is new under `raw_root`; return the per-file accounting for the run report.
+
+    `after_landing(files, load_id)`, when given, runs once the rows and the ledger are committed, with
+    every file found under the raw root (all of them are in the ledger by then, landed now or before,
+    or recorded as duplicates); what it returns is the report's `raw_after_landing`."""
     ledger = (
         [r.asDict() for r in storage.read(BRONZE_FILES).collect()]
         if storage.info(BRONZE_FILES).exists
@@ -175,6 +185,8 @@ def land(spark: SparkSession, storage: Storage, raw_root: str) -> dict:
             step="bronze/files",
         )
     report["files_new"], report["files_duplicate"] = len(new), len(duplicates)
+    if after_landing is not None:
+        report["raw_after_landing"] = after_landing([f.file for f in files], load_id)
     return report
 
 

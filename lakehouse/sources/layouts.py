@@ -6,7 +6,7 @@ width and JSON lines files do not. The generator (lakehouse/synth) writes these 
 modules of lakehouse/sources read them.
 
 Source record keys (what identifies a person record within its source, as `_truth/person_truth.csv`
-and the pipeline both spell it):
+spells it; silver spells EDD's with the SSN's keyed token in place of the SSN):
 
 | source | key |
 |---|---|

@@ -36,6 +36,7 @@ from lakehouse.storage.schema import (  # noqa: F401  (re-exported: the engines 
     schema_diff,
 )
 from lakehouse.tables import Table
+from lakehouse.tables.registry import IDENTIFYING_NAMES
 
 Mode = Literal["append", "overwrite"]
 SchemaMode = Literal["merge", "overwrite"] | None
@@ -192,12 +193,14 @@ class Storage(ABC):
 
     def _check_zone(self, df: DataFrame, table: Table) -> None:
         """A direct or quasi identifier is written under the restricted root or not at all."""
-        sensitive = [c for c in df.columns if table.sensitivity(c) != "none"]
         restricted_root = self.settings.storage.restricted_root.rstrip("/") + "/"
-        if sensitive and not self.path(table).startswith(restricted_root):
+        if self.path(table).startswith(restricted_root):
+            return
+        sensitive = [c for c in df.columns if table.sensitivity(c) != "none" or IDENTIFYING_NAMES.search(c)]
+        if sensitive:
             raise RestrictedZoneError(
                 f"{table.fqn}: refusing to write {', '.join(sensitive)} "
-                f"({', '.join(sorted({table.sensitivity(c) for c in sensitive}))} identifiers) to "
+                "(identifiers, by the registry or by name) to "
                 f"{self.path(table)}, outside the restricted root {self.settings.storage.restricted_root}"
             )
 

@@ -92,8 +92,7 @@ def adult_moves(life: Life, rng: random.Random, world: World, cfg: SynthSettings
 
 # Labor markets for commuting: the regions, except that Los Angeles, Orange and the Inland Empire,
 # one region each here, are one metro area whose commuters cross those county lines daily.
-COMMUTE_ZONES = {"Los Angeles": "Southern California", "Orange": "Southern California"}
-COMMUTE_ZONES["Inland Empire"] = "Southern California"
+COMMUTE_ZONES = dict.fromkeys(("Los Angeles", "Orange", "Inland Empire"), "Southern California")
 
 
 def commute_zone(world: World, county: str) -> str:

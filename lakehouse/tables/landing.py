@@ -39,7 +39,7 @@ def bronze_table_name(family: str) -> str:
 # events, amounts) is "none".
 _DIRECT_RAW = re.compile(
     r"NAME|BIRTH|^DOB$|SSN$|SSID$|^SEID$|^CIN$|^UCI$|CHILD_ID|STUDENT_ID|^CSU_ID$|^CSAC_ID$|UNIQUE_ID|"
-    r"^CASE_NUMBER$|^PERSON_NUMBER$|^LOCAL_STA?FF?_ID$|MIDDLE_INITIAL",
+    r"^CASE_NUMBER$|^PERSON_NUMBER$|^LOCAL_STAFF_ID$|MIDDLE_INITIAL",
     re.IGNORECASE,
 )
 _QUASI_RAW = re.compile(r"ZIP|^DOC_NUMBER$", re.IGNORECASE)

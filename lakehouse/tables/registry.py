@@ -6,6 +6,7 @@ the restricted PII zone) as `<root>/<layer>/<name>`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pyspark.sql import SparkSession
@@ -20,6 +21,13 @@ LAYERS = ("bronze", "silver", "identity", "gold", "ops")
 # quasi  - narrows a person down with little else (ZIP code, document numbers, addresses);
 # none   - everything else, keyed tokens included (pseudonymous: no key, no way back).
 SENSITIVITIES = ("direct", "quasi", "none")
+# Column names that say a column identifies someone, wherever they appear: a public table holding one,
+# declared or not, is refused by the storage layer.
+IDENTIFYING_NAMES = re.compile(
+    r"(^|_)(first_name|middle_name|last_name|birth_date|dob|ssn|ssid|seid|cin|zip|document_number|"
+    r"source_record_key|raw_text)$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ def test_link_errors_name_the_file_row_and_column(rosters):
     cases = [
         (["--map", "first=given_name,nope=family_name"], "left.csv: no column 'nope'"),
         (["--map", "first=forename"], "unknown role 'forename'"),
-        (["--map", MAP, "--date-format", "%d.%m.%Y"], "left.csv, row 2, column 'dob': birth date"),
+        (["--map", MAP, "--date-format", "%d.%m.%Y"], "left.csv, row 2, column 'dob': the birth date does"),
         (["--map", MAP, "--date-format", "%Q"], "--date-format '%Q' cannot be parsed"),
         (["--map", MAP, "--right", "missing.csv"], "missing.csv: no such file"),
     ]
@@ -108,7 +108,7 @@ def test_link_errors_name_the_file_row_and_column(rosters):
     done = c2c(
         "link", "--left", "dup.csv", "--id", "sid", "--map", "first=given_name", "--out", "o", cwd=folder
     )
-    assert done.returncode == 2 and "dup.csv, row 3, column 'sid': id '1' is repeated" in done.stderr
+    assert done.returncode == 2 and "dup.csv, row 3, column 'sid': the id of row 2 is repeated" in done.stderr
 
 
 OUTPUTS = {MARKER, "pairs.csv", "clusters.csv", "summary.json"}

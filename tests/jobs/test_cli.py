@@ -175,10 +175,11 @@ def test_run_with_a_weak_key_stops_before_landing_anything(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_moved_extract_leaves_the_landing_area_for_the_restricted_zone(pipeline_run, tmp_path):
-    """With raw.after_landing: move, what a run lands (here a re-sent copy of a file, recorded as a
-    duplicate) moves under the restricted root; what earlier runs landed and kept stays; the emptied
-    landing area is never refilled with a synthetic state."""
+def test_landed_extracts_leave_the_landing_area_for_the_restricted_zone(pipeline_run, tmp_path):
+    """With raw.after_landing: move, every extract in the ledger moves under the restricted root once a
+    run has committed it: the one this run lands (a re-sent copy, recorded as a duplicate) and those
+    earlier runs landed while the policy was keep. The emptied, then removed, landing area is never
+    refilled with a synthetic state."""
     shutil.copytree(pipeline_run.var, tmp_path / "var", symlinks=True)
     conf = tmp_path / "conf"
     shutil.copytree(Path(__file__).resolve().parents[2] / "conf", conf)
@@ -188,19 +189,26 @@ def test_a_moved_extract_leaves_the_landing_area_for_the_restricted_zone(pipelin
     original = sorted(raw.glob("edd/*"))[0]
     resent = original.with_name(original.name.replace("_", "_RESENT_", 1))
     shutil.copy(original, resent)
+    extracts = {
+        p.relative_to(raw).as_posix(): p.read_bytes()
+        for p in raw.rglob("*")
+        if p.is_file() and not p.relative_to(raw).parts[0].startswith("_")
+    }
     result = c2c("--conf-dir", str(conf), "run", "--run-id", "r-2", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((tmp_path / "var" / "runs" / "r-2" / "report.json").read_text())
     retired = report["bronze"]["raw_after_landing"]
     target = Path(retired["to"])
-    assert retired["policy"] == "move" and retired["files"] == 1
+    assert retired["policy"] == "move" and retired["files"] == len(extracts) > 500
     assert target.is_relative_to(tmp_path / "var" / "restricted")
-    assert (target / resent.relative_to(raw)).read_bytes() == original.read_bytes()
-    assert not resent.exists() and original.exists()
+    moved = {p.relative_to(target).as_posix(): p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    assert moved == extracts
+    assert sorted(p.name for p in raw.iterdir()) == ["_truth"]  # the generator's truth is no extract
 
-    shutil.rmtree(raw)  # an operator's landing area, emptied once everything is in bronze
-    raw.mkdir()
+    shutil.rmtree(raw)  # an operator's landing area, removed once everything is in bronze
     again = c2c("--conf-dir", str(conf), "run", "--run-id", "r-3", cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "generated a synthetic state" not in again.stdout
     assert "silver:  unchanged" in again.stdout
+    third = json.loads((tmp_path / "var" / "runs" / "r-3" / "report.json").read_text())
+    assert third["bronze"]["raw_after_landing"] == {"policy": "move", "files": 0}

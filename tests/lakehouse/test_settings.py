@@ -93,13 +93,18 @@ def test_invalid_yaml(conf):
         ("lake/restricted", "raw", "storage.restricted_root .* lies inside it"),
         ("restricted", "lake/raw", "storage.raw_root .* lies inside it"),
         ("restricted", "restricted/raw", None),  # raw extracts inside the restricted zone are fine
+        ("raw/restricted", "raw", "storage.restricted_root .* lies inside it: every file under the raw"),
+        ("raw", "raw", "storage.restricted_root .* is the raw root"),
+        ("file://{tmp}/lake/r", "raw", "storage.restricted_root .* lies inside it"),
     ],
 )
 def test_restricted_data_never_lives_inside_the_public_root(conf, tmp_path, restricted, raw, complaint):
     overrides = {
         "storage": {
             "root": str(tmp_path / "lake"),
-            "restricted_root": str(tmp_path / restricted),
+            "restricted_root": restricted.format(tmp=tmp_path)
+            if "://" in restricted
+            else str(tmp_path / restricted),
             "raw_root": str(tmp_path / raw),
         }
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from lakehouse import tables
 from lakehouse.errors import RestrictedZoneError, StorageError
 from lakehouse.storage import open_storage
 from lakehouse.tables import Table
+from lakehouse.tables.registry import IDENTIFYING_NAMES
 
 
 def test_paths_come_from_settings_and_restricted_tables_have_their_own_root(settings):
@@ -35,14 +35,6 @@ def test_a_table_cannot_be_declared_twice_differently():
         tables.get("gold.nope")
 
 
-# Column names that, wherever they appear, hold who a person is (or narrow it down).
-IDENTIFYING = re.compile(
-    r"(^|_)(first_name|middle_name|last_name|birth_date|dob|ssn|ssid|seid|cin|zip|document_number|"
-    r"source_record_key|raw_text)$",
-    re.IGNORECASE,
-)
-
-
 def test_every_identifying_column_is_declared_and_restricted(spark):
     """Each column whose name says it identifies someone is declared direct or quasi, and every table
     holding one is restricted; each declared column exists in its table's schema."""
@@ -52,7 +44,7 @@ def test_every_identifying_column_is_declared_and_restricted(spark):
         columns = table.struct(spark).fieldNames()
         assert {c for c, _ in table.sensitive} <= set(columns), table.fqn
         for column in columns:
-            if IDENTIFYING.search(column):
+            if IDENTIFYING_NAMES.search(column):
                 assert table.sensitivity(column) in ("direct", "quasi"), f"{table.fqn}.{column}"
         if table.sensitive:
             assert table.restricted, table.fqn
@@ -80,8 +72,12 @@ def test_storage_refuses_to_write_an_identifier_outside_the_restricted_root(spar
         sensitive=(("last_name", "direct"),),
     )
     df = spark.createDataFrame([("p1", "GARCIA")], leaky.schema)
-    with pytest.raises(RestrictedZoneError, match=r"refusing to write last_name \(direct identifiers\)"):
+    with pytest.raises(RestrictedZoneError, match=r"refusing to write last_name \(identifiers"):
         storage.write(df, leaky, "overwrite")
+    # Undeclared, a column named as an identifier is refused all the same.
+    unlabelled = Table(layer="gold", name="unlabelled", schema=leaky.schema)
+    with pytest.raises(RestrictedZoneError, match="refusing to write last_name"):
+        storage.write(df, unlabelled, "overwrite")
     assert not Path(leaky.path(settings.storage)).exists()
     # The same columns under the restricted root are written.
     kept = Table(**{**leaky.__dict__, "restricted": True})

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 from chispa import assert_df_equality
+from pyspark.sql import functions as F
 
 from lakehouse.silver.codes import load_code_maps
 from lakehouse.silver.colleges import build_college_enrollments, build_completions
-from lakehouse.silver.events import keyed_record_key
+from lakehouse.silver.events import keyed_record_key, keyed_record_keys, record_key
 from lakehouse.silver.k12 import build_demographics
 from lakehouse.silver.services import build_aid, build_benefits, build_services
 from lakehouse.silver.workforce import build_credentials, build_staff_assignments, build_wages
@@ -522,3 +523,20 @@ def test_demographics_report_groups_and_flags(spark, codes):
         "english_learner BOOLEAN, "
         "homeless BOOLEAN, foster BOOLEAN, disability BOOLEAN, unknown_codes ARRAY<STRING>",
     )
+
+
+@pytest.mark.parametrize(
+    ("account", "ssn"),
+    [("100", "123456789"), ("100", ""), ("100", "123-45-6789"), (" 100 ", " 123456789 "), ("", "987654321")],
+)
+def test_the_truths_edd_keys_map_as_silver_builds_them(spark, account, ssn):
+    """An EDD key from the bronze columns (`record_key`), from the truth's text in Spark
+    (`keyed_record_keys`) and in Python (`keyed_record_key`) is one value."""
+    row = bronze(spark, "DE9C", {"EMPLOYER_ACCOUNT": account, "SSN": ssn})
+    truth_text = f"{account.strip()}-{ssn.strip()}"
+    [built] = row.select(
+        record_key("DE9C", KEY).alias("built"),
+        keyed_record_keys(F.lit("edd"), F.lit(truth_text), KEY).alias("mapped"),
+    ).collect()
+    assert built["built"] == built["mapped"] == keyed_record_key("edd", truth_text, KEY)
+    assert ssn.strip() == "" or ssn.strip() not in built["built"]

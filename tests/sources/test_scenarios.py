@@ -34,6 +34,7 @@ from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from lakehouse.settings import SOURCES
+from lakehouse.silver.person_records import family_identities
 from lakehouse.sources.landing import land
 from lakehouse.sources.layouts import LAYOUTS
 from lakehouse.storage import Storage, open_storage
@@ -237,7 +238,9 @@ def test_not_a_number_and_infinity_are_unparseable_numbers(spark, landed):
     assertDataFrameEqual(quarantined.select(*columns), _frame(spark, columns, expected))
 
 
-def test_signed_dates_are_quarantined_not_fatal(spark, tmp_path):
+def test_signed_dates_are_quarantined_or_missing_not_fatal(spark, tmp_path):
+    """A signed date of an event quarantines its row; a signed birth date is missing data: the row
+    lands, the value is counted, and silver reads it as null (the JVM never parses it)."""
     raw = tmp_path / "raw" / "dhcs"
     raw.mkdir(parents=True)
     lines = [
@@ -249,9 +252,16 @@ def test_signed_dates_are_quarantined_not_fatal(spark, tmp_path):
 
     run = _land(spark, tmp_path)
 
-    expected = [
-        (2, "unparseable date in BIRTH_DATE: '-19810104' (expected %Y%m%d)"),
-        (3, "unparseable date in ELIG_START_YM: '+202111011' (expected %Y%m)"),
-    ]
+    expected = [(3, "unparseable date in ELIG_START_YM: '+202111011' (expected %Y%m)")]
     columns = {"row_number": INT, "reason": STR}
     assertDataFrameEqual(run.quarantine.select(*columns), _frame(spark, columns, expected))
+    assert run.report["files"]["dhcs/MEDS_ELIG_2022.txt"] == {
+        "status": "landed",
+        "raw": 2,
+        "landed": 1,
+        "quarantined": 1,
+        "unparseable": {"BIRTH_DATE": 1},
+    }
+    landed = run.storage.read(BRONZE["MEDS_ELIG"])
+    [person] = family_identities("MEDS_ELIG", landed, key=b"k").select("source_record_key", "birth").collect()
+    assert tuple(person) == ("90005767H", None)
