@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import TextIO
@@ -134,12 +135,19 @@ def main(
     rosters = [byo.read_roster(p, id_column=id_column, mapping=roles, carry=carried) for p in paths]
     key, roots = byo.new_key(), nickname_table()
     sides = ["left", "right"][: len(rosters)]
-    rows = [
-        byo.linkage_rows(
-            r, id_column=id_column, mapping=roles, date_format=date_format, roots=roots, key=key, side=side
+    rows, quality = [], {}
+    for roster, side in zip(rosters, sides, strict=True):
+        linked, counts = byo.linkage_rows(
+            roster,
+            id_column=id_column,
+            mapping=roles,
+            date_format=date_format,
+            roots=roots,
+            key=key,
+            side=side,
         )
-        for r, side in zip(rosters, sides, strict=True)
-    ]
+        rows.append(linked)
+        quality[str(roster.path)] = {column: asdict(c) for column, c in counts.items()}
     fits = all(role in roles.values() for role in byo.CORE_ROLES)
     champion = registry.load_champion(settings) if fits else None
     pairs, cluster_of, trained = byo.link_rosters(
@@ -169,10 +177,15 @@ def main(
         "clusters": len(set(cluster_of.values())),
         "model": model_note,
         "training_skipped": trained["training_skipped"],
+        # Per file and mapped column: blank values, and values that did not parse (linked as missing).
+        "values": quality,
         "seconds": round(time.perf_counter() - started, 3),
     }
     with owner_only(folder / "summary.json") as handle:
         handle.write(json.dumps(summary, indent=2))
+    unparseable = sum(c["unparseable"] for columns in quality.values() for c in columns.values())
+    if unparseable:
+        print(f"{unparseable:,} values did not parse and were linked as missing (see summary.json 'values')")
     print(
         f"linked {summary['records']:,} records with {model_note}: {summary['pairs']:,} pairs at or above "
         f"{settings.identity.match_threshold}, {summary['clusters']:,} clusters -> {folder}/pairs.csv, "

@@ -13,11 +13,12 @@ import csv
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 import time
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -102,16 +103,35 @@ def read_roster(path: Path, *, id_column: str, mapping: dict[str, str], carry: S
     return Roster(path, header, rows)
 
 
-def parse_birth_date(value: str, fmt: str, *, where: str) -> str | None:
-    """'yyyy-MM-dd' or None for a blank; a value the format cannot read is an error naming `where`."""
+def parse_birth_date(value: str, fmt: str) -> str | None:
+    """'yyyy-MM-dd', or None for a blank or a value the format cannot read (an impossible date such as
+    19450493 is missing data, counted by `ValueCounts`, not an error)."""
     value = value.strip()
     if not value:
         return None
     try:
         return datetime.strptime(value, fmt).date().isoformat()
     except ValueError:
-        # The value itself is not quoted: a birth date is restricted, and this message goes to stderr.
-        raise LinkInputError(f"{where}: the birth date does not match --date-format '{fmt}'") from None
+        return None
+
+
+@dataclass
+class ValueCounts:
+    """Per mapped column of one roster: blank values, and values that are there but do not parse
+    (with the first few row numbers, never the values). Both are linked as missing."""
+
+    role: str
+    missing: int = 0
+    unparseable: int = 0
+    first_unparseable_rows: list[int] = field(default_factory=list)
+
+    def count(self, raw: str, parsed: object, line: int) -> None:
+        if not raw:
+            self.missing += 1
+        elif parsed is None:
+            self.unparseable += 1
+            if len(self.first_unparseable_rows) < 5:
+                self.first_unparseable_rows.append(line)
 
 
 def standardize(name: str | None) -> str | None:
@@ -155,25 +175,34 @@ def _token(key: bytes, prefix: str, value: str) -> str:
 def linkage_rows(
     roster: Roster, *, id_column: str, mapping: dict[str, str], date_format: str, roots: dict[str, list[str]],
     key: bytes, side: str,
-) -> list[dict[str, Any]]:  # fmt: skip
-    """The roster as linkage input rows (the columns of lakehouse/identity/features.LINKAGE_COLUMNS)."""
+) -> tuple[list[dict[str, Any]], dict[str, ValueCounts]]:  # fmt: skip
+    """The roster as linkage input rows (the columns of lakehouse/identity/features.LINKAGE_COLUMNS),
+    and per mapped column what was missing or did not parse."""
     by_role = {role: column for column, role in mapping.items()}
+    counts = {column: ValueCounts(role) for column, role in mapping.items()}
     out = []
     for line, row in enumerate(roster.rows, start=2):
 
         def get(role: str, row: dict[str, str] = row) -> str:
             return row[by_role[role]].strip() if role in by_role else ""
 
-        first, last = standardize(get("given_name")), standardize(get("family_name"))
-        where = f"{roster.path}, row {line}, column '{by_role.get('birth_date')}'"
-        birth = (
-            parse_birth_date(get("birth_date"), date_format, where=where) if "birth_date" in by_role else None
-        )
+        def counted(role: str, parsed: object, line: int = line) -> object:
+            if role in by_role:
+                counts[by_role[role]].count(get(role), parsed, line)
+            return parsed
+
+        first = counted("given_name", standardize(get("given_name")))
+        last = counted("family_name", standardize(get("family_name")))
+        birth = counted("birth_date", parse_birth_date(get("birth_date"), date_format))
         digits = "".join(ch for ch in get("ssn") if ch.isdigit())
-        ssn = digits if len(digits) == 9 else None
+        ssn = counted("ssn", digits if len(digits) == 9 and _issuable(digits) else None)
         parts = [p for p in (last or "").replace("-", " ").split() if p]
-        gender = get("gender").upper()[:1] or None
-        zip_code = get("zip")[:5] if get("zip")[:5].isdigit() else None
+        gender = counted("gender", get("gender").upper()[:1] if get("gender").upper()[:1] in "MFX" else None)
+        zip_code = counted(
+            "zip", get("zip")[:5] if re.fullmatch(r"[0-9]{5}(-?[0-9]{4})?", get("zip")) else None
+        )
+        for role in ("street", "city", "state"):
+            counted(role, get(role) or None)
         out.append(
             {
                 "record_token": f"{side}:{row[id_column].strip()}",
@@ -188,7 +217,7 @@ def linkage_rows(
                 "birth_date": birth,
                 "birth_year": int(birth[:4]) if birth else None,
                 "birth_month_day": birth[5:] if birth else None,
-                "gender": gender if gender in ("M", "F", "X") else None,
+                "gender": gender or None,
                 "ssn_token": _token(key, "", ssn) if ssn else None,
                 "ssn_first5_token": _token(key, "ssn5:", ssn[:5]) if ssn else None,
                 "ssn_last4_token": _token(key, "ssn4:", ssn[5:]) if ssn else None,
@@ -202,7 +231,14 @@ def linkage_rows(
                 "counties": None,
             }
         )
-    return out
+    return out, counts
+
+
+def _issuable(digits: str) -> bool:
+    """Nine digits that could be an SSN: no area 000, 666 or 9xx, no group 00, no serial 0000 (the
+    same rule as silver's tokens: a made-up number links nobody)."""
+    area, group, serial = digits[:3], digits[3:5], digits[5:]
+    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
 
 
 def new_key() -> bytes:
