@@ -29,7 +29,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-_NINE_DIGITS = re.compile(rb"(?<![0-9])([0-9]{3})-?([0-9]{2})-?([0-9]{4})(?![0-9])")
+# Nine digits standing alone (a hex token's digit runs are bounded by letters: those are not SSNs).
+_NINE_DIGITS = re.compile(rb"(?<![0-9A-Za-z])([0-9]{3})-?([0-9]{2})-?([0-9]{4})(?![0-9A-Za-z])")
 _ISO_DATE = re.compile(rb"(?<![0-9])(19|20)[0-9]{2}-[01][0-9]-[0-3][0-9](?![0-9])")
 _SSN_COLUMNS = re.compile(r"(^|_)ssn$", re.IGNORECASE)
 _DOC_COLUMNS = ("DOC_NUMBER",)
