@@ -42,8 +42,7 @@ from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
 from jobs import pipeline  # noqa: E402
-from jobs.identity_job import read_truth  # noqa: E402
-from lakehouse.identity.evaluate import evaluation_report  # noqa: E402
+from lakehouse.identity.evaluate import evaluation_report, read_truth  # noqa: E402
 from lakehouse.settings import Settings, load_settings  # noqa: E402
 from lakehouse.spark import build_spark  # noqa: E402
 from lakehouse.storage import open_storage  # noqa: E402

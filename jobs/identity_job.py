@@ -7,21 +7,18 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakehouse.identity import registry
-from lakehouse.identity.evaluate import evaluation_report
+from lakehouse.identity.evaluate import evaluation_report, read_truth
 from lakehouse.identity.features import nickname_roots, record_counties, with_linkage_features
 from lakehouse.identity.ids import assign_person_ids, id_events_summary
 from lakehouse.identity.link import LinkageError, Resolution, match_counts, resolve
 from lakehouse.settings import Settings
-from lakehouse.silver.events import keyed_record_keys
 from lakehouse.silver.tokens import check_pii_key, pii_key
 from lakehouse.storage import Storage
-from lakehouse.synth.records import TRUTH_FILE
 from lakehouse.tables import (
     IDENTITY_CROSSWALK,
     IDENTITY_PAIRS,
@@ -75,20 +72,6 @@ def _activity(storage: Storage) -> dict[str, DataFrame | None]:
     ]
     wages = storage.read(SILVER_WAGES) if storage.info(SILVER_WAGES).exists else None
     return {"wages": wages, "counties": record_counties(located) if located else None}
-
-
-def read_truth(spark: SparkSession, settings: Settings) -> DataFrame | None:
-    """The generator's truth (synthetic states only), or None."""
-    path = Path(settings.storage.raw_root) / TRUTH_FILE
-    if "://" in settings.storage.raw_root or not path.is_file():
-        return None
-    truth = spark.read.csv(str(path), header=True, schema="source STRING, source_record_key STRING, "
-                           "true_person_id STRING")  # fmt: skip
-    # The truth spells EDD keys with the SSN; silver holds its token there.
-    return truth.withColumn(
-        "source_record_key",
-        keyed_record_keys(F.col("source"), F.col("source_record_key"), pii_key(settings)),
-    )
 
 
 def run(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: str) -> dict:

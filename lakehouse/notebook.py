@@ -17,11 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
+from lakehouse.identity.evaluate import read_truth
 from lakehouse.settings import Settings, load_settings
-from lakehouse.silver.events import keyed_record_keys
-from lakehouse.silver.tokens import pii_key
 from lakehouse.spark import build_spark
 from lakehouse.storage import Storage, open_storage
 from lakehouse.synth.records import TRUTH_FILE
@@ -29,7 +27,6 @@ from lakehouse.tables import get
 
 WORKDIR_VAR = "C2C_WORKDIR"
 TRUE_METRICS_FILE = "_truth/metrics.csv"
-PERSON_TRUTH_SCHEMA = "source STRING, source_record_key STRING, true_person_id STRING"
 
 
 def default_workdir() -> Path:
@@ -88,15 +85,7 @@ class Lake:
     def person_truth(self) -> DataFrame | None:
         """Who each source record truly is, [source, source_record_key, true_person_id] (the input of
         `lakehouse.identity.evaluate`), or None for a real lake."""
-        path = self.truth_file(TRUTH_FILE)
-        if path is None:
-            return None
-        truth = self.spark.read.csv(str(path), header=True, schema=PERSON_TRUTH_SCHEMA)
-        # The truth spells EDD keys with the SSN; silver and the crosswalk hold its token there.
-        key = pii_key(self.settings)
-        return truth.withColumn(
-            "source_record_key", keyed_record_keys(F.col("source"), F.col("source_record_key"), key)
-        )
+        return read_truth(self.spark, self.settings)
 
 
 def open_lake(workdir: str | Path | None = None, env: str | None = None) -> Lake:

@@ -18,12 +18,17 @@ per-source aggregates reach the driver.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from lakehouse.errors import C2CError
+from lakehouse.settings import Settings
+from lakehouse.silver.events import keyed_record_keys
+from lakehouse.silver.tokens import pii_key
+from lakehouse.synth.records import TRUTH_FILE
 
 KEY = ("source", "source_record_key")
 CROSSWALK_COLUMNS = (*KEY, "person_id")
@@ -310,4 +315,19 @@ def clerical_sample(
     side_by_side = [f"{a}_{side}" for a in ATTRIBUTES for side in ("l", "r")]
     return sample.select(*PAIR_COLUMNS, "band", *side_by_side, *extra).orderBy(
         "match_probability", "record_token_l", "record_token_r"
+    )
+
+
+def read_truth(spark: SparkSession, settings: Settings) -> DataFrame | None:
+    """The generator's truth [source, source_record_key, true_person_id] (synthetic states only), or
+    None; its keys spelled as silver spells them."""
+    path = Path(settings.storage.raw_root) / TRUTH_FILE
+    if "://" in settings.storage.raw_root or not path.is_file():
+        return None
+    truth = spark.read.csv(str(path), header=True, schema="source STRING, source_record_key STRING, "
+                           "true_person_id STRING")  # fmt: skip
+    # The truth spells EDD keys with the SSN; silver holds its token there.
+    return truth.withColumn(
+        "source_record_key",
+        keyed_record_keys(F.col("source"), F.col("source_record_key"), pii_key(settings)),
     )
