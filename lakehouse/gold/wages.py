@@ -1,7 +1,7 @@
 """The wage module: fiscal-year sums of UI wage quarters, CPI adjustment, employment thresholds, and
 WIOA-style employment in the second and fourth quarter after exit.
 
-DOMAIN.md: annual wages = the four quarters of a fiscal year (Q3 and Q4 of calendar year Y-1, Q1 and
+Annual wages = the four quarters of a fiscal year (Q3 and Q4 of calendar year Y-1, Q1 and
 Q2 of year Y, for fiscal year Y); employed in a quarter = wages of at least $1 (the threshold is in
 the metric catalog). Wages are summed over every employer of the quarter.
 """
@@ -45,7 +45,7 @@ def annual_wages(timeline: DataFrame) -> DataFrame:
 
 
 def employed(wages: Column, threshold: float) -> Column:
-    """Employed = wages at or above the threshold (DOMAIN.md: $1); no wage record at all is not employed."""
+    """Employed = wages at or above the threshold (by default $1); no wage record at all is not employed."""
     return F.coalesce(wages, F.lit(0)) >= F.lit(threshold)
 
 

@@ -42,7 +42,7 @@ LINKAGE_COLUMNS = (
 
 
 # Spanish hypocorisms in common use, which the `nicknames` package (English names only) lacks; most
-# K-12 students here are Hispanic (DOMAIN.md). formal name -> its nicknames, accents folded as
+# California's K-12 students are Hispanic. formal name -> its nicknames, accents folded as
 # silver folds them. Diminutives in -ITA/-ITO (ANITA, JUANITO) need no entry: see `first_roots`.
 SPANISH_NICKNAMES = {
     "ADRIANA": ("ADRI",),
