@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train-linkage", help="train the linkage model on silver, log and register it")
     train.add_argument("--promote", action="store_true", help="make the new version the champion")
 
-    link = sub.add_parser("link", help="link two person files (or deduplicate one) with the platform's model")
+    link = sub.add_parser("link", help="link two person files (or deduplicate one), training on them")
     link.add_argument("--left", required=True, help="CSV file with a header line")
     link.add_argument("--right", help="second CSV file (omit to deduplicate --left)")
     link.add_argument("--id", required=True, dest="id_column", help="column holding each row's unique id")
@@ -93,6 +93,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="input columns to copy into clusters.csv beside the id (default: none; not the ssn column)",
     )
     link.add_argument("--force", action="store_true", help="replace a previous c2c link output in --out")
+    link.add_argument(
+        "--model",
+        metavar="champion|VERSION",
+        help="score with a registered model (default: train a model on the files by EM)",
+    )
+    link.add_argument(
+        "--threshold",
+        type=float,
+        help="match probability at or above which pairs are matches and cluster (default: the one with the "
+        "best expected F1 under the fitted model)",
+    )
+    link.add_argument(
+        "--review-floor",
+        type=float,
+        help="lowest match probability kept in pairs.csv for review (default: identity.review_floor)",
+    )
 
     tables = sub.add_parser("tables", help="list every registered table: path, engine, version, rows")
     tables.add_argument("--json", action="store_true", help="print JSON instead of a text table")
@@ -165,6 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 out=args.out,
                 carry=args.carry,
                 force=args.force,
+                model=args.model,
+                threshold=args.threshold,
+                review_floor=args.review_floor,
             )
         if args.command == "tables":
             from jobs import tables_job

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
 
 from lakehouse.identity import byo, registry
-from lakehouse.identity.features import nickname_table
+from lakehouse.identity.decide import match_weight
+from lakehouse.identity.model import untrained_levels
 from lakehouse.settings import Settings
 
 MARKER = ".c2c-link"
@@ -34,7 +35,7 @@ def check_date_format(fmt: str) -> None:
     """A format that cannot read back what it writes (an unknown directive) is refused up front."""
     sample = date(1999, 12, 31)
     try:
-        ok = byo.datetime.strptime(sample.strftime(fmt), fmt).date() == sample
+        ok = datetime.strptime(sample.strftime(fmt), fmt).date() == sample
     except ValueError:
         ok = False
     if not ok:
@@ -113,6 +114,53 @@ def owner_only(path: Path) -> Iterator[TextIO]:
         yield handle
 
 
+def check_probability(value: float | None, option: str) -> None:
+    if value is not None and not 0 < value < 1:
+        raise byo.LinkInputError(f"{option} {value}: a match probability, above 0 and below 1")
+
+
+def load_model(settings: Settings, which: str | None) -> tuple[dict, str] | None:
+    """The registered model `--model` names ('champion' or a version), or None to train on the input."""
+    if which is None:
+        return None
+    if which != registry.CHAMPION and not which.isdigit():
+        raise byo.LinkInputError(f"--model '{which}': 'champion' or a version number")
+    found = registry.load_model(settings, which)
+    if found is None:
+        raise byo.LinkInputError(
+            f"--model {which}: no such registered version of {settings.identity.model_name} "
+            "(`c2c train-linkage --promote` registers a champion; omit --model to train on the files)"
+        )
+    return found
+
+
+def write_pairs(folder: Path, pairs, *, two_files: bool) -> dict[str, int]:
+    """pairs.csv: every pair at or above the review floor, best first, with its decision ('match': at
+    or above the threshold, or certain by a deterministic rule; 'review': below it). Returns counts."""
+    names = ("left_id", "right_id") if two_files else ("id_l", "id_r")
+    rows = sorted(
+        pairs.to_pylist(), key=lambda r: (-r["match_probability"], r["record_token_l"], r["record_token_r"])
+    )
+    decided = {"match": 0, "review": 0}
+    with owner_only(folder / "pairs.csv") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*names, "match_probability", "match_weight", "decision", "method"])
+        for r in rows:
+            decision = "review" if r["method"] == "below_threshold" else "match"
+            decided[decision] += 1
+            writer.writerow(
+                [
+                    r["record_token_l"].split(":", 1)[1],
+                    r["record_token_r"].split(":", 1)[1],
+                    f"{r['match_probability']:.6f}",
+                    f"{match_weight(r['match_probability']):.2f}",
+                    decision,
+                    r["method"],
+                ]
+            )
+    return decided
+
+
 def main(
     settings: Settings,
     *,
@@ -124,45 +172,53 @@ def main(
     out: str,
     carry: str | None = None,
     force: bool = False,
+    model: str | None = None,
+    threshold: float | None = None,
+    review_floor: float | None = None,
 ) -> int:
     started = time.perf_counter()
     roles = byo.parse_mapping(mapping)
     check_date_format(date_format)
+    byo.spark_date_format(date_format)
+    check_probability(threshold, "--threshold")
+    check_probability(review_floor, "--review-floor")
     carried = parse_carry(carry, id_column=id_column, mapping=roles)
     folder = Path(out)
     check_out(folder, force=force)
     paths = [Path(left), *([Path(right)] if right else [])]
     rosters = [byo.read_roster(p, id_column=id_column, mapping=roles, carry=carried) for p in paths]
-    key, roots = byo.new_key(), nickname_table()
+    registered = load_model(settings, model)
     sides = ["left", "right"][: len(rosters)]
-    rows, quality = [], {}
-    for roster, side in zip(rosters, sides, strict=True):
-        linked, counts = byo.linkage_rows(
-            roster,
-            id_column=id_column,
-            mapping=roles,
-            date_format=date_format,
-            roots=roots,
-            key=key,
-            side=side,
+    files = {side: roster.path.name for side, roster in zip(sides, rosters, strict=True)}
+    if len(set(files.values())) < len(files):
+        files = {side: str(roster.path) for side, roster in zip(sides, rosters, strict=True)}
+
+    from lakehouse.spark import build_spark
+
+    spark = build_spark(settings)
+    # Splink warns about untrained levels on stderr; summary.json lists them (untrained_levels).
+    for name in ("splink", "splink.internals"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    frame = byo.roster_frame(spark, rosters, sides, id_column=id_column, mapping=roles)
+    records = byo.roster_records(frame, mapping=roles, date_format=date_format, key=byo.new_key()).persist()
+    try:
+        quality = byo.value_counts(records, mapping=roles, sides=files)
+        resolution = byo.link(
+            byo.linkage_input(spark, records),
+            model=registered[0] if registered else None,
+            threshold=threshold,
+            review_floor=review_floor if review_floor is not None else settings.identity.review_floor,
+            max_cluster_size=settings.identity.max_cluster_size,
+            train_max_pairs=settings.identity.train_max_pairs,
+            link_only=right is not None,
         )
-        rows.append(linked)
-        quality[str(roster.path)] = {column: asdict(c) for column, c in counts.items()}
-    fits = all(role in roles.values() for role in byo.CORE_ROLES)
-    champion = registry.load_champion(settings) if fits else None
-    pairs, cluster_of, trained = byo.link_rosters(
-        rows[0],
-        rows[1] if right else None,
-        model=champion[0] if champion else None,
-        threshold=settings.identity.match_threshold,
-    )
+    finally:
+        records.unpersist()
+    decision = resolution.decision
+    cluster_of = dict(zip(*resolution.clusters.to_pydict().values(), strict=True))
+
     prepare_out(folder, force=force)
-    names = ("left_id", "right_id") if right else ("id_l", "id_r")
-    with owner_only(folder / "pairs.csv") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([*names, "match_probability"])
-        for a, b, p in pairs:
-            writer.writerow([a.split(":", 1)[1], b.split(":", 1)[1], f"{p:.6f}"])
+    decided = write_pairs(folder, resolution.pairs, two_files=right is not None)
     with owner_only(folder / "clusters.csv") as handle:
         writer = csv.writer(handle)
         writer.writerow(["file", id_column, "cluster_id", *carried])
@@ -170,13 +226,40 @@ def main(
             for row in roster.rows:
                 token = f"{side}:{row[id_column].strip()}"
                 writer.writerow([side, row[id_column].strip(), cluster_of[token], *[row[c] for c in carried]])
-    model_note = f"champion model version {champion[1]}" if champion else "a model trained on the input"
+    model_note = (
+        f"registered model version {registered[1]}" if registered else "a model trained on the input by EM"
+    )
+    guard = resolution.guard
     summary = {
         "records": sum(len(r.rows) for r in rosters),
-        "pairs": len(pairs),
-        "clusters": len(set(cluster_of.values())),
         "model": model_note,
-        "training_skipped": trained["training_skipped"],
+        # The line between a match and a pair to review, and what the model expects of it.
+        "threshold": {
+            "match_probability": decision.match_probability,
+            "match_weight": round(decision.match_weight, 3),
+            "chosen_by": decision.chosen_by,
+        },
+        "expected": {
+            "precision": _rounded(decision.expected_precision),
+            "recall": _rounded(decision.expected_recall),
+            "f1": _rounded(decision.expected_f1),
+            "candidate_pairs": decision.candidate_pairs,
+            "matches": round(decision.expected_matches, 1),
+        },
+        "review_floor": min(
+            review_floor if review_floor is not None else settings.identity.review_floor,
+            decision.match_probability,
+        ),
+        "pairs": decided,
+        "clusters": len(set(cluster_of.values())),
+        "guards": {
+            "ssn_conflicts": guard.get("ssn_conflicts", 0),
+            "suspect_clusters": guard.get("suspect_clusters", 0),
+            "links_broken": len(guard.get("links_broken", [])),
+        },
+        "training_skipped": guard.get("training_skipped", []),
+        # Levels no pair of these files could train: scored with Splink's default m or u.
+        "untrained_levels": untrained_levels(resolution.model),
         # Per file and mapped column: blank values, and values that did not parse (linked as missing).
         "values": quality,
         "seconds": round(time.perf_counter() - started, 3),
@@ -187,8 +270,18 @@ def main(
     if unparseable:
         print(f"{unparseable:,} values did not parse and were linked as missing (see summary.json 'values')")
     print(
-        f"linked {summary['records']:,} records with {model_note}: {summary['pairs']:,} pairs at or above "
-        f"{settings.identity.match_threshold}, {summary['clusters']:,} clusters -> {folder}/pairs.csv, "
+        f"linked {summary['records']:,} records with {model_note}: {decided['match']:,} matches at or above "
+        f"probability {decision.match_probability:.4g} ({decision.chosen_by}; expected precision "
+        f"{_shown(decision.expected_precision)}, recall {_shown(decision.expected_recall)}), "
+        f"{decided['review']:,} pairs to review, {summary['clusters']:,} clusters -> {folder}/pairs.csv, "
         f"{folder}/clusters.csv"
     )
     return 0
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _shown(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"

@@ -1,32 +1,49 @@
 """Bring-your-own-file linkage (`c2c link`): a researcher's roster linked to another, or deduplicated,
-with the platform's own comparisons, on DuckDB (a roster fits one machine; no Spark needed).
+by the pipeline's own identity core: silver's standardization (lakehouse/silver/person_records.py
+`identity_columns`), the linkage features (lakehouse/identity/features.py), and the deterministic
+rules, model, scoring, guards and clustering of lakehouse/identity/link.py `resolve_in_duckdb`. The
+features are computed on Spark (as in the pipeline, so a roster of any size can be prepared on a
+cluster); scoring runs on an in-process DuckDB.
 
-Columns are mapped to roles (`given_name`, `family_name`, `birth_date`, `ssn`, `gender`, `street`,
-`city`, `zip`, `state`); other columns stay behind unless `--carry` names them for `clusters.csv`.
-SSNs are tokenized with a key made for this run only, so that the partial-SSN comparisons work and no
-SSN is written.
+Columns are mapped to roles (`given_name`, `middle_name`, `family_name`, `birth_date`, `ssn`,
+`gender`, `zip`; `street`, `city` and `state` are accepted and counted, not compared). Other columns
+stay behind unless `--carry` names them for `clusters.csv`. SSNs are tokenized with a key made for
+this run only, so that the partial-SSN comparisons work and no SSN is written.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
-import hmac
-import logging
 import re
 import secrets
-import time
-import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lakehouse.errors import C2CError
-from lakehouse.identity.features import first_roots
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
 
-ROLES = ("given_name", "family_name", "birth_date", "ssn", "gender", "street", "city", "zip", "state")
+from lakehouse.errors import C2CError
+from lakehouse.identity.features import LINKAGE_COLUMNS, nickname_roots, with_linkage_features
+from lakehouse.identity.link import Resolution, resolve_in_duckdb
+from lakehouse.silver.person_records import identity_columns
+
+ROLES = (
+    "given_name", "middle_name", "family_name", "birth_date", "ssn", "gender", "zip",
+    "street", "city", "state",
+)  # fmt: skip
+# A role -> the role silver's `identity_columns` takes it as, and the standardized column that is null
+# when the value did not parse. street, city and state have no such column: they are only counted.
+SILVER_ROLE = {
+    "given_name": ("first", "first_name"),
+    "middle_name": ("middle", "middle_name"),
+    "family_name": ("last", "last_name"),
+    "birth_date": ("birth", "birth_date"),
+    "ssn": ("ssn", "ssn_token"),
+    "gender": ("gender", "gender"),
+    "zip": ("zip", "zip"),
+}
 # Roles the platform's model leans on: with all of them a registered model fits the roster.
 CORE_ROLES = ("given_name", "family_name", "birth_date")
 
@@ -103,236 +120,161 @@ def read_roster(path: Path, *, id_column: str, mapping: dict[str, str], carry: S
     return Roster(path, header, rows)
 
 
-def parse_birth_date(value: str, fmt: str) -> str | None:
-    """'yyyy-MM-dd', or None for a blank or a value the format cannot read (an impossible date such as
-    19450493 is missing data, counted by `ValueCounts`, not an error)."""
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return datetime.strptime(value, fmt).date().isoformat()
-    except ValueError:
-        return None
+# strftime directives a roster's birth dates may use -> (Spark pattern, the shape a value must have).
+# A numeric field next to another numeric field has a fixed width (19450403 is %Y%m%d); between
+# separators a month or day may have one digit or two, as strptime allows.
+_DIRECTIVES = {
+    "Y": ("yyyy", "[0-9]{4}"),
+    "m": ("M", "[0-9]{1,2}"),
+    "d": ("d", "[0-9]{1,2}"),
+    "b": ("MMM", "[A-Za-z]{3}"),
+    "B": ("MMMM", "[A-Za-z]+"),
+}
+_FIXED = {"m": ("MM", "[0-9]{2}"), "d": ("dd", "[0-9]{2}")}
 
 
-@dataclass
-class ValueCounts:
-    """Per mapped column of one roster: blank values, and values that are there but do not parse
-    (with the first few row numbers, never the values). Both are linked as missing."""
-
-    role: str
-    missing: int = 0
-    unparseable: int = 0
-    first_unparseable_rows: list[int] = field(default_factory=list)
-
-    def count(self, raw: str, parsed: object, line: int) -> None:
-        if not raw:
-            self.missing += 1
-        elif parsed is None:
-            self.unparseable += 1
-            if len(self.first_unparseable_rows) < 5:
-                self.first_unparseable_rows.append(line)
-
-
-def standardize(name: str | None) -> str | None:
-    """Python twin of lakehouse.silver.standardize.standardize_name (upper, accents folded, letters,
-    spaces and hyphens only)."""
-    if not name:
-        return None
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().upper()
-    folded = "".join(ch for ch in folded if ch not in "'.`")
-    cleaned = "".join(ch if ch.isalpha() or ch in " -" else " " for ch in folded)
-    cleaned = " ".join(cleaned.split()).replace(" - ", "-").strip()
-    for suffix in (" JR", " SR", " II", " III", " IV"):
-        if cleaned.endswith(suffix):
-            cleaned = cleaned[: -len(suffix)]
-    return cleaned or None
-
-
-def soundex(name: str | None) -> str | None:
-    """American Soundex, as Spark's `soundex` computes it."""
-    if not name:
-        return None
-    letters = [c for c in name.upper() if c.isalpha()]
-    if not letters:
-        return None
-    codes = {**dict.fromkeys("BFPV", "1"), **dict.fromkeys("CGJKQSXZ", "2"), **dict.fromkeys("DT", "3")}
-    codes.update({"L": "4", "M": "5", "N": "5", "R": "6"})
-    out, last = letters[0], codes.get(letters[0], "")
-    for c in letters[1:]:
-        code = codes.get(c, "")
-        if code and code != last:
-            out += code
-        if c not in "HW":
-            last = code
-    return (out + "000")[:4]
+def spark_date_format(fmt: str) -> tuple[str, str]:
+    """A strftime birth-date format -> (Spark datetime pattern, regex of the values it may read)."""
+    tokens: list[tuple[str, str]] = []  # ("directive", letter) or ("text", text)
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == "%":
+            letter = fmt[i + 1 : i + 2]
+            if letter == "%":
+                tokens.append(("text", "%"))
+            elif letter in _DIRECTIVES:
+                tokens.append(("directive", letter))
+            else:
+                raise LinkInputError(
+                    f"--date-format '{fmt}': %{letter} is not supported (use %Y, %m, %d, %b or %B)"
+                )
+            i += 2
+        else:
+            tokens.append(("text", fmt[i]))
+            i += 1
+    numeric = [kind == "directive" and value in "Ymd" for kind, value in tokens]
+    pattern, shape = "", ""
+    for n, (kind, value) in enumerate(tokens):
+        if kind == "text":
+            pattern += f"'{value}'" if value.isalpha() else ("''" if value == "'" else value)
+            shape += re.escape(value)
+            continue
+        beside = (n > 0 and numeric[n - 1]) or (n + 1 < len(tokens) and numeric[n + 1])
+        spark, regex = (_FIXED if beside and value in _FIXED else _DIRECTIVES)[value]
+        pattern, shape = pattern + spark, shape + regex
+    if not any(kind == "directive" for kind, _ in tokens):
+        raise LinkInputError(f"--date-format '{fmt}': no %Y, %m or %d in it")
+    return pattern, f"^{shape}$"
 
 
-def _token(key: bytes, prefix: str, value: str) -> str:
-    return hmac.new(key, f"{prefix}{value}".encode(), hashlib.sha256).hexdigest()
+def roster_frame(spark: SparkSession, rosters: Sequence[Roster], sides: Sequence[str], *, id_column: str,
+                 mapping: dict[str, str]) -> DataFrame:  # fmt: skip
+    """The rosters' rows as one Spark DataFrame of raw text: record_token ('<side>:<id>'), source
+    (the side), line (the row's line in its file), and one column per mapped role (trimmed, blank is
+    null)."""
+    import pandas as pd
 
-
-def linkage_rows(
-    roster: Roster, *, id_column: str, mapping: dict[str, str], date_format: str, roots: dict[str, list[str]],
-    key: bytes, side: str,
-) -> tuple[list[dict[str, Any]], dict[str, ValueCounts]]:  # fmt: skip
-    """The roster as linkage input rows (the columns of lakehouse/identity/features.LINKAGE_COLUMNS),
-    and per mapped column what was missing or did not parse."""
     by_role = {role: column for column, role in mapping.items()}
-    counts = {column: ValueCounts(role) for column, role in mapping.items()}
-    out = []
-    for line, row in enumerate(roster.rows, start=2):
+    rows = []
+    for roster, side in zip(rosters, sides, strict=True):
+        for line, row in enumerate(roster.rows, start=2):
+            values = {role: (row[column].strip() or None) for role, column in by_role.items()}
+            rows.append(
+                {"record_token": f"{side}:{row[id_column].strip()}", "source": side, "line": line, **values}
+            )
+    columns = ["record_token", "source", "line", *by_role]
+    schema = ", ".join(
+        ["record_token STRING", "source STRING", "line INT", *(f"{r} STRING" for r in by_role)]
+    )
+    return spark.createDataFrame(pd.DataFrame(rows, columns=columns), schema)
 
-        def get(role: str, row: dict[str, str] = row) -> str:
-            return row[by_role[role]].strip() if role in by_role else ""
 
-        def counted(role: str, parsed: object, line: int = line) -> object:
-            if role in by_role:
-                counts[by_role[role]].count(get(role), parsed, line)
-            return parsed
+def roster_records(frame: DataFrame, *, mapping: dict[str, str], date_format: str, key: bytes) -> DataFrame:
+    """`roster_frame` -> person records as silver makes them (`identity_columns`), keeping `line` and
+    the raw values (`raw_<role>`) for `value_counts`."""
+    pattern, shape = spark_date_format(date_format)
+    raw: dict[str, Column] = {}
+    for role in mapping.values():
+        if role in SILVER_ROLE:
+            raw[SILVER_ROLE[role][0]] = F.col(role)
+    if "birth" in raw:
+        raw["birth"] = F.when(raw["birth"].rlike(shape), F.try_to_date(raw["birth"], pattern))
+    return frame.select(
+        "record_token",
+        "source",
+        "line",
+        *[F.col(role).alias(f"raw_{role}") for role in mapping.values()],
+        *identity_columns(raw, key=key),
+    )
 
-        first = counted("given_name", standardize(get("given_name")))
-        last = counted("family_name", standardize(get("family_name")))
-        birth = counted("birth_date", parse_birth_date(get("birth_date"), date_format))
-        digits = "".join(ch for ch in get("ssn") if ch.isdigit())
-        ssn = counted("ssn", digits if len(digits) == 9 and _issuable(digits) else None)
-        parts = [p for p in (last or "").replace("-", " ").split() if p]
-        gender = counted("gender", get("gender").upper()[:1] if get("gender").upper()[:1] in "MFX" else None)
-        zip_code = counted(
-            "zip", get("zip")[:5] if re.fullmatch(r"[0-9]{5}(-?[0-9]{4})?", get("zip")) else None
-        )
-        for role in ("street", "city", "state"):
-            counted(role, get(role) or None)
-        out.append(
-            {
-                "record_token": f"{side}:{row[id_column].strip()}",
-                "source": side,
-                "first_name": first,
-                "first_roots": first_roots(first, roots) if first else None,
-                "first_soundex": soundex(first),
-                "middle_initial": None,
-                "last_name": last,
-                "last_names": sorted({last, *parts}) if last else None,
-                "last_soundex": soundex(last),
-                "birth_date": birth,
-                "birth_year": int(birth[:4]) if birth else None,
-                "birth_month_day": birth[5:] if birth else None,
-                "gender": gender or None,
-                "ssn_token": _token(key, "", ssn) if ssn else None,
-                "ssn_first5_token": _token(key, "ssn5:", ssn[:5]) if ssn else None,
-                "ssn_last4_token": _token(key, "ssn4:", ssn[5:]) if ssn else None,
-                "ssn_sorted_token": _token(key, "ssn-sorted:", "".join(sorted(ssn))) if ssn else None,
-                "ssid": None,
-                "seid": None,
-                "cin": None,
-                "zip": zip_code,
-                "zip3": zip_code[:3] if zip_code else None,
-                "wages_from": None,
-                "counties": None,
+
+def value_counts(records: DataFrame, *, mapping: dict[str, str], sides: dict[str, str]) -> dict[str, dict]:
+    """Per roster file (`sides`: side -> file name) and mapped column: blank values, values that are
+    there but did not parse (linked as missing), and the first five row numbers of those (never the
+    values)."""
+    aggregates = []
+    for column, role in mapping.items():
+        raw = F.col(f"raw_{role}")
+        bad = raw.isNotNull() & F.col(SILVER_ROLE[role][1]).isNull() if role in SILVER_ROLE else F.lit(False)
+        aggregates += [
+            F.count_if(raw.isNull()).alias(f"{column}|missing"),
+            F.count_if(bad).alias(f"{column}|unparseable"),
+            F.slice(F.array_sort(F.collect_list(F.when(bad, F.col("line")))), 1, 5).alias(f"{column}|rows"),
+        ]
+    counted = {row["source"]: row for row in records.groupBy("source").agg(*aggregates).collect()}
+    out: dict[str, dict] = {}
+    for side, name in sides.items():
+        row = counted.get(side)
+        out[name] = {
+            column: {
+                "role": role,
+                "missing": row[f"{column}|missing"] if row else 0,
+                "unparseable": row[f"{column}|unparseable"] if row else 0,
+                "first_unparseable_rows": list(row[f"{column}|rows"]) if row else [],
             }
-        )
-    return out, counts
+            for column, role in mapping.items()
+        }
+    return out
 
 
-def _issuable(digits: str) -> bool:
-    """Nine digits that could be an SSN: no area 000, 666 or 9xx, no group 00, no serial 0000 (the
-    same rule as silver's tokens: a made-up number links nobody)."""
-    area, group, serial = digits[:3], digits[3:5], digits[5:]
-    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
+def linkage_input(spark: SparkSession, records: DataFrame) -> DataFrame:
+    """The pipeline's linkage features of roster records (no wages, no counties)."""
+    return with_linkage_features(records, roots=nickname_roots(spark)).select(*LINKAGE_COLUMNS)
 
 
 def new_key() -> bytes:
     return secrets.token_bytes(32)
 
 
-def elapsed(t0: float) -> float:
-    return round(time.perf_counter() - t0, 3)
-
-
-def link_rosters(
-    left: list[dict[str, Any]],
-    right: list[dict[str, Any]] | None,
+def link(
+    linkage: DataFrame,
     *,
     model: dict[str, Any] | None,
-    threshold: float,
-    max_pairs: float = 1e6,
-) -> tuple[list[tuple[str, str, float]], dict[str, str], dict[str, Any]]:
-    """Score pairs across `left` and `right` (or within `left`) and cluster the matches.
-    Returns the pairs (left id, right id, probability) at or above `threshold`, each record's
-    cluster id, and the trained model (or `model`, when given)."""
+    threshold: float | None,
+    review_floor: float,
+    max_cluster_size: int,
+    train_max_pairs: float,
+    link_only: bool,
+) -> Resolution:
+    """Resolve the roster records with the pipeline's core on an in-process DuckDB: trained on them by
+    expectation maximisation unless `model` is given; threshold chosen from the fitted model unless
+    given; every candidate pair scored, so the decision's expected precision and recall cover them."""
     import duckdb
-    import pyarrow as pa
-    from splink import DuckDBAPI, Linker
-    from splink.clustering import cluster_pairwise_predictions_at_threshold
-
-    from lakehouse.identity import model as linkage_model
 
     con = duckdb.connect()
-    rows = left + (right or [])
-    con.register("roster_arrow", pa.Table.from_pylist(rows, schema=_schema()))
-    con.execute("CREATE TABLE roster AS SELECT * FROM roster_arrow")
-    db_api = DuckDBAPI(con)
-    if model is None:
-        certain = con.execute(f"SELECT count(*) FROM ({linkage_model.labels_sql('roster')})").fetchall()[0][0]
-        settings: Any = linkage_model.linkage_settings(
-            prior_probability=linkage_model.prior(certain, len(rows))
+    try:
+        con.register("linkage_input_arrow", linkage.toArrow())
+        con.execute("CREATE TABLE linkage_input AS SELECT * FROM linkage_input_arrow")
+        return resolve_in_duckdb(
+            con,
+            model,
+            threshold=threshold,
+            review_floor=review_floor,
+            max_cluster_size=max_cluster_size,
+            train_max_pairs=train_max_pairs,
+            training="em",
+            all_candidates=True,
+            link_only=link_only,
         )
-    else:
-        settings = dict(model)
-    linker = Linker(
-        db_api.register("roster", dataset_display_name="roster"), settings, log_level=logging.WARNING
-    )
-    skipped: list[str] = []
-    if model is None:
-        con.execute(f"CREATE TABLE labels AS {linkage_model.labels_sql('roster')}")
-        labels = db_api.register("labels", dataset_display_name="labels")
-        skipped = linkage_model.train(linker, labels, max_pairs=max_pairs)
-    scored = linker.inference.predict(threshold_match_probability=threshold)
-    con.execute(
-        f"CREATE TABLE matched AS SELECT record_token_l, record_token_r, match_probability "
-        f"FROM {scored.physical_name}"
-    )
-    if right is not None:  # a link of two files: one dedupe of both, keeping the pairs across them
-        con.execute(
-            "DELETE FROM matched "
-            "WHERE split_part(record_token_l, ':', 1) = split_part(record_token_r, ':', 1)"
-        )
-    con.execute("CREATE TABLE nodes AS SELECT record_token FROM roster")
-    clusters = cluster_pairwise_predictions_at_threshold(
-        db_api.register("nodes", dataset_display_name="nodes"),
-        db_api.register("matched", dataset_display_name="matched"),
-        db_api,
-        "record_token",
-    )
-    cluster_of = dict(
-        con.execute(f"SELECT record_token, cluster_id FROM {clusters.physical_name}").fetchall()
-    )
-    pairs = con.execute(
-        "SELECT record_token_l, record_token_r, match_probability FROM matched ORDER BY 3 DESC, 1, 2"
-    ).fetchall()
-    trained = linker.misc.save_model_to_json()
-    con.close()
-    return pairs, cluster_of, {"model": trained, "training_skipped": skipped}
-
-
-_ARROW_FIELDS = [
-    ("record_token", "string"), ("source", "string"), ("first_name", "string"),
-    ("first_roots", "list<string>"), ("first_soundex", "string"), ("middle_initial", "string"),
-    ("last_name", "string"), ("last_names", "list<string>"), ("last_soundex", "string"),
-    ("birth_date", "string"), ("birth_year", "int32"), ("birth_month_day", "string"), ("gender", "string"),
-    ("ssn_token", "string"), ("ssn_first5_token", "string"), ("ssn_last4_token", "string"),
-    ("ssn_sorted_token", "string"), ("ssid", "string"), ("seid", "string"), ("cin", "string"),
-    ("zip", "string"), ("zip3", "string"), ("wages_from", "string"), ("counties", "list<string>"),
-]  # fmt: skip
-
-
-def _arrow_type(name: str):
-    import pyarrow as pa
-
-    return pa.list_(pa.string()) if name == "list<string>" else getattr(pa, name)()
-
-
-def _schema():
-    import pyarrow as pa
-
-    return pa.schema([(n, _arrow_type(t)) for n, t in _ARROW_FIELDS])
+    finally:
+        con.close()

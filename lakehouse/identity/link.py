@@ -25,6 +25,7 @@ from pyspark.sql import DataFrame, SparkSession
 from lakehouse.errors import C2CError
 from lakehouse.identity import model as linkage_model
 from lakehouse.identity.attach import attach_unique_names, join_near_misses, join_renamed
+from lakehouse.identity.decide import Decision, decide, fit_prior
 from lakehouse.identity.features import LINKAGE_COLUMNS
 from lakehouse.identity.guards import (
     FACT_SQL,
@@ -60,6 +61,7 @@ class Resolution:
     model: dict[str, Any]  # the trained Splink settings (JSON-ready)
     guard: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    decision: Decision | None = None  # the match threshold and what the model expects of it
 
 
 def resolve(
@@ -156,19 +158,30 @@ def resolve_in_duckdb(
     con: Any,
     model: dict[str, Any] | None,
     *,
-    threshold: float,
+    threshold: float | None,
     review_floor: float,
     max_cluster_size: int,
     train_max_pairs: float,
     as_of: date | None = None,
     near_miss_floor: float | None = None,
     scorer: Callable[[dict[str, Any], float], Any] | None = None,
+    training: str = "labels",
+    all_candidates: bool = False,
+    link_only: bool = False,
 ) -> Resolution:
     """The DuckDB backend's work on a connection that holds `linkage_input` (LINKAGE_COLUMNS):
     returns a Resolution whose `pairs` and `clusters` are Arrow tables. No Spark here, so the same
-    code serves the pipeline and an analyst's (or a developer's) loop on exported features.
+    code serves the pipeline, `c2c link` and an analyst's (or a developer's) loop on exported features.
     `scorer` (trained model, floor) -> Arrow pairs scores the candidate pairs elsewhere (Splink on
-    Spark: `spark_backend.spark_scorer`) instead of Splink on this connection."""
+    Spark: `spark_backend.spark_scorer`) instead of Splink on this connection.
+
+    `training` (when `model` is None): "labels" learns m from the pairs that share an id
+    (`linkage_model.train`, the pipeline, whose agencies share ids); "em" learns everything from the
+    data by expectation maximisation (`linkage_model.train_em`, a file we know nothing of).
+    `threshold` None: the threshold is chosen from the fitted model (lakehouse/identity/decide.py).
+    `all_candidates` scores every candidate pair, not only those above the review floor, so that the
+    decision's expected precision and recall cover them all. `link_only` keeps the pairs across
+    sources only (two files, each taken to hold a person once)."""
     from splink import DuckDBAPI, Linker
 
     seconds: dict[str, float] = {}
@@ -178,16 +191,27 @@ def resolve_in_duckdb(
     t0 = time.perf_counter()
     con.execute(f"CREATE TABLE certain AS {linkage_model.deterministic_sql('linkage_input')}")
     n = con.execute("SELECT count(*) FROM linkage_input").fetchall()[0][0]
+    if link_only:
+        _keep_across_sources(con, "certain")
+    if training not in ("labels", "em"):
+        raise LinkageError(f"training must be 'labels' or 'em', not {training!r}")
     if model is None:
         certain = con.execute("SELECT count(*) FROM certain").fetchall()[0][0]
-        con.execute(f"CREATE TABLE labels AS {linkage_model.labels_sql('linkage_input')}")
-        counts = con.execute(linkage_model.measured_m_sql("labels", "linkage_input")).fetchall()
-        settings = linkage_model.linkage_settings(
-            prior_probability=linkage_model.prior(certain, n), measured=linkage_model.measured_m(counts)
-        )
+        if training == "em":
+            settings = linkage_model.linkage_settings(
+                prior_probability=linkage_model.prior(certain, n), learn_m=True
+            )
+        else:
+            con.execute(f"CREATE TABLE labels AS {linkage_model.labels_sql('linkage_input')}")
+            counts = con.execute(linkage_model.measured_m_sql("labels", "linkage_input")).fetchall()
+            settings = linkage_model.linkage_settings(
+                prior_probability=linkage_model.prior(certain, n), measured=linkage_model.measured_m(counts)
+            )
     input_table = db_api.register("linkage_input", dataset_display_name="linkage_input")
     linker = Linker(input_table, model if model is not None else settings, log_level=logging.WARNING)
-    if model is None:
+    if model is None and training == "em":
+        skipped = linkage_model.train_em(linker, max_pairs=train_max_pairs)
+    elif model is None:
         labels = db_api.register("labels", dataset_display_name="labels")
         skipped = linkage_model.train(linker, labels, max_pairs=train_max_pairs)
     trained = linker.misc.save_model_to_json()
@@ -200,26 +224,47 @@ def resolve_in_duckdb(
     seconds["train"] = round(time.perf_counter() - t0, 3)
 
     t0 = time.perf_counter()
+    fitting = model is None and training == "em"  # the prior is fitted to every candidate's score
+    score_floor = None if all_candidates or fitting or threshold is None else review_floor
     if scorer is None:
-        scored = linker.inference.predict(threshold_match_probability=review_floor).physical_name
+        scored = linker.inference.predict(threshold_match_probability=score_floor).physical_name
     else:
-        con.register("scored_elsewhere", scorer(trained, review_floor))
+        con.register("scored_elsewhere", scorer(trained, score_floor or 0.0))
         scored = "scored_elsewhere"
     con.execute(
-        f"CREATE TABLE scored AS SELECT record_token_l, record_token_r, match_probability FROM {scored}"
+        "CREATE TABLE scored AS SELECT record_token_l, record_token_r, match_weight, match_probability "
+        f"FROM {scored}"
     )
+    if link_only:
+        _keep_across_sources(con, "scored")
+    if fitting:
+        trained["probability_two_random_records_match"] = fit_prior(
+            con,
+            "scored",
+            prior=trained["probability_two_random_records_match"],
+            total_pairs=_pairs_of(con, link_only=link_only),
+        )
     con.execute(
-        f"""CREATE TABLE pairs AS
+        """CREATE TABLE candidates AS
         SELECT coalesce(c.record_token_l, s.record_token_l) AS record_token_l,
                coalesce(c.record_token_r, s.record_token_r) AS record_token_r,
                CASE WHEN c.record_token_l IS NOT NULL THEN 1.0 ELSE s.match_probability END
                  AS match_probability,
-               CASE WHEN c.record_token_l IS NOT NULL THEN 'deterministic'
-                    WHEN s.match_probability >= {threshold} THEN 'probabilistic'
-                    ELSE 'below_threshold' END AS method
+               c.record_token_l IS NOT NULL AS certain
         FROM certain c FULL OUTER JOIN scored s
           ON c.record_token_l = s.record_token_l AND c.record_token_r = s.record_token_r"""
     )
+    decision = decide(con, "candidates", threshold=threshold)
+    cut = decision.match_probability
+    con.execute(
+        f"""CREATE TABLE pairs AS
+        SELECT record_token_l, record_token_r, match_probability,
+               CASE WHEN certain THEN 'deterministic'
+                    WHEN match_probability >= {cut} THEN 'probabilistic'
+                    ELSE 'below_threshold' END AS method
+        FROM candidates WHERE certain OR match_probability >= {min(review_floor, cut)}"""
+    )
+    con.execute("DROP TABLE candidates")
     too_young = drop_too_young_for_wages(con, as_of=as_of)
     ssn_conflicts = drop_ssn_conflicts(con)
     seconds["predict"] = round(time.perf_counter() - t0, 3)
@@ -250,6 +295,25 @@ def resolve_in_duckdb(
             "ssn_conflicts": ssn_conflicts,
         },
         seconds=seconds,
+        decision=decision,
+    )
+
+
+def _pairs_of(con: Any, *, link_only: bool) -> float:
+    """How many pairs of records `linkage_input` makes (across sources only, with `link_only`)."""
+    n, same_source = con.execute(
+        "SELECT sum(n), sum(n * (n - 1) / 2) FROM (SELECT count(*) AS n FROM linkage_input GROUP BY source)"
+    ).fetchone()
+    every = (n or 0) * ((n or 0) - 1) / 2
+    return float(every - (same_source or 0)) if link_only else float(every)
+
+
+def _keep_across_sources(con: Any, table: str) -> None:
+    """Drop the pairs of `table` whose two records come from one source."""
+    con.execute(
+        f"CREATE OR REPLACE TABLE {table} AS SELECT p.* FROM {table} p "
+        "JOIN linkage_input l ON l.record_token = p.record_token_l "
+        "JOIN linkage_input r ON r.record_token = p.record_token_r WHERE l.source <> r.source"
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import SettingsCreator, block_on
+from splink.internals.exceptions import EMTrainingException
 
 # Pairs that are certainly one person (the deterministic pass): a shared native id, or the same SSN
 # token with a birth date that agrees or is missing on one side. Also what Splink's prior is
@@ -90,13 +91,18 @@ MIN_M = 0.001
 FIXED_M = {"gender": (0.98, 0.02), "middle_initial": (0.95, 0.05), "zip": (0.6, 0.2, 0.2)}
 
 
-def _exact_or_not(column: str, m: tuple[float, ...]) -> cl.CustomComparison:
+def _learned(level, m: float):
+    """A level whose m the data decides (`comparisons(learn_m=True)`): `m` is not used."""
+    return level
+
+
+def _exact_or_not(column: str, m: tuple[float, ...], fix=_fixed) -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name=column,
         comparison_levels=[
             cll.NullLevel(column),
-            _fixed(cll.ExactMatchLevel(column), m[0]),
-            _fixed(cll.ElseLevel(), m[1]),
+            fix(cll.ExactMatchLevel(column), m[0]),
+            fix(cll.ElseLevel(), m[1]),
         ],
     )
 
@@ -120,10 +126,12 @@ def _name(column: str, other: str, variants: str, variants_label: str) -> cl.Cus
     )
 
 
-def comparisons(measured: dict[str, tuple[float, ...]] | None = None) -> list:
+def comparisons(measured: dict[str, tuple[float, ...]] | None = None, *, learn_m: bool = False) -> list:
     """The model's comparisons, strongest level first in each; `measured` holds the m of MEASURED
-    comparisons (FIXED_M for those it lacks)."""
+    comparisons (FIXED_M for those it lacks). With `learn_m`, no m is set or fixed: expectation
+    maximisation estimates every one from the data at hand (`train_em`)."""
     m = {**FIXED_M, **(measured or {})}
+    fix = _learned if learn_m else _fixed
     first_name = _name("first_name", "last_name", "first_roots", "nickname (shared root)")
     last_name = _name("last_name", "first_name", "last_names", "a surname in common")
     birth_date = cl.CustomComparison(
@@ -156,22 +164,31 @@ def comparisons(measured: dict[str, tuple[float, ...]] | None = None) -> list:
         output_column_name="ssn",
         comparison_levels=[
             cll.NullLevel("ssn_token"),
-            _fixed(cll.ExactMatchLevel("ssn_token"), 0.95),
-            cll.CustomLevel(
-                "ssn_sorted_token_l = ssn_sorted_token_r AND (ssn_first5_token_l = ssn_first5_token_r "
-                "OR ssn_last4_token_l = ssn_last4_token_r)",
-                "two digits transposed",
-            ).configure(m_probability=0.0175, fix_m_probability=True),
-            cll.CustomLevel(
-                "ssn_first5_token_l = ssn_first5_token_r OR ssn_last4_token_l = ssn_last4_token_r",
-                "first five or last four digits agree",
-            ).configure(m_probability=0.015, fix_m_probability=True),
+            fix(cll.ExactMatchLevel("ssn_token"), 0.95),
+            fix(
+                cll.CustomLevel(
+                    "ssn_sorted_token_l = ssn_sorted_token_r AND (ssn_first5_token_l = ssn_first5_token_r "
+                    "OR ssn_last4_token_l = ssn_last4_token_r)",
+                    "two digits transposed",
+                ),
+                0.0175,
+            ),
+            fix(
+                cll.CustomLevel(
+                    "ssn_first5_token_l = ssn_first5_token_r OR ssn_last4_token_l = ssn_last4_token_r",
+                    "first five or last four digits agree",
+                ),
+                0.015,
+            ),
             # Digits five and six transposed change both the first five and the last four: the digits
             # (sorted) are all that is left in common. One transposition in eight is that one.
-            cll.CustomLevel(
-                "ssn_sorted_token_l = ssn_sorted_token_r", "the same digits in another order"
-            ).configure(m_probability=0.0025, fix_m_probability=True),
-            _fixed(cll.ElseLevel(), 0.015),
+            fix(
+                cll.CustomLevel(
+                    "ssn_sorted_token_l = ssn_sorted_token_r", "the same digits in another order"
+                ),
+                0.0025,
+            ),
+            fix(cll.ElseLevel(), 0.015),
         ],
     )
     native_ids = cl.CustomComparison(
@@ -182,20 +199,20 @@ def comparisons(measured: dict[str, tuple[float, ...]] | None = None) -> list:
                 "AND (cin_l IS NULL OR cin_r IS NULL)",
                 "no native id on both sides",
             ).configure(is_null_level=True),
-            _fixed(
+            fix(
                 cll.CustomLevel("ssid_l = ssid_r OR seid_l = seid_r OR cin_l = cin_r", "a native id agrees"),
                 0.97,
             ),
-            _fixed(cll.ElseLevel(), 0.03),
+            fix(cll.ElseLevel(), 0.03),
         ],
     )
     zip_code = cl.CustomComparison(
         output_column_name="zip",
         comparison_levels=[
             cll.NullLevel("zip"),
-            _fixed(cll.ExactMatchLevel("zip"), m["zip"][0]),
-            _fixed(cll.ExactMatchLevel("zip3"), m["zip"][1]),
-            _fixed(cll.ElseLevel(), m["zip"][2]),
+            fix(cll.ExactMatchLevel("zip"), m["zip"][0]),
+            fix(cll.ExactMatchLevel("zip3"), m["zip"][1]),
+            fix(cll.ElseLevel(), m["zip"][2]),
         ],
     )
     return [
@@ -204,8 +221,8 @@ def comparisons(measured: dict[str, tuple[float, ...]] | None = None) -> list:
         birth_date,
         ssn,
         native_ids,
-        _exact_or_not("gender", m["gender"]),
-        _exact_or_not("middle_initial", m["middle_initial"]),
+        _exact_or_not("gender", m["gender"], fix),
+        _exact_or_not("middle_initial", m["middle_initial"], fix),
         zip_code,
     ]
 
@@ -224,12 +241,14 @@ def linkage_settings(
     prior_probability: float = 1e-4,
     retain_columns: bool = False,
     measured: dict[str, tuple[float, ...]] | None = None,
+    learn_m: bool = False,
 ) -> SettingsCreator:
-    """The untrained model: dedupe across every source's records at once."""
+    """The untrained model: dedupe across every source's records at once (`learn_m`: see
+    `comparisons`)."""
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="record_token",
-        comparisons=comparisons(measured),
+        comparisons=comparisons(measured, learn_m=learn_m),
         blocking_rules_to_generate_predictions=list(PREDICTION_BLOCKING),
         retain_matching_columns=retain_columns,
         retain_intermediate_calculation_columns=False,
@@ -256,6 +275,52 @@ def train(linker: Any, labels: Any, *, max_pairs: float) -> list[str]:
             # that estimate keeps Splink's default, and the report says so.
             skipped.append(f"{name}: {exc}")
     return skipped
+
+
+# The blocking rules expectation maximisation trains on: each session sees the pairs that agree on one
+# field and learns the m of every other comparison from them; a comparison a rule blocks on is learned
+# in the other sessions. Birth date alone and the full name alone are the two fields a person keeps
+# across records; the SSN, where it is there, is a third.
+EM_RULES = (block_on("birth_date"), block_on("first_name", "last_name"), block_on("ssn_token"))
+
+
+def train_em(linker: Any, *, max_pairs: float) -> list[str]:
+    """Train on the data at hand and nothing else (`c2c link`, a file we know nothing of): u from
+    random pairs and every m by expectation maximisation over `EM_RULES`; the prior (the chance that
+    two records match) is then fitted to the scores of all candidate pairs
+    (lakehouse/identity/decide.py `fit_prior`). Term frequencies adjust the exact-name levels. No
+    error rate of ours enters. Returns the estimates that could not be made on this input (a field
+    nobody filled, a rule no pair meets): those levels keep Splink's defaults, and the caller reports
+    it."""
+    skipped = []
+    try:
+        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=1)
+    except (ValueError, ZeroDivisionError, ArithmeticError) as exc:
+        skipped.append(f"u: {exc}")
+    for rule in EM_RULES:
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(rule, fix_u_probabilities=True)
+        except (EMTrainingException, ValueError, ZeroDivisionError, ArithmeticError) as exc:
+            # No pair meets the rule (no two records share a birth date): the rule is named, its
+            # exception's long text is not.
+            reason = "no pairs meet it" if isinstance(exc, EMTrainingException) else str(exc)
+            skipped.append(f"m by EM on {rule.get_blocking_rule('duckdb').blocking_rule_sql}: {reason}")
+    return skipped
+
+
+def untrained_levels(model: dict[str, Any]) -> list[str]:
+    """'comparison: level (m|u)' for every non-null level of a trained model whose m or u is not set
+    (Splink scores it with its default value)."""
+    found = []
+    for comparison in model.get("comparisons", []):
+        for level in comparison.get("comparison_levels", []):
+            if level.get("is_null_level"):
+                continue
+            missing = [p for p in ("m", "u") if level.get(f"{p}_probability") is None]
+            if missing:
+                label = level.get("label_for_charts", level.get("sql_condition", "?"))
+                found.append(f"{comparison['output_column_name']}: {label} ({', '.join(missing)})")
+    return found
 
 
 def fill_unseen_u(model: dict[str, Any], *, sampled_pairs: float) -> list[str]:

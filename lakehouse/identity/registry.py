@@ -47,10 +47,19 @@ def _artifact_root(settings: Settings) -> str:
 
 def load_champion(settings: Settings) -> tuple[dict[str, Any], str] | None:
     """The champion model's JSON and its version, or None when no version has the alias yet."""
+    return load_model(settings, CHAMPION)
+
+
+def load_model(settings: Settings, which: str) -> tuple[dict[str, Any], str] | None:
+    """A registered model's JSON and its version: `which` is 'champion' (the alias) or a version
+    number. None when there is no such version."""
     mlflow, client = _client(settings)
     name = settings.identity.model_name
     try:
-        version = client.get_model_version_by_alias(name, CHAMPION)
+        if which == CHAMPION:
+            version = client.get_model_version_by_alias(name, CHAMPION)
+        else:
+            version = client.get_model_version(name, which)
     except mlflow.exceptions.MlflowException:
         return None
     folder = mlflow.artifacts.download_artifacts(artifact_uri=version.source)

@@ -52,7 +52,8 @@ def spark_settings(model: dict[str, Any]) -> dict[str, Any]:
 
 def spark_scorer(spark: SparkSession, records: DataFrame) -> Callable[[dict[str, Any], float], Any]:
     """A scorer for `resolve_in_duckdb`: (trained model, floor) -> Arrow table of the pairs Splink
-    on Spark scores at or above the floor (record_token_l, record_token_r, match_probability)."""
+    on Spark scores at or above the floor (record_token_l, record_token_r, match_weight,
+    match_probability)."""
 
     def score(model: dict[str, Any], floor: float) -> Any:
         from splink import Linker
@@ -62,7 +63,9 @@ def spark_scorer(spark: SparkSession, records: DataFrame) -> Callable[[dict[str,
         table = db_api.register(records, dataset_display_name="linkage_input")
         linker = Linker(table, spark_settings(model))
         scored = linker.inference.predict(threshold_match_probability=floor)
-        frame = scored.as_spark_dataframe().select("record_token_l", "record_token_r", "match_probability")
+        frame = scored.as_spark_dataframe().select(
+            "record_token_l", "record_token_r", "match_weight", "match_probability"
+        )
         return frame.toArrow()
 
     return score

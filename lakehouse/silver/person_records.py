@@ -8,7 +8,7 @@ the restricted zone: it holds names and birth dates for identity resolution and 
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from lakehouse.silver.events import record_key, record_token, row_order
@@ -158,6 +158,34 @@ def family_identities(family: str, bronze: DataFrame, *, key: bytes) -> DataFram
     )
 
 
+def identity_columns(raw: dict[str, Column], *, key: bytes) -> list[Column]:
+    """The standardized identity of a record from its raw role values (`ROLES`; `birth` already a
+    date; a role absent from `raw` is null): names standardized and family names split into their
+    surnames, gender and ZIP coded, SSN tokenized. Silver's person records and `c2c link`'s rosters are
+    both made by this function, so the two are linked on the same features."""
+
+    def role(name: str) -> Column:
+        return raw.get(name, F.lit(None).cast("date" if name == "birth" else "string"))
+
+    last = standardize_name(role("last"))
+    parts = surname_parts(last)
+    return [
+        standardize_name(role("first")).alias("first_name"),
+        standardize_name(role("middle")).alias("middle_name"),
+        last.alias("last_name"),
+        parts[0].alias("last_name_1"),
+        F.when(F.size(parts) > 1, parts[1]).alias("last_name_2"),
+        role("birth").alias("birth_date"),
+        standardize_gender(role("gender")).alias("gender"),
+        ssn_token(role("ssn"), key).alias("ssn_token"),
+        *ssn_part_tokens(role("ssn"), key),
+        role("ssid").alias("ssid"),
+        role("seid").alias("seid"),
+        role("cin").alias("cin"),
+        standardize_zip(role("zip")).alias("zip"),
+    ]
+
+
 def build_person_records(identities: DataFrame, *, key: bytes) -> DataFrame:
     """One row per (source, source_record_key) from the union of `family_identities` outputs."""
     latest = F.max_by(F.struct(*ROLES), F.when(F.col("has_identity"), F.col("_order")))
@@ -167,25 +195,11 @@ def build_person_records(identities: DataFrame, *, key: bytes) -> DataFrame:
         F.min("_source_file").alias("first_file"),
         F.max("_source_file").alias("last_file"),
     )
-    last = standardize_name(F.col("id.last"))
-    parts = surname_parts(last)
     return records.select(
         "source",
         "source_record_key",
         record_token(F.col("source"), F.col("source_record_key"), key).alias("record_token"),
-        standardize_name(F.col("id.first")).alias("first_name"),
-        standardize_name(F.col("id.middle")).alias("middle_name"),
-        last.alias("last_name"),
-        parts[0].alias("last_name_1"),
-        F.when(F.size(parts) > 1, parts[1]).alias("last_name_2"),
-        F.col("id.birth").alias("birth_date"),
-        standardize_gender(F.col("id.gender")).alias("gender"),
-        ssn_token(F.col("id.ssn"), key).alias("ssn_token"),
-        *ssn_part_tokens(F.col("id.ssn"), key),
-        F.col("id.ssid").alias("ssid"),
-        F.col("id.seid").alias("seid"),
-        F.col("id.cin").alias("cin"),
-        standardize_zip(F.col("id.zip")).alias("zip"),
+        *identity_columns({role: F.col(f"id.{role}") for role in ROLES}, key=key),
         "has_identity",
         "first_file",
         "last_file",

@@ -7,11 +7,11 @@ from datetime import date
 
 import duckdb
 
-from lakehouse.identity.byo import soundex
 from lakehouse.identity.features import nickname_table
 from lakehouse.identity.link import attach_unique_names
 from lakehouse.identity.pair_guards import drop_too_young_for_wages
 from tests.identity.duck import add_clusters_and_pairs
+from tests.identity.linkage_rows import soundex
 
 ROOTS = nickname_table()
 COLUMNS = (

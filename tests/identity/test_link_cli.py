@@ -104,12 +104,23 @@ def test_link_two_rosters_writes_pairs_and_clusters(rosters):
         "--carry", "school", cwd=folder,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
+    summary = json.loads((folder / "out" / "summary.json").read_text())
+    threshold = summary["threshold"]
+    assert threshold["chosen_by"] == "expected F1 of the fitted model"
+    assert summary["model"] == "a model trained on the input by EM"
+    assert 0 < summary["expected"]["precision"] <= 1 and 0 < summary["expected"]["recall"] <= 1
     with (folder / "out" / "pairs.csv").open() as handle:
         pairs = list(csv.DictReader(handle))
-    found = {(p["left_id"], p["right_id"]) for p in pairs}
+    header = ["left_id", "right_id", "match_probability", "match_weight", "decision", "method"]
+    assert list(pairs[0]) == header
+    found = {(p["left_id"], p["right_id"]) for p in pairs if p["decision"] == "match"}
     assert found <= truth  # no false link
     assert len(found) >= 76  # the SSN-less rows may fall short of the threshold on so little data
-    assert all(0.9 <= float(p["match_probability"]) <= 1 for p in pairs)
+    for p in pairs:  # every pair down to the review floor, decided by the chosen threshold
+        probability = float(p["match_probability"])
+        assert probability >= summary["review_floor"]
+        assert p["decision"] == ("match" if probability >= threshold["match_probability"] else "review")
+    assert summary["pairs"] == {"match": len(found), "review": len(pairs) - len(found)}
     with (folder / "out" / "clusters.csv").open() as handle:
         clusters = list(csv.DictReader(handle))
     assert list(clusters[0]) == ["file", "sid", "cluster_id", "school"]  # the column --carry names
@@ -126,6 +137,10 @@ def test_link_errors_name_the_file_row_and_column(rosters):
         (["--map", "first=forename"], "unknown role 'forename'"),
         (["--map", MAP, "--date-format", "%Q"], "--date-format '%Q' cannot be parsed"),
         (["--map", MAP, "--right", "missing.csv"], "missing.csv: no such file"),
+        (["--map", MAP, "--date-format", "%y%m%d"], "--date-format '%y%m%d': %y is not supported"),
+        (["--map", MAP, "--threshold", "1.5"], "--threshold 1.5: a match probability, above 0 and below 1"),
+        (["--map", MAP, "--model", "latest"], "--model 'latest': 'champion' or a version number"),
+        (["--map", MAP, "--model", "7"], "--model 7: no such registered version of c2c-person-linkage"),
     ]
     for extra, message in cases:
         done = c2c("link", "--left", "left.csv", "--id", "sid", "--out", "out", *extra, cwd=folder)

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from lakehouse.identity import model as linkage_model
-from lakehouse.identity.byo import _schema, soundex
+from tests.identity.linkage_rows import arrow_schema, soundex
 
 FIRST = ["ANA", "JOSE", "LINH", "OMAR", "SOFIA", "KENJI", "EMILY", "CARLOS", "AISHA", "JOHN"]
 LAST = ["GARCIA", "NGUYEN", "SMITH", "KHAN", "RIVERA", "SATO", "BROWN", "REYES", "TRAN", "LOPEZ"]
@@ -64,7 +64,7 @@ def trained() -> tuple[dict, dict]:
 
     rows = _linkage_input()
     con = duckdb.connect()
-    con.register("rows_arrow", pa.Table.from_pylist(rows, schema=_schema()))
+    con.register("rows_arrow", pa.Table.from_pylist(rows, schema=arrow_schema()))
     con.execute("CREATE TABLE linkage_input AS SELECT * FROM rows_arrow")
     db_api = DuckDBAPI(con)
     certain = con.execute(f"SELECT count(*) FROM ({linkage_model.deterministic_sql('linkage_input')})")
@@ -89,7 +89,7 @@ def test_m_of_gender_middle_initial_and_zip_is_measured_on_the_labels_that_compa
     # none); dhcs-edd pairs share the middle initial; edd records have no gender or ZIP.
     rows = _linkage_input()
     con = duckdb.connect()
-    con.register("rows_arrow", pa.Table.from_pylist(rows, schema=_schema()))
+    con.register("rows_arrow", pa.Table.from_pylist(rows, schema=arrow_schema()))
     con.execute("CREATE TABLE linkage_input AS SELECT * FROM rows_arrow")
     con.execute(f"CREATE TABLE labels AS {linkage_model.labels_sql('linkage_input')}")
     counts = sorted(con.execute(linkage_model.measured_m_sql("labels", "linkage_input")).fetchall())

@@ -10,9 +10,9 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from lakehouse.identity.byo import _schema, soundex
 from lakehouse.identity.link import resolve
 from lakehouse.identity.spark_backend import spark_settings, to_spark_sql
+from tests.identity.linkage_rows import arrow_schema, soundex
 
 FIRST = ["ANA", "JOSE", "LINH", "OMAR", "SOFIA", "KENJI", "EMILY", "CARLOS", "AISHA", "JOHN"]
 LAST = ["GARCIA", "NGUYEN", "SMITH", "KHAN", "RIVERA", "SATO", "BROWN", "REYES", "TRAN", "LOPEZ"]
@@ -80,7 +80,7 @@ def test_the_model_sql_is_translated_to_spark_functions():
 
 @pytest.mark.timeout(600)
 def test_splink_on_spark_scores_and_links_as_duckdb_does(spark):
-    frame = spark.createDataFrame(pa.Table.from_pylist(_people(), schema=_schema()))
+    frame = spark.createDataFrame(pa.Table.from_pylist(_people(), schema=arrow_schema()))
     args = {"threshold": 0.99, "review_floor": 0.2, "max_cluster_size": 80, "train_max_pairs": 5e4}
     trained = resolve(spark, frame, backend="duckdb", model=None, **args).model
     assert spark_settings(trained)["sql_dialect"] == "spark"
@@ -99,3 +99,12 @@ def test_splink_on_spark_scores_and_links_as_duckdb_does(spark):
     # every benefit record, whatever its noise, was scored against its person's college record
     scored = {(r[0], r[1]) for r in on_spark.pairs.select("record_token_l", "record_token_r").collect()}
     assert all((f"ccc-{p}", f"dhcs-{p}") in scored for p in range(80))
+
+
+def test_soundex_agrees_with_spark(spark):
+    names = ["GARCIA", "ASHCRAFT", "TYMCZAK", "PFISTER", "LEE", "O", "HONEYMAN", "NGUYEN", "MC-DONALD"]
+    from pyspark.sql import functions as F
+
+    frame = spark.createDataFrame([(n,) for n in names], "name STRING")
+    got = frame.select("name", F.soundex("name")).collect()
+    assert {n: s for n, s in got} == {n: soundex(n) for n in names}
