@@ -212,8 +212,9 @@ def join_near_misses(con: Any, *, floor: float, max_cluster_size: int) -> int:
     stand in for it: a near miss whose SSNs differ by a typo (the same first five or last four
     digits, or the same digits in another order: the model's partial levels, the guards' related
     SSNs) joins although both clusters carry SSNs. An employer's mistyped SSN, with a nickname or a
-    typo in the name, is what keeps such a pair under the threshold (at 10^5, 170 more joins, F1
-    +0.0003). Returns how many joins were made."""
+    typo in the name, is what keeps such a pair under the threshold; employers' SSN errors are common
+    enough that the Social Security Administration keeps the wage reports it cannot match to a name
+    and number in a suspense file of millions of items a year. Returns how many joins were made."""
     related = birth_dates_related_sql("CAST(l.birth_date AS VARCHAR)", "CAST(r.birth_date AS VARCHAR)")
     wages = sql_list(WAGE_SOURCES)
     ssn_typo = f"""((l.source IN ({wages}) AND l.birth_date IS NULL)
@@ -269,11 +270,12 @@ def join_renamed(con: Any, *, max_cluster_size: int, as_of: date | None = None) 
     - a record of each has the same first name and the same full birth date, and no surname of one
       is a surname of the other (same surname: the model's call, not this rule's);
     - that birth date is at least ADULT_AGE years before `as_of` (the run date): a child's surname
-      does not change by marriage, and two children of one first name and birth date are two
-      children (session 9 measured 8 right of 37 such joins);
+      does not change by marriage (California's minimum marriage age without a court order is 18),
+      and two children of one first name and birth date are two children;
     - they do not both carry SSNs (two SSNs would have linked them or tell them apart);
-    - neither names the person male: men rarely take a spouse's surname (about 3 in 100 against
-      3 in 4 women), too rarely for a first name and a birth date to outweigh (21 right of 36);
+    - neither names the person male: men rarely take a spouse's surname (surveys of married couples
+      find about 5 in 100 men against about 4 in 5 women), too rarely for a first name and a birth
+      date to outweigh;
     - they name a county in common (a school, a benefit, a service, an employer: `counties`);
     - each has no other cluster that meets these conditions: a first name and a birth date are
       rare together, but not unique in a state, and a tie is left alone;

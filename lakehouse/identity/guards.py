@@ -40,14 +40,16 @@ class Edge:
 # DHCS (CIN, permanent for life, DOMAIN.md), DDS (UCI, the consumer's lifelong number), CSAC (the
 # applicant's CSAC id, which payments carry too), WIOA (PIRL 100, the unique individual id) and
 # the two SEID-keyed educator sources. Not here: sources keyed by a case or an enrollment (CDSS,
-# DOR, colleges, early learning) or whose id a person can hold twice in practice (K-12 SSIDs, which
-# districts re-issue: 795 people of the 10^5 state hold two).
+# DOR, colleges, early learning) or whose id a person can hold twice in practice (K-12 SSIDs: a
+# district that cannot find a transferring student's SSID issues a new one, and CALPADS runs
+# multiple-identifier reports to find the pairs).
 PERSON_KEYED_SOURCES = ("dhcs", "dds", "csac", "wioa", "ctc", "calpads_staff")
 
 # Wage records (DE 9C). Their SSN field is required: a record without an SSN token reported a number
 # that is not an SSN (areas 000, 666, 9xx: an ITIN or a made-up number), i.e. a worker who had no
-# SSN, and so is no one whose records carry an SSN (at 10^5: 41 of 6,499 such workers have an SSN
-# anywhere; 252 of 255 clusters that mixed the two were two people or more).
+# SSN, and so is taken as no one whose records carry an SSN. Someone can obtain an SSN later (work
+# authorization, naturalization); such a person stays in two clusters, which is the lesser error than
+# joining two people of one name.
 WAGE_SOURCES = ("edd",)
 
 
