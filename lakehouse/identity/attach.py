@@ -55,9 +55,10 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
       last name; one that was asked for an SSN (some of its sources carry SSNs) only when it also
       shares a county with the wage cluster (see below).
     - Middle initials, where both sides have some, must share one; twins differ in first name.
-    - Counties (`counties`: K-12 schools, benefits, services, wages), where both sides name some,
-      must share one: a name with no place in common is too little (join_near_misses asks the
-      same). At 10^5, 428 of 428 such attachments of workers without an SSN were wrong.
+    - Counties are evidence, not a condition: a fifth to a quarter of workers work outside their
+      county of residence (ACS commuting flows) and adults move between counties, so a namesake
+      who never lived or worked where the worker's employers are can still be the worker. They
+      tell apart several candidates (below), and a sole candidate is the worker wherever it is.
     - Where several clusters hold a wage cluster's exact name, the one that has lived or worked in a
       county where the worker's employers are (`counties`: K-12 schools, benefits, services, wages)
       is the worker, when exactly one has. Failing that, a wage cluster with an SSN whose wages
@@ -149,8 +150,6 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
                    OR len(list_intersect(w.initials, s.initials)) > 0)
               AND NOT coalesce(w.wages_only AND s.earliest_birth > {born_by("w.wages_from", as_of)}, FALSE)
               AND len(list_intersect(w.keyed_sources, s.keyed_sources)) = 0
-              AND (len(w.counties) = 0 OR len(s.counties) = 0
-                   OR len(list_intersect(w.counties, s.counties)) > 0)
             GROUP BY ALL),
         counted AS (
             SELECT weak_id, had_no_ssn, count(*) FILTER (WHERE same_name) AS n_same, count(*) AS n_close,
@@ -204,9 +203,9 @@ def join_near_misses(con: Any, *, floor: float, max_cluster_size: int) -> int:
     must be one person's (`birth_dates_related`: equal or one typo apart), which keeps a parent and
     a child of one name apart however close their names are. Left alone: a cluster with a
     near miss to two or more clusters (the score cannot tell which), two clusters that both carry
-    SSNs (an SSN would have linked them, or tells them apart), two clusters that both name
-    counties (a school, a benefit, a service, an employer) and none in common, and a join that would
-    make a cluster larger than `max_cluster_size`.
+    SSNs (an SSN would have linked them, or tells them apart), and a join that would make a cluster
+    larger than `max_cluster_size`. Counties do not decide it: people work outside the county they
+    live in and move, and the pair's score already weighs what its records hold.
 
     A wage record carries no birth date; for a cluster of wage records only, the pair's two SSNs
     stand in for it: a near miss whose SSNs differ by a typo (the same first five or last four
@@ -256,9 +255,7 @@ def join_near_misses(con: Any, *, floor: float, max_cluster_size: int) -> int:
         WHERE (NOT (x.has_ssn AND y.has_ssn) OR (n.via_ssn AND (x.wages_only OR y.wages_only)))
           AND x.records + y.records <= {int(max_cluster_size)}
           AND NOT (x.has_ssn AND y.no_ssn_wages) AND NOT (y.has_ssn AND x.no_ssn_wages)
-          AND len(list_intersect(x.keyed_sources, y.keyed_sources)) = 0
-          AND (len(x.counties) = 0 OR len(y.counties) = 0
-               OR len(list_intersect(x.counties, y.counties)) > 0)"""
+          AND len(list_intersect(x.keyed_sources, y.keyed_sources)) = 0"""
     )
     return _record_joins(con, "near_misses", "near_miss")
 
@@ -276,7 +273,11 @@ def join_renamed(con: Any, *, max_cluster_size: int, as_of: date | None = None) 
     - neither names the person male: men rarely take a spouse's surname (surveys of married couples
       find about 5 in 100 men against about 4 in 5 women), too rarely for a first name and a birth
       date to outweigh;
-    - they name a county in common (a school, a benefit, a service, an employer: `counties`);
+    - they name a county in common (a school, a benefit, a service, an employer: `counties`): a
+      first name and a birth date are too common statewide to join on alone, and most adults stay
+      in their county from one year to the next (a few in a hundred move to another county a year),
+      so a place in common is what makes the pair one person; one who moved before the name
+      changed stays in two clusters;
     - each has no other cluster that meets these conditions: a first name and a birth date are
       rare together, but not unique in a state, and a tie is left alone;
     - together they stay within `max_cluster_size`.

@@ -261,15 +261,16 @@ def test_a_scored_match_with_someone_too_young_when_the_wages_were_earned_is_und
     ]
 
 
-def test_the_one_namesake_is_not_the_worker_when_they_have_no_county_in_common():
+def test_a_sole_namesake_is_the_worker_wherever_it_lived_and_a_local_one_is_preferred():
+    """Counties are evidence, not a condition: people work outside their county and move."""
     rows = [
         record("k1", "calpads", "ANA RUIZ", birth="1990-01-01", ssid="S1", counties=["19"]),
         record("w1", "edd", "ANA RUIZ", counties=["37"]),  # wages in another county only
-        record("w2", "edd", "ANA RUIZ", ssn="t2", counties=["37"]),
     ]
-    assert attach(rows) == {"k1": "k1", "w1": "w1", "w2": "w2"}
-    # a namesake who names no county (say, a college record) may still be the worker
-    assert attach([record("k1", "calpads", "ANA RUIZ", birth="1990-01-01", ssid="S1"), rows[1]])["w1"] == "k1"
+    assert attach(rows) == {"k1": "k1", "w1": "k1"}
+    # two namesakes: the one who has lived or worked where the wages were is the worker
+    local = record("k2", "cdss", "ANA RUIZ", birth="1988-05-05", counties=["37"])
+    assert attach([*rows, local]) == {"k1": "k1", "k2": "k2", "w1": "k2"}
 
 
 def test_among_local_namesakes_a_worker_without_ssn_joins_the_one_with_the_same_middle_initial():
