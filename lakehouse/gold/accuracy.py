@@ -4,6 +4,10 @@ The truth is computed from the simulated life courses, never from the extracts, 
 everything between them: extract noise, linkage errors and the pipeline's own definitions. Issue 6's
 proof: within 1 percentage point for rates and 2% for median wages on every cell whose true
 denominator is at least 100, and within 0.5 points on statewide rates.
+
+`truth_crosswalk` and `compare_exactly` prove gold's own logic apart from linkage (issue 20): gold built
+on the truth's person ids instead of the pipeline's crosswalk must publish every cell exactly as the
+truth computes it, since the truth counts only what the extracts carry.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import csv
 from pathlib import Path
 
 import pandas as pd
+from pyspark.sql import DataFrame
 
 FLAG_GROUPS = {"1": "Yes", "0": "No", "": "Unknown"}
 FLAG_DIMENSIONS = ("low_income", "english_learner", "foster", "homeless", "disability")
@@ -24,6 +29,7 @@ def read_true_metrics(path: str | Path) -> pd.DataFrame:
     df = pd.DataFrame(rows)
     df["cohort_year"] = df["cohort_year"].astype(int)
     df["denominator"] = df["denominator"].astype(int)
+    df["numerator"] = pd.to_numeric(df["numerator"], errors="coerce").astype("Int64")
     df["rate"] = pd.to_numeric(df["rate"], errors="coerce")
     df["median_wage"] = pd.to_numeric(df["median_wage"], errors="coerce")
     flags = df["dimension"].isin(FLAG_DIMENSIONS)
@@ -67,4 +73,77 @@ def compare_to_truth(cells: pd.DataFrame, truth: pd.DataFrame, *, min_denominato
         if len(statewide)
         else None,
         "worst": worst.to_dict(orient="records"),
+    }
+
+
+KEYS = ["metric", "cohort_year", "dimension", "group"]
+
+
+def truth_crosswalk(person_records: DataFrame, truth: DataFrame, *, run_id: str = "truth") -> DataFrame:
+    """identity.person_crosswalk as a perfect linkage would write it: every silver person record
+    (source, source_record_key, record_token) with its true person id. `truth` is
+    `lakehouse.identity.evaluate.read_truth`'s frame (keys spelled as silver spells them); a record
+    the truth does not list has no owner (gold leaves its events out, as it does an unlinked one)."""
+    records = person_records.select("source", "source_record_key", "record_token")
+    owners = truth.select("source", "source_record_key", truth["true_person_id"].alias("person_id"))
+    return records.join(owners, ["source", "source_record_key"]).selectExpr("*", f"'{run_id}' AS run_id")
+
+
+def _number(value) -> float:
+    return float("nan") if value is None or pd.isna(value) else float(value)
+
+
+def compare_exactly(published: pd.DataFrame, truth: pd.DataFrame) -> dict:
+    """Every number of gold's published cells (gold.published_cells, suppressed ones null) against the
+    truth's cell of the same key, whatever its size: denominator, numerator, and the value. A rate is
+    compared with the truth's numerator / denominator (the file rounds `rate` to 6 places), in
+    points; a median with `median_wage` (both rounded to the cent), in percent.
+
+    Returns `cells_compared` (published cells with a published value), `cells_equal` (every
+    published number within 1e-9 points or 1e-9 %), `cells_without_truth` (published values the
+    truth has no cell for), `truth_cells_missing` (truth cells gold has no row for at all, suppressed
+    or not), `max_rate_diff_pp`, `max_median_diff_pct`, `exact` and `differing`: the cells that
+    differ (a DataFrame, worst first)."""
+    ours = published.copy()
+    shown = ~ours["value_suppressed"].astype(bool)
+    joined = ours[shown].merge(truth, on=KEYS, how="left", suffixes=("", "_true"), indicator=True)
+    has_truth = joined["_merge"] == "both"
+    rate = joined["kind"] == "rate"
+    true_rate = joined["numerator_true"].astype("Float64") / joined["denominator_true"].astype("Float64")
+    joined["diff_pp"] = ((joined["value"] - true_rate.astype(float)).abs() * 100).where(rate)
+    joined["diff_pct"] = (
+        (joined["value"] - joined["median_wage"]).abs() / joined["median_wage"] * 100
+    ).where(~rate)
+    counts_differ = pd.Series(False, index=joined.index)
+    for field in ("denominator", "numerator"):
+        given = ~joined[f"{field}_suppressed"].astype(bool) & joined[field].notna()
+        ours_n = joined[field].map(_number)
+        true_n = joined[f"{field}_true"].map(_number)
+        counts_differ |= given & (ours_n != true_n)
+    tolerance = 1e-9
+    value_differs = (joined["diff_pp"].fillna(0) > tolerance) | (joined["diff_pct"].fillna(0) > tolerance)
+    value_differs |= joined["diff_pp"].isna() & rate | joined["diff_pct"].isna() & ~rate
+    differs = has_truth & (value_differs | counts_differ)
+    differing = joined[differs | ~has_truth].assign(
+        _order=joined["diff_pp"].fillna(joined["diff_pct"]).fillna(float("inf"))
+    )
+    columns = ["mart", *KEYS, "kind", "denominator_true", "denominator", "numerator_true", "numerator",
+               "rate", "median_wage", "value", "diff_pp", "diff_pct"]  # fmt: skip
+    differing = differing.sort_values("_order", ascending=False)[columns].reset_index(drop=True)
+    gold_keys = ours[KEYS].drop_duplicates()
+    missing = truth.merge(gold_keys, on=KEYS, how="left", indicator=True)["_merge"] == "left_only"
+    compared = int(has_truth.sum())
+    return {
+        "cells_compared": compared,
+        "cells_equal": compared - int(differs.sum()),
+        "cells_without_truth": int((~has_truth).sum()),
+        "truth_cells_missing": int(missing.sum()),
+        "max_rate_diff_pp": float(joined.loc[has_truth & rate, "diff_pp"].max(skipna=False) or 0.0)
+        if (has_truth & rate).any()
+        else None,
+        "max_median_diff_pct": float(joined.loc[has_truth & ~rate, "diff_pct"].max(skipna=False) or 0.0)
+        if (has_truth & ~rate).any()
+        else None,
+        "exact": bool(compared > 0 and not differs.any() and has_truth.all() and not missing.any()),
+        "differing": differing,
     }

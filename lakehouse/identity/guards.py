@@ -75,9 +75,10 @@ class Identity(NamedTuple):
     no_ssn_wages: bool = False
 
 
-def person_key_sql(r: str) -> str:
-    """SQL (DuckDB and Spark): a record's `person_key` from the linkage input aliased `r`."""
-    return f"CASE WHEN {r}.source IN ({_KEYED}) THEN concat({r}.source, ':', {r}.record_token) END"
+def person_key_sql(r: str, keyed: Iterable[str] = PERSON_KEYED_SOURCES) -> str:
+    """SQL (DuckDB and Spark): a record's `person_key` from the linkage input aliased `r` (`keyed`:
+    the sources that hold a person once)."""
+    return f"CASE WHEN {r}.source IN ({sql_list(keyed)}) THEN concat({r}.source, ':', {r}.record_token) END"
 
 
 def keyed_sources_sql(r: str) -> str:
@@ -91,21 +92,27 @@ def no_ssn_wages_sql(r: str) -> str:
     return f"coalesce({r}.source IN ({sql_list(WAGE_SOURCES)}) AND {r}.ssn_token IS NULL, FALSE)"
 
 
-# The Identity of a linkage-input record aliased r, in field order.
-FACT_SQL = (
-    "r.ssn_token",
-    "r.birth_date",
-    "r.ssn_first5_token",
-    "r.ssn_last4_token",
-    person_key_sql("r"),
-    no_ssn_wages_sql("r"),
-)
+def fact_sql(keyed: Iterable[str] = PERSON_KEYED_SOURCES) -> tuple[str, ...]:
+    """The Identity of a linkage-input record aliased r, in field order."""
+    return (
+        "r.ssn_token",
+        "r.birth_date",
+        "r.ssn_first5_token",
+        "r.ssn_last4_token",
+        person_key_sql("r", keyed),
+        no_ssn_wages_sql("r"),
+    )
 
 
-def suspect_clusters_sql(clusters: str, records: str, max_cluster_size: int) -> str:
+FACT_SQL = fact_sql()
+
+
+def suspect_clusters_sql(
+    clusters: str, records: str, max_cluster_size: int, keyed: Iterable[str] = PERSON_KEYED_SOURCES
+) -> str:
     """SQL (DuckDB and Spark) for the ids of clusters that may be suspect, in `clusters`
     [cluster_id, record_token] joined to `records` [record_token, source, ssn_token, birth_date]:
-    too large, with two records of one PERSON_KEYED_SOURCES source, with a wage record without an SSN
+    too large, with two records of one `keyed` source, with a wage record without an SSN
     and an SSN, or with two records that hold both an SSN and a birth date and differ in both. The
     last test is a superset of `contradicts`, which `apply_guards` then applies to these few
     clusters."""
@@ -114,8 +121,8 @@ def suspect_clusters_sql(clusters: str, records: str, max_cluster_size: int) -> 
         FROM {clusters} AS c JOIN {records} AS r ON c.record_token = r.record_token
         GROUP BY c.cluster_id
         HAVING count(*) > {int(max_cluster_size)}
-            OR count(DISTINCT {person_key_sql("r")})
-               > count(DISTINCT CASE WHEN r.source IN ({_KEYED}) THEN r.source END)
+            OR count(DISTINCT {person_key_sql("r", keyed)})
+               > count(DISTINCT CASE WHEN r.source IN ({sql_list(keyed)}) THEN r.source END)
             OR (count(r.ssn_token) > 0 AND max(CASE WHEN {no_ssn_wages_sql("r")} THEN 1 ELSE 0 END) = 1)
             OR (count(DISTINCT CASE WHEN r.birth_date IS NOT NULL THEN r.ssn_token END) > 1
                 AND count(DISTINCT CASE WHEN r.ssn_token IS NOT NULL THEN r.birth_date END) > 1)

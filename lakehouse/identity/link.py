@@ -28,10 +28,11 @@ from lakehouse.identity.attach import attach_unique_names, join_near_misses, joi
 from lakehouse.identity.decide import Decision, decide, fit_prior
 from lakehouse.identity.features import LINKAGE_COLUMNS
 from lakehouse.identity.guards import (
-    FACT_SQL,
+    PERSON_KEYED_SOURCES,
     Edge,
     Identity,
     apply_guards,
+    fact_sql,
     suspect_clusters_sql,
 )
 from lakehouse.identity.pair_guards import drop_ssn_conflicts, drop_too_young_for_wages
@@ -181,7 +182,8 @@ def resolve_in_duckdb(
     `threshold` None: the threshold is chosen from the fitted model (lakehouse/identity/decide.py).
     `all_candidates` scores every candidate pair, not only those above the review floor, so that the
     decision's expected precision and recall cover them all. `link_only` keeps the pairs across
-    sources only (two files, each taken to hold a person once)."""
+    sources only, and clusters hold at most one record of each source (two files, each taken to
+    hold a person once: a cluster with two records of one file is split like one with two CINs)."""
     from splink import DuckDBAPI, Linker
 
     seconds: dict[str, float] = {}
@@ -270,7 +272,10 @@ def resolve_in_duckdb(
     seconds["predict"] = round(time.perf_counter() - t0, 3)
 
     t0 = time.perf_counter()
-    clusters, guard = _cluster_duckdb(con, db_api, max_cluster_size)
+    keyed = PERSON_KEYED_SOURCES
+    if link_only:  # each file holds a person once: two records of one file are two people
+        keyed += tuple(r[0] for r in con.execute("SELECT DISTINCT source FROM linkage_input").fetchall())
+    clusters, guard = _cluster_duckdb(con, db_api, max_cluster_size, keyed)
     if near_miss_floor is not None:
         guard["joined_near_misses"] = join_near_misses(
             con, floor=near_miss_floor, max_cluster_size=max_cluster_size
@@ -317,8 +322,11 @@ def _keep_across_sources(con: Any, table: str) -> None:
     )
 
 
-def _cluster_duckdb(con: Any, db_api: Any, max_cluster_size: int) -> tuple[Any, dict]:
-    """Connected components of the matched pairs (Splink's), then the chaining guards."""
+def _cluster_duckdb(
+    con: Any, db_api: Any, max_cluster_size: int, keyed: tuple[str, ...] = PERSON_KEYED_SOURCES
+) -> tuple[Any, dict]:
+    """Connected components of the matched pairs (Splink's), then the chaining guards (`keyed`: the
+    sources that hold a person once)."""
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
     con.execute(
@@ -330,7 +338,7 @@ def _cluster_duckdb(con: Any, db_api: Any, max_cluster_size: int) -> tuple[Any, 
     edges = db_api.register("matched", dataset_display_name="cluster_edges")
     result = cluster_pairwise_predictions_at_threshold(nodes, edges, db_api, "record_token")
     con.execute(f"CREATE TABLE clusters AS SELECT record_token, cluster_id FROM {result.physical_name}")
-    suspect = suspect_clusters_sql("clusters", "linkage_input", max_cluster_size)
+    suspect = suspect_clusters_sql("clusters", "linkage_input", max_cluster_size, keyed)
     con.execute(f"CREATE TABLE suspect AS {suspect}")
     members = con.execute(
         "SELECT c.record_token, c.cluster_id FROM clusters c JOIN suspect USING (cluster_id)"
@@ -342,7 +350,7 @@ def _cluster_duckdb(con: Any, db_api: Any, max_cluster_size: int) -> tuple[Any, 
             "JOIN suspect USING (cluster_id)"
         ).fetchall()
         facts = con.execute(
-            f"SELECT r.record_token, {', '.join(FACT_SQL)} FROM linkage_input r "
+            f"SELECT r.record_token, {', '.join(fact_sql(keyed))} FROM linkage_input r "
             "JOIN clusters c USING (record_token) JOIN suspect USING (cluster_id)"
         ).fetchall()
         moved, guard = apply_guards(

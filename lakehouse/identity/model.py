@@ -43,6 +43,9 @@ PREDICTION_BLOCKING = (
     block_on("birth_date", "last_soundex"),
     block_on("first_soundex", "last_soundex", "birth_year"),
     block_on("first_name", "last_name"),
+    # A slip in both names can change both Soundex codes; one birth date at one ZIP is a handful of
+    # people even in a dense city, so the pair is still cheap to score.
+    block_on("birth_date", "zip"),
     block_on("ssn_first5_token", "last_soundex"),
     block_on("ssn_last4_token", "first_soundex"),
     block_on("ssn_sorted_token", "birth_month_day"),

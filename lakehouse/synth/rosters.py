@@ -107,3 +107,48 @@ def true_pairs(truth: dict[str, int]) -> set[tuple[str, str]]:
     for key, pid in truth.items():
         by_person.setdefault(pid, []).append(key)
     return {(a, b) for keys in by_person.values() for a in keys for b in keys if a < b}
+
+
+# The noise kinds of `identity.noisy` that one record can carry on its own (`one_kind_each`).
+NOISE_KINDS = (
+    "typo", "nickname", "swap_names", "compound_partial", "dob_swap", "dob_typo", "ssn_transpose",
+    "ssn_typo", "missing_gender", "missing_dob", "impossible_dob",
+)  # fmt: skip
+
+
+def one_kind_each(persons: int, *, seed: int = 5):
+    """(left rows, right rows, truth pairs, kind of each right id): every person once on the left as
+    the generator draws them with no noise, and once on the right with exactly one noise kind (the
+    kinds taken in turn; a kind that cannot apply, such as a nickname for a name that has none,
+    leaves the record as it is). Half the records carry an SSN, all of them for the SSN kinds."""
+    synth, world, rng = _setup("default", persons, seed)
+    quiet = {name: 0.0 for name in type(synth.noise).model_fields}
+    clean = synth.model_copy(update={"noise": synth.noise.model_copy(update=quiet)})
+    left, right, truth, kind_of = [], [], set(), {}
+    for pid, (true, zip_code) in enumerate(_people(world, persons, rng, seed)):
+        kind = NOISE_KINDS[pid % len(NOISE_KINDS)]
+        noisy_one = clean.model_copy(update={"noise": clean.noise.model_copy(update={kind: 1.0})})
+        coverage = 1.0 if kind.startswith("ssn") else 0.5
+        left_row = _one(true, zip_code, f"A{pid:06d}", rng, clean, world, coverage)
+        right_row = _one(true, zip_code, f"B{pid:06d}", rng, noisy_one, world, coverage)
+        left.append(left_row)
+        right.append(right_row)
+        truth.add((left_row["id"], right_row["id"]))
+        kind_of[right_row["id"]] = kind
+    rng.shuffle(right)
+    return left, right, truth, kind_of
+
+
+def _one(true: TrueIdentity, zip_code: str, key: str, rng: random.Random, synth: SynthSettings, world: World,
+         coverage: float) -> dict[str, str]:  # fmt: skip
+    got = noisy(true, rng, synth.noise, world.nicknames, ssn_coverage=coverage)
+    return {
+        "id": key,
+        "first": got.first,
+        "middle": got.middle,
+        "last": got.last,
+        "dob": got.birth.isoformat() if got.birth else "",
+        "gender": got.sex,
+        "ssn": got.ssn,
+        "zip": zip_code,
+    }

@@ -8,7 +8,7 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from benchmarks.link_rosters import compare
+from benchmarks.link_rosters import cluster_pairs, compare, ours
 from lakehouse.identity import byo
 from lakehouse.identity.features import LINKAGE_COLUMNS, nickname_roots, with_linkage_features
 from lakehouse.silver.person_records import build_person_records, family_identities
@@ -85,3 +85,17 @@ def test_a_roster_and_silver_make_the_same_linkage_features_and_clusters(spark):
     silver_people, _ = people(from_silver, model=trained.model, threshold=cut)
     assert roster_people == silver_people
     assert len(roster_people) < len(rows)  # some records were linked
+
+
+@pytest.mark.slow
+def test_each_noise_kind_is_linked(spark, tmp_path):
+    """A clean roster and a copy in which every record carries exactly one kind of the generator's
+    noise: `c2c link`, trained on the two files, links each kind and nothing false."""
+    left, right, truth, kind_of = rosters.one_kind_each(len(rosters.NOISE_KINDS) * 40)
+    cluster_of, _ = ours(left, right, tmp_path)
+    found = cluster_pairs(cluster_of, across=True)
+    assert not found - truth  # no false link
+    for kind in rosters.NOISE_KINDS:
+        pairs = {(a, b) for a, b in truth if kind_of[b] == kind}
+        recall = len(pairs & found) / len(pairs)
+        assert recall >= 0.9, (kind, recall, sorted(pairs - found)[:5])
