@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean system-deps
+.PHONY: run test lint bench lock clean system-deps
 
 run: $(STAMP)
 	$(BIN)/c2c run
@@ -30,11 +30,18 @@ system-deps:
 	  echo "Chromium not found: installing chromium and chromium-driver"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 
-$(STAMP): pyproject.toml | system-deps
+$(STAMP): pyproject.toml constraints.txt | system-deps
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+# Pin the whole environment to what the venv holds now (after a change to pyproject.toml:
+# `pip install -e '.[dev]'` into the venv first, then `make lock`).
+lock: $(STAMP)
+	{ echo "# Every package of the environment, pinned: make installs with -c constraints.txt. Refresh with"; \
+	  echo "# \`make lock\` after changing pyproject.toml (it writes the versions the venv holds)."; \
+	  $(BIN)/pip freeze --exclude-editable | grep -v -i '^c2c-platform'; } > constraints.txt
 
 clean:
 	rm -rf var spark-warehouse .pytest_cache
