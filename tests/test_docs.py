@@ -132,9 +132,9 @@ def words(line: str) -> list[str]:
 
 def c2c_arguments(line: str) -> list[str] | None:
     """The arguments of the `c2c` command on a line (None when it runs none, or shows a placeholder)."""
-    if PLACEHOLDER.search(line):
-        return None
     tokens = words(line)
+    if any(PLACEHOLDER.search(token) for token in tokens):
+        return None
     for i, token in enumerate(tokens):
         if token == "c2c" or token.endswith("bin/c2c"):
             arguments = []
@@ -224,8 +224,6 @@ def path_problems(page: Page) -> list[str]:
                 problems.append(f"{page.path.name}:{number}: `{path}` does not exist")
     top_level = {p.name for p in ROOT.iterdir() if p.is_dir() and p.name not in GENERATED}
     for number, line in shell_lines(page):
-        if PLACEHOLDER.search(line):
-            continue
         for token in words(line):
             path = _repo_path(token)
             if path and path.split("/", 1)[0] in top_level and not (ROOT / path).exists():
