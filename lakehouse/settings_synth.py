@@ -30,7 +30,7 @@ SOURCES = (
 
 
 class SynthRates(_Strict):
-    """Life-course rates of the synthetic state (approximate public figures; see DOMAIN.md)."""
+    """Life-course rates of the synthetic state (approximate public figures; see docs/domain.md)."""
 
     twins: float = Field(0.015, ge=0, le=0.2)
     no_ssn: float = Field(0.05, ge=0, le=1)

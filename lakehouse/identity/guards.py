@@ -37,7 +37,7 @@ class Edge:
 
 
 # Sources whose record key is a permanent id of the person, so one person has one record there:
-# DHCS (CIN, permanent for life, DOMAIN.md), DDS (UCI, the consumer's lifelong number), CSAC (the
+# DHCS (CIN, permanent for life, docs/domain.md), DDS (UCI, the consumer's lifelong number), CSAC (the
 # applicant's CSAC id, which payments carry too), WIOA (PIRL 100, the unique individual id) and
 # the two SEID-keyed educator sources. Not here: sources keyed by a case or an enrollment (CDSS,
 # DOR, colleges, early learning) or whose id a person can hold twice in practice (K-12 SSIDs: a

@@ -4,7 +4,7 @@
 the pairs that decided the clusters, the clusters, and the trained model. The backend is a setting:
 `spark` (clusters: the data stays in Spark) or `duckdb` (one machine: the input is handed to an
 in-process DuckDB through Arrow, which on these machines is ~30x faster than Spark local mode for
-the same model, TRAPS.md 7). The same model JSON serves both. After the clusters and their guards
+the same model). The same model JSON serves both. After the clusters and their guards
 (lakehouse/identity/guards.py), wage records that carry nothing but a name join the one cluster
 their name points to, and clusters of one person under two surnames join
 (lakehouse/identity/attach.py).

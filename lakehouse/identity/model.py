@@ -2,7 +2,7 @@
 training. One settings object serves both backends: every level is either a Splink library level
 (which Splink writes in the backend's dialect) or plain SQL both DuckDB and Spark accept.
 
-What the comparisons are built to survive (DOMAIN.md): typos (Jaro-Winkler and one-edit levels),
+What the comparisons are built to survive (docs/domain.md): typos (Jaro-Winkler and one-edit levels),
 nicknames (a shared root from the nickname table), first and last name swapped, compound surnames
 recorded in part and married-name changes (any surname in common; otherwise the other fields carry
 the match), birth date day/month swaps and one-digit or off-by-one slips in the day or the year, and

@@ -1,7 +1,7 @@
 """The linkage model's lifecycle in MLflow: each training is a run (settings, the trained model JSON,
 evaluation metrics), each trained model a version of one registered model, and the alias `champion`
 marks the version scheduled runs load. Locally the tracking store is a SQLite file under `var/`
-(TRAPS.md 9: MLflow 3 refuses the plain file store).
+(MLflow 3 refuses the plain file store).
 """
 
 from __future__ import annotations

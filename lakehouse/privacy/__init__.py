@@ -1,5 +1,5 @@
 """Disclosure control for published aggregate tables: primary and complementary suppression, and an
-independent audit that a gate runs before anything is published (DOMAIN.md, privacy rules)."""
+independent audit that a gate runs before anything is published (docs/domain.md, privacy rules)."""
 
 from lakehouse.privacy.audit import DisclosureError, assert_safe, audit
 from lakehouse.privacy.cells import DEFAULT_THRESHOLD, MartError, Relation

@@ -22,7 +22,7 @@ STATEWIDE = "statewide"
 KINDS = ("rate", "median")
 FIELDS = ("denominator", "numerator")
 DENOMINATOR, NUMERATOR = 0, 1
-DEFAULT_THRESHOLD = 11  # DOMAIN.md: a published count below 11 is suppressed
+DEFAULT_THRESHOLD = 11  # docs/domain.md: a published count below 11 is suppressed
 
 
 class MartError(C2CError, ValueError):

@@ -1,4 +1,4 @@
-"""Primary and complementary cell suppression for a published aggregate mart (DOMAIN.md, privacy rules).
+"""Primary and complementary cell suppression for a published aggregate mart (docs/domain.md, privacy rules).
 
 Primary: counts below the threshold, rates whose numerator, denominator or denominator-minus-numerator
 is below it, medians over fewer people. Complementary: greedily, while some suppressed count can be

@@ -5,7 +5,7 @@ count or value is written as the word `suppressed`, never as 0 or blank; a blank
 applicable" (a window not yet observed for that cohort). Groups with nobody in a metric's population
 come back from suppress() as suppressed zero rows, so a blank never gives a 0 away. The sidecar says
 which columns are dimensions, counts, rates and medians, and carries the cohort definition, data
-vintage, match rate, coverage caveat and suppression note DOMAIN.md asks every published table for.
+vintage, match rate, coverage caveat and suppression note docs/domain.md asks every published table for.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from importlib import resources
 from itertools import accumulate
 
 GROUPS = ("hispanic", "white", "asian", "black", "filipino", "other")
-# Shares of California K-12 enrollment (DOMAIN.md); "other" holds two or more races, AI/AN and PI.
+# Shares of California K-12 enrollment (docs/domain.md); "other" holds two or more races, AI/AN and PI.
 GROUP_WEIGHTS = (0.56, 0.20, 0.10, 0.05, 0.02, 0.07)
 REGIONAL_CENTERS = 21
 
