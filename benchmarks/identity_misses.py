@@ -158,21 +158,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("work", help="one size's work directory of benchmarks/pipeline.py --keep")
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument(
+        "--train",
+        choices=["champion", "labels", "em"],
+        default="champion",
+        help="score with the run's champion model (default), or train anew on the lake's records: "
+        "labels (m from id-sharing pairs, as the pipeline does) or em (as c2c link does)",
+    )
+    parser.add_argument(
+        "--threshold",
+        default="setting",
+        help="'setting' (identity.match_threshold), 'auto' (the best expected F1 under the model), "
+        "or a probability",
+    )
     args = parser.parse_args()
     work = Path(args.work)
     con = duckdb.connect()
     loaded = load(con, work)
     ident = loaded["identity"]
+    threshold = {"setting": ident.match_threshold, "auto": None}.get(args.threshold)
     resolution = resolve_in_duckdb(
         con,
-        loaded["model"],
-        threshold=ident.match_threshold,
+        loaded["model"] if args.train == "champion" else None,
+        threshold=float(args.threshold) if threshold is None and args.threshold != "auto" else threshold,
         review_floor=ident.review_floor,
         max_cluster_size=ident.max_cluster_size,
         train_max_pairs=ident.train_max_pairs,
         as_of=datetime.now(UTC).date(),
         near_miss_floor=ident.near_miss_floor,
+        training="em" if args.train == "em" else "labels",
+        all_candidates=args.threshold == "auto",
     )
+    if resolution.decision is not None:
+        print("decision:", resolution.decision.as_dict(), flush=True)
     con.register("resolved", resolution.clusters)
     truth = keyed_truth(work)
     con.execute(
