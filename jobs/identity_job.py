@@ -55,6 +55,7 @@ def link(
         train_max_pairs=ident.train_max_pairs,
         as_of=as_of,
         near_miss_floor=ident.near_miss_floor,
+        training=ident.training,
     )
 
 

@@ -96,6 +96,10 @@ class IdentitySettings(_Strict):
     """Identity resolution (lakehouse/identity/): backend, thresholds, model registry."""
 
     backend: Literal["duckdb", "spark"] = "duckdb"  # where Splink runs; clusters use spark
+    # How a new model learns m: "labels", from the pairs that share an id (with the agencies' SSN
+    # error rates fixed); "em", by expectation maximisation with nothing fixed and the prior fitted
+    # to every candidate's score (as `c2c link` trains; scores every candidate pair).
+    training: Literal["labels", "em"] = "labels"
     match_threshold: float = Field(0.99, gt=0, lt=1)  # a scored pair at or above it is a match
     review_floor: float = Field(0.2, ge=0, lt=1)  # scored pairs kept (for clerical review) from here up
     # Two clusters whose best pair scored in [near_miss_floor, match_threshold) join when each is the

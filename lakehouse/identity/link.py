@@ -78,6 +78,7 @@ def resolve(
     checkpoint_dir: str | None = None,
     as_of: date | None = None,
     near_miss_floor: float | None = None,
+    training: str = "labels",
 ) -> Resolution:
     """Link every record of `linkage_input` (LINKAGE_COLUMNS): deterministic pairs are matches; other
     candidate pairs are scored by `model` (trained here on the input when None) and are matches at or
@@ -86,7 +87,8 @@ def resolve(
     records that carry only a name join the one cluster their name points to. `as_of` (the run
     date; the data is no newer) rules out people too young to have had wages by then. With
     `near_miss_floor`, two clusters whose best pair scored in [floor, threshold) join when each is
-    the other's only such near miss (lakehouse/identity/attach.py)."""
+    the other's only such near miss (lakehouse/identity/attach.py). `training`: see
+    `resolve_in_duckdb`."""
     _quiet_splink()
     records = linkage_input.select(*LINKAGE_COLUMNS)
     if backend not in ("duckdb", "spark"):
@@ -106,6 +108,7 @@ def resolve(
             as_of,
             near_miss_floor,
             scorer=spark_scorer(spark, records) if on_spark else None,
+            training=training,
         )
     finally:
         if on_spark:
@@ -123,6 +126,7 @@ def _resolve_duckdb(
     as_of: date | None,
     near_miss_floor: float | None = None,
     scorer: Callable[[dict[str, Any], float], Any] | None = None,
+    training: str = "labels",
 ) -> Resolution:
     import duckdb
 
@@ -143,6 +147,7 @@ def _resolve_duckdb(
             as_of=as_of,
             near_miss_floor=near_miss_floor,
             scorer=scorer,
+            training=training,
         )
     finally:
         con.close()

@@ -108,3 +108,21 @@ def test_soundex_agrees_with_spark(spark):
     frame = spark.createDataFrame([(n,) for n in names], "name STRING")
     got = frame.select("name", F.soundex("name")).collect()
     assert {n: s for n, s in got} == {n: soundex(n) for n in names}
+
+
+@pytest.mark.timeout(600)
+def test_em_training_fixes_nothing_fits_the_prior_and_scores_alike_on_both_backends(spark):
+    """`identity.training: em`: no m is fixed, the prior is fitted to the candidates' scores, and
+    Splink on Spark (which scores every candidate for the fit) links as DuckDB does."""
+    frame = spark.createDataFrame(pa.Table.from_pylist(_people(), schema=arrow_schema()))
+    args = {"threshold": 0.99, "review_floor": 0.2, "max_cluster_size": 80, "train_max_pairs": 5e4}
+    duck = resolve(spark, frame, backend="duckdb", model=None, training="em", **args)
+    levels = [lv for c in duck.model["comparisons"] for lv in c["comparison_levels"]]
+    assert not any(lv.get("fix_m_probability") for lv in levels)
+    on_spark = resolve(spark, frame, backend="spark", model=None, training="em", **args)
+    assert on_spark.model["probability_two_random_records_match"] == pytest.approx(
+        duck.model["probability_two_random_records_match"], rel=1e-6
+    )
+    assert_df_equality(on_spark.clusters, duck.clusters, ignore_row_order=True, ignore_nullable=True)
+    linked = duck.clusters.groupBy("cluster_id").count().where("count > 1").count()
+    assert linked > 0
