@@ -12,7 +12,9 @@ every published number must equal the truth's, since the truth counts only what 
 
 `benchmarks/pipeline.py` does the same on its own run's silver (`gold_on_truth`): the truth lake is
 a separate lake holding a copy of that run's silver and the truth crosswalk, so the run's own tables
-stay untouched. Last line: `cells_compared=... cells_equal=... gold_exact_on_truth=true|false
+stay untouched. The same comparison on gold.metric_cells (every cell, before suppression) is shown
+beside it: the published cells of a small state are a few of them. Last line: `cells_compared=...
+cells_equal=... gold_exact_on_truth=true|false all_cells_exact_on_truth=... all_cells_compared=...
 max_rate_diff_pp=... max_median_diff_pct=... gold_s=...`.
 """
 
@@ -36,7 +38,12 @@ from lakehouse.identity.evaluate import read_truth  # noqa: E402
 from lakehouse.settings import Settings  # noqa: E402
 from lakehouse.sources.landing import land  # noqa: E402
 from lakehouse.storage import Storage, open_storage  # noqa: E402
-from lakehouse.tables import GOLD_PUBLISHED_CELLS, IDENTITY_CROSSWALK, SILVER_PERSON_RECORDS  # noqa: E402
+from lakehouse.tables import (  # noqa: E402
+    GOLD_METRIC_CELLS,
+    GOLD_PUBLISHED_CELLS,
+    IDENTITY_CROSSWALK,
+    SILVER_PERSON_RECORDS,
+)
 from quality.gx_runner import GxValidator  # noqa: E402
 
 TRUTH_METRICS = "_truth/metrics.csv"
@@ -86,17 +93,22 @@ def gold_on_truth(spark, settings: Settings, *, run_id: str, silver_from: Settin
     storage = open_storage(spark, settings)
     truth = read_truth(spark, settings)
     if truth is None:
-        raise SystemExit(f"no {Path(settings.storage.raw_root) / '_truth'}: gold on truth needs a generated state")
+        raise SystemExit(
+            f"no {Path(settings.storage.raw_root) / TRUTH_METRICS}: gold on truth needs a generated state"
+        )
     records = storage.read(SILVER_PERSON_RECORDS)
     crosswalk = truth_crosswalk(records, truth, run_id=run_id).localCheckpoint()
     storage.write(crosswalk, IDENTITY_CROSSWALK, "overwrite", run_id=run_id, step="truth/crosswalk")
     started = time.perf_counter()
     pipeline._gold(spark, settings, storage, [], run_id=run_id)
     seconds = time.perf_counter() - started
-    result = compare_exactly(published_cells(storage), true_metrics(settings))
+    truth_cells = true_metrics(settings)
+    result = compare_exactly(published_cells(storage), truth_cells)
+    every = compare_exactly(storage.read(GOLD_METRIC_CELLS).toPandas(), truth_cells)
     n_records = records.count()
     return {
         **result,
+        "all_cells": {k: v for k, v in every.items() if k != "differing"},
         "records": n_records,
         "records_without_truth": n_records - crosswalk.count(),
         "gold_s": seconds,
@@ -119,6 +131,13 @@ def show(result: dict, top: int = 10) -> None:
         f"{result['cells_without_truth']} without a truth cell, {result['truth_cells_missing']} truth "
         f"cells gold lacks; {result['records_without_truth']} of {result['records']:,} person records "
         "not in the truth",
+        flush=True,
+    )
+    every = result["all_cells"]
+    print(
+        f"  every cell before suppression (gold.metric_cells): {every['cells_equal']:,}/"
+        f"{every['cells_compared']:,} equal, {every['cells_without_truth']} without a truth cell, "
+        f"{every['truth_cells_missing']} truth cells gold lacks",
         flush=True,
     )
     for row in differing.head(top).to_dict(orient="records"):
@@ -154,6 +173,8 @@ def main() -> None:
         "cells_compared": result["cells_compared"],
         "cells_equal": result["cells_equal"],
         "gold_exact_on_truth": str(result["exact"]).lower(),
+        "all_cells_exact_on_truth": str(result["all_cells"]["exact"]).lower(),
+        "all_cells_compared": result["all_cells"]["cells_compared"],
         "max_rate_diff_pp": result["max_rate_diff_pp"],
         "max_median_diff_pct": result["max_median_diff_pct"],
         "gold_s": round(result["gold_s"], 3),

@@ -1,4 +1,4 @@
-"""The best outcome accuracy any linkage of a kept lake could reach, against issue 6's targets.
+"""The best outcome accuracy any linkage of a kept lake could reach, against the outcome targets.
 
     .venv/bin/python benchmarks/outcome_ceiling.py DIR
 

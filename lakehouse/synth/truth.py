@@ -1,8 +1,10 @@
 """True outcomes, computed from simulated life courses (never from the extract files).
 
-Definitions follow DOMAIN.md. Years are academic/fiscal years labelled by their ending year (July to
+Definitions follow docs/domain.md. Years are academic/fiscal years labelled by their ending year (July to
 June): fiscal year Y sums quarters Q3 and Q4 of calendar year Y-1 and Q1 and Q2 of year Y. An outcome
 whose window reaches past the last year of data is left empty (censored), not counted as a failure.
+Race/ethnicity, in every cohort, is what the data can know: only CALPADS reports it, so it is empty
+(Unknown) for people CALPADS never saw, as a student or as staff, in the data window.
 
 Teacher pipeline: cohort Y = first preliminary or intern credential issued in academic year Y.
 placed = teaching (job class 12) in year Y or Y+1; retained_k = teaching in placement year + k (any
@@ -18,8 +20,7 @@ any UI wages and annual wages in fiscal year (last enrollment or award year) + k
 Workforce programs: cohort Y = people whose first exit from a WIOA program (adult, dislocated worker,
 youth) falls in program year Y (July to June). employed_q2 / employed_q4 = any UI wages in the 2nd /
 4th calendar quarter after the exit quarter (empty past the last quarter of data); earnings_q2 = that
-quarter's wages of the employed. Race/ethnicity is known only for people CALPADS reports (as a
-student or as staff); for others it is empty (Unknown), as in the data.
+quarter's wages of the employed.
 """
 
 from __future__ import annotations
@@ -118,6 +119,15 @@ def _ay(day: date) -> int:
     return day.year + (1 if day.month >= 7 else 0)
 
 
+def known_race(life: Life, first_year: int, last_year: int) -> str:
+    """Race/ethnicity as the data can know it: only CALPADS reports it (student or staff demographics,
+    in the data window), so for anyone else it is empty (the published group "Unknown")."""
+    in_calpads = any(first_year <= y.ay <= last_year for y in life.k12) or any(
+        first_year <= a.ay <= last_year for a in life.assignments
+    )
+    return report_group(life.hispanic, life.race) if in_calpads else ""
+
+
 def _flag(value: bool | None) -> str:
     return "" if value is None else str(int(value))
 
@@ -159,7 +169,7 @@ def teacher_fact(life: Life, world: World, first_year: int, last_year: int) -> l
         first.segment,
         county,
         world.region_of(county) if county else "",
-        report_group(life.hispanic, life.race),
+        known_race(life, first_year, last_year),
         life.sex,
         _flag(placed),
         *map(_flag, retained),
@@ -218,7 +228,7 @@ def pathways_fact(life: Life, last_year: int, first_year: int) -> list[str] | No
     return [
         str(life.pid),
         str(y),
-        report_group(life.hispanic, life.race),
+        known_race(life, first_year, last_year),
         life.sex,
         _flag(low_income),
         _flag(life.english_learner),
@@ -275,15 +285,11 @@ def workforce_fact(life: Life, first_year: int, last_year: int) -> list[str] | N
         employed.append(wages >= 1)
         if k == 2 and wages >= 1:
             earnings = f"{wages:.2f}"
-    # Race/ethnicity as the data can know it: only CALPADS (student or staff) reports it.
-    in_calpads = any(first_year <= y.ay <= last_year for y in life.k12) or any(
-        first_year <= a.ay <= last_year for a in life.assignments
-    )
     return [
         str(life.pid),
         str(_ay(first.end)),
         WORKFORCE_PROGRAMS[first.detail.split(":")[0]],
-        report_group(life.hispanic, life.race) if in_calpads else "",
+        known_race(life, first_year, last_year),
         life.sex,
         *map(_flag, employed),
         earnings,

@@ -2,12 +2,13 @@
 
 One row per (metric, cohort year, dimension, group): denominator (people whose outcome is observed),
 numerator, rate, and for wage metrics the median annual wage of those employed. Dimensions are the
-breakdowns of DOMAIN.md, one at a time, plus `statewide`.
+breakdowns of docs/domain.md, one at a time, plus `statewide`.
 """
 
 from __future__ import annotations
 
 import csv
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
@@ -73,6 +74,7 @@ MARTS = (
     ("workforce_programs", WORKFORCE_FILE, WORKFORCE_COLUMNS, WORKFORCE_RATES, WORKFORCE_WAGES,
      WORKFORCE_DIMENSIONS),
 )  # fmt: skip
+CENT = Decimal("0.01")
 HEADER = (
     "mart",
     "metric",
@@ -84,6 +86,13 @@ HEADER = (
     "rate",
     "median_wage",
 )
+
+
+def to_cents(amount: float) -> float:
+    """A median of amounts in cents, rounded to the cent, ties up: the median of an even count is
+    halfway between two amounts, e.g. 10773.025. Python's `round` would round the float's binary
+    value instead (10773.02499999...), which makes a tie go down or up by accident."""
+    return float(Decimal(repr(amount)).quantize(CENT, ROUND_HALF_UP))
 
 
 def _people(lines: DataFrame, file: str, columns: tuple[str, ...]) -> DataFrame:
@@ -125,7 +134,7 @@ def _cells(people: DataFrame, mart: str, rates, wages, dimensions) -> list[tuple
                 out.append((mart, metric, *key, d, n, round(n / d, 6), ""))
         for _, wage in wages:
             if r[f"{wage}__d"]:
-                out.append((mart, wage, *key, r[f"{wage}__d"], "", "", round(r[f"{wage}__m"], 2)))
+                out.append((mart, wage, *key, r[f"{wage}__d"], "", "", to_cents(r[f"{wage}__m"])))
     return out
 
 
