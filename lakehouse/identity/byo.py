@@ -44,8 +44,6 @@ SILVER_ROLE = {
     "gender": ("gender", "gender"),
     "zip": ("zip", "zip"),
 }
-# Roles the platform's model leans on: with all of them a registered model fits the roster.
-CORE_ROLES = ("given_name", "family_name", "birth_date")
 
 
 class LinkInputError(C2CError):
