@@ -60,6 +60,9 @@ def spark_scorer(spark: SparkSession, records: DataFrame) -> Callable[[dict[str,
         from splink.backends.spark import SparkAPI
 
         db_api = SparkAPI(spark_session=spark, break_lineage_method="persist")
+        # Splink registers the input as a temporary view and refuses a name that exists: a second
+        # scoring in one session (a notebook, a retrained model) replaces the first one's view.
+        spark.catalog.dropTempView("linkage_input")
         table = db_api.register(records, dataset_display_name="linkage_input")
         linker = Linker(table, spark_settings(model))
         scored = linker.inference.predict(threshold_match_probability=floor)
