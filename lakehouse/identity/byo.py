@@ -115,6 +115,8 @@ def read_roster(path: Path, *, id_column: str, mapping: dict[str, str], carry: S
                 )
             rows_seen[key] = line
             rows.append(row)
+    if not rows:
+        raise LinkInputError(f"{path}: no rows after the header line; there is nothing to link")
     return Roster(path, header, rows)
 
 

@@ -154,6 +154,10 @@ def test_link_errors_name_the_file_row_and_column(rosters, capsys, monkeypatch):
         status, _, err = _in_process(folder, capsys, monkeypatch, *args)
         last = err.rstrip("\n").splitlines()[-1]  # (MLflow may log its database setup before it)
         assert status == 2 and last.startswith("c2c: error: ") and message in last, (extra, err)
+    (folder / "empty.csv").write_text("sid,first,last,dob,ssn\n")
+    args = ["link", "--left", "left.csv", "--right", "empty.csv", "--id", "sid", "--map", MAP, "--out", "out"]
+    status, _, err = _in_process(folder, capsys, monkeypatch, *args)
+    assert status == 2 and "empty.csv: no rows after the header line; there is nothing to link" in err, err
     (folder / "dup.csv").write_text("sid,first\n1,Ana\n1,Ana\n")
     args = ["link", "--left", "dup.csv", "--id", "sid", "--map", "first=given_name", "--out", "o"]
     status, _, err = _in_process(folder, capsys, monkeypatch, *args)
