@@ -11,7 +11,7 @@
   that options the command requires may be left out (`c2c link` is the name of a command).
   Lines with placeholders are skipped.
 - README.md stays a page for users: at most 200 lines, linking to every page under docs/.
-- No page narrates how the project was developed ("session 4", "round 2", "since session").
+- No page narrates how the project was developed (numbered work periods: see HISTORY).
 """
 
 from __future__ import annotations

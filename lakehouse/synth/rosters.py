@@ -48,18 +48,10 @@ def _people(world: World, n: int, rng: random.Random, seed: int) -> list[tuple[T
 def _record(true: TrueIdentity, zip_code: str, key: str, rng: random.Random, synth: SynthSettings,
             world: World) -> dict[str, str]:  # fmt: skip
     noise = synth.noise.model_copy(update={"impossible_dob": max(synth.noise.impossible_dob, IMPOSSIBLE_DOB)})
-    got = noisy(true, rng, noise, world.nicknames, ssn_coverage=SSN_COVERAGE)
-    moved = rng.random() < 0.3  # records made years apart: about a third of people have moved
-    return {
-        "id": key,
-        "first": got.first,
-        "middle": got.middle,
-        "last": got.last,
-        "dob": got.birth.isoformat() if got.birth else "",
-        "gender": got.sex,
-        "ssn": got.ssn,
-        "zip": f"9{rng.randrange(1000, 6200):04d}" if moved else zip_code,
-    }
+    row = _one(true, zip_code, key, rng, synth.model_copy(update={"noise": noise}), world, SSN_COVERAGE)
+    if rng.random() < 0.3:  # records made years apart: about a third of people have moved
+        row["zip"] = f"9{rng.randrange(1000, 6200):04d}"
+    return row
 
 
 def _setup(profile: str, persons: int, seed: int) -> tuple[SynthSettings, World, random.Random]:
