@@ -10,9 +10,9 @@ data how many clusters a cluster could be.
   in common, each the other's only such partner.
 
 None of them joins two clusters that each hold a record of one source keyed by a permanent person id
-(guards.PERSON_KEYED_SOURCES: two CINs are two people). All read `linkage_input` and update
-`clusters` in a DuckDB connection, and record each join in `pairs` (method 'unique_name',
-'near_miss' or 'renamed').
+(guards.PERSON_KEYED_SOURCES: two CINs are two people). All read `linkage_input` and rebuild
+`clusters` on an engine (lakehouse/identity/engine.py: DuckDB or Spark; a DuckDB connection is taken
+as DuckDB's), and record each join in `pairs` (method 'unique_name', 'near_miss' or 'renamed').
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from lakehouse.identity.engine import as_engine
 from lakehouse.identity.guards import (
     WAGE_SOURCES,
     birth_dates_related_sql,
@@ -39,7 +40,7 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
     """Attach each unanchored cluster (no birth date and no native id in any record: wage records,
     which carry a name, a middle initial and the SSN the employer reported, nothing more) to the one
     anchored cluster that its name points to, when exactly one does. Reads `linkage_input` and
-    `clusters`, updates `clusters`, adds the pairs to `pairs` as method 'unique_name'.
+    `clusters`, rebuilds `clusters`, adds the pairs to `pairs` as method 'unique_name'.
 
     A pairwise score cannot weigh these: a name alone is evidence in proportion to how few people
     hold it, and the model's term frequencies treat first and last name as independent, while names
@@ -77,10 +78,11 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
       (the earliest birth date a cluster holds counts: one typo must not rule a person out).
     A candidate that is not alone leaves the cluster unattached, and so does an attachment that would
     make a cluster larger than `max_cluster_size` (the chaining guards have run already)."""
+    db = as_engine(con)
     wages = sql_list(WAGE_SOURCES)
-    con.execute(
-        f"""CREATE OR REPLACE TABLE cluster_identity AS
-        SELECT c.cluster_id, count(*) AS records, min(c.record_token) AS token,
+    db.create(
+        "cluster_identity",
+        f"""SELECT c.cluster_id, count(*) AS records, min(c.record_token) AS token,
             bool_or(i.birth_date IS NOT NULL OR i.ssid IS NOT NULL OR i.seid IS NOT NULL
                     OR i.cin IS NOT NULL) AS anchored,
             count(i.ssn_token) > 0 AS has_ssn,
@@ -90,21 +92,23 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
             bool_and(i.source IN ({wages})) AS wages_only,
             min(i.birth_date) AS earliest_birth, min(i.wages_from) AS wages_from,
             list_distinct(flatten(list(coalesce(i.counties, [])))) AS counties,
-            bool_or(i.source IN (SELECT source FROM linkage_input WHERE ssn_token IS NOT NULL))
-                AS asked_ssn,
+            bool_or(a.source IS NOT NULL) AS asked_ssn,
             {keyed_sources_sql("i")} AS keyed_sources
-        FROM clusters c JOIN linkage_input i USING (record_token) GROUP BY c.cluster_id"""
+        FROM clusters c JOIN linkage_input i USING (record_token)
+        LEFT JOIN (SELECT DISTINCT source FROM linkage_input WHERE ssn_token IS NOT NULL) a
+          ON a.source = i.source
+        GROUP BY c.cluster_id""",
     )
     # Names of the unanchored clusters and of their possible partners (anchored, no SSN anywhere).
-    con.execute(
-        """CREATE OR REPLACE TABLE named AS
-        SELECT c.cluster_id, k.anchored, k.had_no_ssn, i.first_name, i.first_roots, i.first_soundex,
+    db.create(
+        "named",
+        """SELECT c.cluster_id, k.anchored, k.had_no_ssn, i.first_name, i.first_roots, i.first_soundex,
             i.last_name, i.last_names, i.last_soundex
         FROM clusters c JOIN linkage_input i USING (record_token) JOIN cluster_identity k USING (cluster_id)
-        WHERE i.first_name IS NOT NULL AND i.last_name IS NOT NULL AND NOT (k.anchored AND k.has_ssn)"""
+        WHERE i.first_name IS NOT NULL AND i.last_name IS NOT NULL AND NOT (k.anchored AND k.has_ssn)""",
     )
     close = " AND ".join(
-        f"""(w.{n} = s.{n} OR len(list_intersect(w.{v}, s.{v})) > 0
+        f"""(w.{n} = s.{n} OR array_length(array_intersect(w.{v}, s.{v})) > 0
             OR jaro_winkler_similarity(w.{n}, s.{n}) >= 0.92
             OR (least(length(w.{n}), length(s.{n})) >= 4 AND damerau_levenshtein(w.{n}, s.{n}) <= 1))"""
         for n, v in (("first_name", "first_roots"), ("last_name", "last_names"))
@@ -123,22 +127,24 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
                    "w.had_no_ssn AND w.first_name = s.last_name",
                    "NOT w.had_no_ssn AND w.first_soundex = s.first_soundex "
                    "AND w.last_soundex = s.last_soundex",
-                   "NOT w.had_no_ssn AND w.first_name = s.first_name AND w.last_name[1] = s.last_name[1]",
-                   "NOT w.had_no_ssn AND w.last_name = s.last_name AND w.first_name[1] = s.first_name[1]")
+                   "NOT w.had_no_ssn AND w.first_name = s.first_name "
+                   "AND substr(w.last_name, 1, 1) = substr(s.last_name, 1, 1)",
+                   "NOT w.had_no_ssn AND w.last_name = s.last_name "
+                   "AND substr(w.first_name, 1, 1) = substr(s.first_name, 1, 1)")
     )  # fmt: skip
     # Wages seen from a year after the data's first quarter began there; earlier ones may have begun
     # before the data did.
-    con.execute(
-        """CREATE OR REPLACE TABLE wage_window AS SELECT
-        strftime(CAST(min(wages_from) AS DATE) + INTERVAL 1 YEAR, '%Y-%m-%d') AS seen_from
-        FROM linkage_input"""
+    db.create(
+        "wage_window",
+        """SELECT strftime(CAST(min(wages_from) AS DATE) + INTERVAL 1 YEAR, '%Y-%m-%d') AS seen_from
+        FROM linkage_input""",
     )
-    con.execute(
-        f"""CREATE OR REPLACE TABLE attach AS
-        WITH candidates AS (
+    db.create(
+        "attach",
+        f"""WITH candidates AS (
             SELECT p.weak_id, p.strong_id, w.had_no_ssn, s.asked_ssn, bool_or(p.same_name) AS same_name,
-                len(list_intersect(w.counties, s.counties)) > 0 AS same_county,
-                len(list_intersect(w.initials, s.initials)) > 0 AS same_initial,
+                array_length(array_intersect(w.counties, s.counties)) > 0 AS same_county,
+                array_length(array_intersect(w.initials, s.initials)) > 0 AS same_initial,
                 coalesce(w.wages_from > (SELECT seen_from FROM wage_window)
                     AND s.earliest_birth > {born_by("w.wages_from", None, years=FIRST_JOB_AGE + 1)},
                     FALSE) AS first_job
@@ -146,10 +152,10 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
             JOIN cluster_identity w ON w.cluster_id = p.weak_id
             JOIN cluster_identity s ON s.cluster_id = p.strong_id
             WHERE p.close_name
-              AND (len(w.initials) = 0 OR len(s.initials) = 0
-                   OR len(list_intersect(w.initials, s.initials)) > 0)
+              AND (array_length(w.initials) = 0 OR array_length(s.initials) = 0
+                   OR array_length(array_intersect(w.initials, s.initials)) > 0)
               AND NOT coalesce(w.wages_only AND s.earliest_birth > {born_by("w.wages_from", as_of)}, FALSE)
-              AND len(list_intersect(w.keyed_sources, s.keyed_sources)) = 0
+              AND array_length(array_intersect(w.keyed_sources, s.keyed_sources)) = 0
             GROUP BY ALL),
         counted AS (
             SELECT weak_id, had_no_ssn, count(*) FILTER (WHERE same_name) AS n_same, count(*) AS n_close,
@@ -182,13 +188,15 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
                        OR (n_same > 1 AND n_local = 1)
                        OR (n_same > 1 AND n_local > 1 AND n_first_job = 1)
                        OR (n_same = 0 AND n_close_local = 1 AND n_close_first_job = 1) END)
-        SELECT c.weak_id, c.strong_id, w.token AS weak_token, s.token AS strong_token
-        FROM chosen c JOIN cluster_identity w ON w.cluster_id = c.weak_id
-        JOIN cluster_identity s ON s.cluster_id = c.strong_id
         -- every attachment to one cluster counts against its size; a cluster that a worker who had
         -- no SSN joins takes no SSN with it
-        QUALIFY s.records + sum(w.records) OVER (PARTITION BY c.strong_id) <= {int(max_cluster_size)}
-            AND NOT (w.has_ssn AND bool_or(w.had_no_ssn) OVER (PARTITION BY c.strong_id))"""
+        SELECT weak_id, strong_id, weak_token, strong_token FROM (
+            SELECT c.weak_id, c.strong_id, w.token AS weak_token, s.token AS strong_token,
+                s.records + sum(w.records) OVER (PARTITION BY c.strong_id) AS joined_records,
+                w.has_ssn AND bool_or(w.had_no_ssn) OVER (PARTITION BY c.strong_id) AS ssn_to_no_ssn
+            FROM chosen c JOIN cluster_identity w ON w.cluster_id = c.weak_id
+            JOIN cluster_identity s ON s.cluster_id = c.strong_id) AS joined
+        WHERE joined_records <= {int(max_cluster_size)} AND NOT ssn_to_no_ssn""",
     )
     attached = _record_joins(con, "attach", "unique_name")
     return int(attached)
@@ -214,6 +222,7 @@ def join_near_misses(con: Any, *, floor: float, max_cluster_size: int) -> int:
     typo in the name, is what keeps such a pair under the threshold; employers' SSN errors are common
     enough that the Social Security Administration keeps the wage reports it cannot match to a name
     and number in a suspense file of millions of items a year. Returns how many joins were made."""
+    db = as_engine(con)
     related = birth_dates_related_sql("CAST(l.birth_date AS VARCHAR)", "CAST(r.birth_date AS VARCHAR)")
     wages = sql_list(WAGE_SOURCES)
     ssn_typo = f"""((l.source IN ({wages}) AND l.birth_date IS NULL)
@@ -221,9 +230,9 @@ def join_near_misses(con: Any, *, floor: float, max_cluster_size: int) -> int:
               AND l.ssn_token <> r.ssn_token
               AND (l.ssn_first5_token = r.ssn_first5_token OR l.ssn_last4_token = r.ssn_last4_token
                    OR l.ssn_sorted_token = r.ssn_sorted_token)"""
-    con.execute(
-        f"""CREATE OR REPLACE TABLE near_misses AS
-        WITH near AS (
+    db.create(
+        "near_misses",
+        f"""WITH near AS (
             SELECT least(a.cluster_id, b.cluster_id) AS a_id, greatest(a.cluster_id, b.cluster_id) AS b_id,
                 NOT bool_or({related}) AS via_ssn
             FROM pairs p
@@ -255,7 +264,7 @@ def join_near_misses(con: Any, *, floor: float, max_cluster_size: int) -> int:
         WHERE (NOT (x.has_ssn AND y.has_ssn) OR (n.via_ssn AND (x.wages_only OR y.wages_only)))
           AND x.records + y.records <= {int(max_cluster_size)}
           AND NOT (x.has_ssn AND y.no_ssn_wages) AND NOT (y.has_ssn AND x.no_ssn_wages)
-          AND len(list_intersect(x.keyed_sources, y.keyed_sources)) = 0"""
+          AND array_length(array_intersect(x.keyed_sources, y.keyed_sources)) = 0""",
     )
     return _record_joins(con, "near_misses", "near_miss")
 
@@ -282,20 +291,21 @@ def join_renamed(con: Any, *, max_cluster_size: int, as_of: date | None = None) 
       rare together, but not unique in a state, and a tie is left alone;
     - together they stay within `max_cluster_size`.
     Returns how many joins were made."""
-    con.execute(
-        f"""CREATE OR REPLACE TABLE renamed_identity AS
-        SELECT c.cluster_id, count(*) AS records, min(c.record_token) AS token,
+    db = as_engine(con)
+    db.create(
+        "renamed_identity",
+        f"""SELECT c.cluster_id, count(*) AS records, min(c.record_token) AS token,
             count(i.ssn_token) > 0 AS has_ssn, {keyed_sources_sql("i")} AS keyed_sources,
             bool_or({no_ssn_wages_sql("i")}) AS no_ssn_wages,
             coalesce(list(DISTINCT i.last_name) FILTER (WHERE i.last_name IS NOT NULL), []) AS surnames,
             coalesce(list(DISTINCT i.gender) FILTER (WHERE i.gender IS NOT NULL), []) AS genders,
             list_distinct(flatten(list(coalesce(i.counties, [])))) AS counties
-        FROM clusters c JOIN linkage_input i USING (record_token) GROUP BY c.cluster_id"""
+        FROM clusters c JOIN linkage_input i USING (record_token) GROUP BY c.cluster_id""",
     )
     adult = f" AND i.birth_date <= {born_by('NULL', as_of, years=ADULT_AGE)}" if as_of else ""
-    con.execute(
-        f"""CREATE OR REPLACE TABLE renamed AS
-        WITH keyed AS (
+    db.create(
+        "renamed",
+        f"""WITH keyed AS (
             SELECT DISTINCT c.cluster_id, i.first_name, i.birth_date
             FROM clusters c JOIN linkage_input i USING (record_token)
             WHERE i.first_name IS NOT NULL AND i.birth_date IS NOT NULL{adult}),
@@ -305,12 +315,12 @@ def join_renamed(con: Any, *, max_cluster_size: int, as_of: date | None = None) 
               ON a.first_name = b.first_name AND a.birth_date = b.birth_date AND a.cluster_id < b.cluster_id
             JOIN renamed_identity x ON x.cluster_id = a.cluster_id
             JOIN renamed_identity y ON y.cluster_id = b.cluster_id
-            WHERE len(list_intersect(x.surnames, y.surnames)) = 0
+            WHERE array_length(array_intersect(x.surnames, y.surnames)) = 0
               AND NOT (x.has_ssn AND y.has_ssn)
               AND NOT (x.has_ssn AND y.no_ssn_wages) AND NOT (y.has_ssn AND x.no_ssn_wages)
-              AND len(list_intersect(x.keyed_sources, y.keyed_sources)) = 0
+              AND array_length(array_intersect(x.keyed_sources, y.keyed_sources)) = 0
               AND NOT list_contains(x.genders, 'M') AND NOT list_contains(y.genders, 'M')
-              AND len(list_intersect(x.counties, y.counties)) > 0
+              AND array_length(array_intersect(x.counties, y.counties)) > 0
               AND x.records + y.records <= {int(max_cluster_size)}),
         partners AS (
             SELECT id, count(*) AS n FROM (SELECT a_id AS id FROM candidates UNION ALL
@@ -320,7 +330,7 @@ def join_renamed(con: Any, *, max_cluster_size: int, as_of: date | None = None) 
         JOIN partners pa ON pa.id = c.a_id AND pa.n = 1
         JOIN partners pb ON pb.id = c.b_id AND pb.n = 1
         JOIN renamed_identity x ON x.cluster_id = c.a_id
-        JOIN renamed_identity y ON y.cluster_id = c.b_id"""
+        JOIN renamed_identity y ON y.cluster_id = c.b_id""",
     )
     return _record_joins(con, "renamed", "renamed")
 
@@ -328,19 +338,22 @@ def join_renamed(con: Any, *, max_cluster_size: int, as_of: date | None = None) 
 def _record_joins(con: Any, table: str, method: str) -> int:
     """Apply the joins in `table` (weak_id, strong_id, weak_token, strong_token): the weak cluster
     takes the strong one's id, and the pair of their tokens is recorded in `pairs` as `method`."""
-    joined = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    db = as_engine(con)
+    joined = db.one(f"SELECT count(*) FROM {table}")[0]
     if joined:
-        con.execute(
-            f"UPDATE clusters SET cluster_id = j.strong_id FROM {table} j "
-            "WHERE clusters.cluster_id = j.weak_id"
+        db.create(
+            "clusters",
+            f"""SELECT c.record_token, coalesce(j.strong_id, c.cluster_id) AS cluster_id
+            FROM clusters c LEFT JOIN {table} j ON c.cluster_id = j.weak_id""",
         )
-        con.execute(
-            f"""DELETE FROM pairs USING {table} j
-            WHERE pairs.record_token_l = least(j.weak_token, j.strong_token)
-              AND pairs.record_token_r = greatest(j.weak_token, j.strong_token)"""
-        )
-        con.execute(
-            f"""INSERT INTO pairs SELECT least(weak_token, strong_token), greatest(weak_token, strong_token),
-            NULL, '{method}' FROM {table}"""
+        db.create(
+            "pairs",
+            f"""SELECT p.* FROM pairs p LEFT JOIN {table} j
+              ON p.record_token_l = least(j.weak_token, j.strong_token)
+             AND p.record_token_r = greatest(j.weak_token, j.strong_token)
+            WHERE j.weak_token IS NULL
+            UNION ALL
+            SELECT least(weak_token, strong_token), greatest(weak_token, strong_token),
+                CAST(NULL AS DOUBLE), '{method}' FROM {table}""",
         )
     return int(joined)

@@ -17,6 +17,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from lakehouse.identity.engine import as_engine
+
 # When no candidate pair carries any weight (an input with no two similar records), the decision
 # falls back to the point where a match is as likely as not.
 AS_LIKELY_AS_NOT = 0.5
@@ -46,29 +48,32 @@ def match_weight(probability: float) -> float:
 def fit_prior(con: Any, table: str, *, prior: float, total_pairs: float, max_rounds: int = 1000) -> float:
     """The chance that two records match, fitted to the data: expectation maximisation of the prior
     alone, with the comparisons' m and u held. Each round the prior becomes the expected number of
-    matches among the candidate pairs of `table` (DuckDB; match_weight as scored under `prior`)
+    matches among the candidate pairs of `table` (match_weight as scored under `prior`)
     divided by `total_pairs`, all pairs of the input; pairs the blocking rules never made are taken as
     non-matches. Rewrites `table`'s match_weight and match_probability under the fitted prior and
     returns it. Unlike a prior from pairs that share an id (which assumes how many matches the ids
-    miss), this needs nothing but the scores."""
-    if total_pairs <= 0 or con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0:
+    miss), this needs nothing but the scores. `con`: an engine (lakehouse/identity/engine.py) or a
+    DuckDB connection; `table`: record_token_l, record_token_r, match_weight, match_probability."""
+    db = as_engine(con)
+    if total_pairs <= 0 or db.one(f"SELECT count(*) FROM {table}")[0] == 0:
         return prior
     # A pair's own evidence in bits (its weight less the prior's), clamped so 2^x stays finite.
     evidence = f"least(greatest(match_weight - {match_weight(prior)}, -1000), 1000)"
     fitted = prior
     for _ in range(max_rounds):
-        expected = con.execute(
+        expected = db.one(
             f"SELECT sum(1 / (1 + pow(2, -({evidence} + {match_weight(fitted)})))) FROM {table}"
-        ).fetchone()[0]
+        )[0]
         new = min(AS_LIKELY_AS_NOT, max(float(expected or 0) / total_pairs, 1e-15))
         done = abs(new - fitted) <= 1e-7 * fitted
         fitted = new
         if done:
             break
     weight = f"({evidence} + {match_weight(fitted)})"
-    con.execute(
-        f"CREATE OR REPLACE TABLE {table} AS SELECT * REPLACE ({weight} AS match_weight, "
-        f"1 / (1 + pow(2, -{weight})) AS match_probability) FROM {table}"
+    db.create(
+        table,
+        f"SELECT record_token_l, record_token_r, {weight} AS match_weight, "
+        f"1 / (1 + pow(2, -{weight})) AS match_probability FROM {table}",
     )
     return fitted
 
@@ -76,11 +81,11 @@ def fit_prior(con: Any, table: str, *, prior: float, total_pairs: float, max_rou
 def expected_at(con: Any, table: str, threshold: float) -> tuple[float | None, float | None, float | None]:
     """Expected precision, recall and F1 of calling the pairs of `table` (match_probability) at or
     above `threshold` matches."""
-    kept, kept_sum, total = con.execute(
+    kept, kept_sum, total = as_engine(con).one(
         f"SELECT count(*) FILTER (WHERE match_probability >= {threshold}), "
         f"coalesce(sum(match_probability) FILTER (WHERE match_probability >= {threshold}), 0), "
         f"coalesce(sum(match_probability), 0) FROM {table}"
-    ).fetchone()
+    )
     precision = kept_sum / kept if kept else None
     recall = kept_sum / total if total else None
     f1 = 2 * kept_sum / (kept + total) if kept + total else None
@@ -88,23 +93,24 @@ def expected_at(con: Any, table: str, threshold: float) -> tuple[float | None, f
 
 
 def decide(con: Any, table: str, *, threshold: float | None = None) -> Decision:
-    """The match threshold for the candidate pairs in `table` (DuckDB; match_probability, every pair
-    the blocking rules scored, with no floor): `threshold` when given, else the one with the best
-    expected F1 (see the module docstring)."""
-    pairs, expected = con.execute(
-        f"SELECT count(*), coalesce(sum(match_probability), 0) FROM {table}"
-    ).fetchone()
+    """The match threshold for the candidate pairs in `table` (match_probability, every pair the
+    blocking rules scored, with no floor; `con` an engine or a DuckDB connection): `threshold` when
+    given, else the one with the best expected F1 (see the module docstring). The running sums go
+    over the distinct probabilities, which a model of a few comparison levels makes few, so no
+    engine sorts every pair in one place."""
+    db = as_engine(con)
+    pairs, expected = db.one(f"SELECT count(*), coalesce(sum(match_probability), 0) FROM {table}")
     chosen_by = "--threshold"
     if threshold is None:
-        best = con.execute(
+        best = db.one(
             f"""SELECT match_probability FROM (
-                  SELECT match_probability,
-                         sum(match_probability) OVER w AS kept_sum, count(*) OVER w AS kept
-                  FROM {table}
+                  SELECT match_probability, sum(total) OVER w AS kept_sum, sum(n) OVER w AS kept
+                  FROM (SELECT match_probability, sum(match_probability) AS total, count(*) AS n
+                        FROM {table} GROUP BY match_probability) AS levels
                   WINDOW w AS (ORDER BY match_probability DESC
-                               RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))
+                               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS running
                 ORDER BY 2 * kept_sum / (kept + {expected}) DESC, match_probability DESC LIMIT 1"""
-        ).fetchone()
+        )
         if best is None or expected <= 0:
             threshold, chosen_by = AS_LIKELY_AS_NOT, "no candidate pair: a match as likely as not"
         else:

@@ -4,7 +4,8 @@ a scored match that the records rule out is turned into a non-match, however wel
 - `drop_too_young_for_wages`: a wage record cannot be a child's.
 - `drop_ssn_conflicts`: two SSNs with nothing in common are two people's.
 
-Both read `linkage_input` and update `pairs` in a DuckDB connection.
+Both read `linkage_input` and rebuild `pairs` on an engine (lakehouse/identity/engine.py: DuckDB or
+Spark; a DuckDB connection is taken as DuckDB's).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from lakehouse.identity.engine import as_engine
 from lakehouse.identity.guards import WAGE_SOURCES, sql_list
 
 # A worker was of working age (MIN_WORKING_AGE, California's youngest with a work permit).
@@ -65,9 +67,13 @@ def drop_ssn_conflicts(con: Any) -> int:
 def _demote(con: Any, matches: str) -> int:
     """Turn the pairs that the query `matches` selects (record_token_l, record_token_r) into
     non-matches ('below_threshold'); the query runs once. Returns how many."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE demoted AS {matches}")
-    con.execute(
-        "UPDATE pairs SET method = 'below_threshold' FROM demoted d "
-        "WHERE pairs.record_token_l = d.record_token_l AND pairs.record_token_r = d.record_token_r"
+    db = as_engine(con)
+    db.create("demoted", matches)
+    db.create(
+        "pairs",
+        """SELECT p.record_token_l, p.record_token_r, p.match_probability,
+            CASE WHEN d.record_token_l IS NULL THEN p.method ELSE 'below_threshold' END AS method
+        FROM pairs p LEFT JOIN demoted d
+          ON p.record_token_l = d.record_token_l AND p.record_token_r = d.record_token_r""",
     )
-    return int(con.execute("SELECT count(*) FROM demoted").fetchall()[0][0])
+    return int(db.one("SELECT count(*) FROM demoted")[0])

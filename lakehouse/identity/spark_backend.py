@@ -1,9 +1,9 @@
-"""Splink on Spark for `identity.backend: spark`: the trained model scores candidate pairs on the
-cluster, and the rest (the pairs' merge with the deterministic ones, clustering, guards and joins)
-runs as on one machine, in DuckDB on the driver, on the scored pairs (`link.resolve_in_duckdb`).
+"""Splink on Spark for `identity.backend: spark`: the model is trained, scores candidate pairs and
+the matches are clustered on the cluster (lakehouse/identity/link.py `_resolve`, whose other steps
+run as Spark SQL through lakehouse/identity/engine.py).
 
-The model is one JSON for both backends. It is trained and stored in DuckDB's SQL dialect;
-`spark_settings` translates its comparison levels and blocking rules to Spark's (sqlglot, plus the
+The model is one JSON for both backends. It is stored in DuckDB's SQL dialect; `spark_settings`
+translates its comparison levels and blocking rules to Spark's (sqlglot, plus the
 names of Splink's Scala similarity functions, which need `splink.backends.spark.similarity_jar_location()`
 on `spark.jars`: `lakehouse.spark.build_spark` adds it when the backend is spark).
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
@@ -50,25 +49,33 @@ def spark_settings(model: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
-def spark_scorer(spark: SparkSession, records: DataFrame) -> Callable[[dict[str, Any], float], Any]:
-    """A scorer for `resolve_in_duckdb`: (trained model, floor) -> Arrow table of the pairs Splink
-    on Spark scores at or above the floor (record_token_l, record_token_r, match_weight,
-    match_probability)."""
+def spark_api(spark: SparkSession) -> Any:
+    """Splink's Spark backend on this session (its iterative steps break lineage by persisting)."""
+    from splink.backends.spark import SparkAPI
 
-    def score(model: dict[str, Any], floor: float) -> Any:
-        from splink import Linker
-        from splink.backends.spark import SparkAPI
+    return SparkAPI(spark_session=spark, break_lineage_method="persist")
 
-        db_api = SparkAPI(spark_session=spark, break_lineage_method="persist")
-        # Splink registers the input as a temporary view and refuses a name that exists: a second
-        # scoring in one session (a notebook, a retrained model) replaces the first one's view.
-        spark.catalog.dropTempView("linkage_input")
-        table = db_api.register(records, dataset_display_name="linkage_input")
-        linker = Linker(table, spark_settings(model))
-        scored = linker.inference.predict(threshold_match_probability=floor)
-        frame = scored.as_spark_dataframe().select(
-            "record_token_l", "record_token_r", "match_weight", "match_probability"
-        )
-        return frame.toArrow()
 
-    return score
+def register_input(db_api: Any, frame: DataFrame, name: str) -> Any:
+    """`frame` registered with Splink under `name`. Splink makes it a temporary view and refuses a
+    name that exists: a second linkage in one session (a notebook, a retrained model) replaces the
+    first one's view."""
+    db_api.spark.catalog.dropTempView(name)
+    return db_api.register(frame, dataset_display_name=name)
+
+
+def with_parameters_of(model: dict[str, Any], trained: dict[str, Any]) -> dict[str, Any]:
+    """`model` (DuckDB's dialect) with the prior and every level's m and u of `trained`, the same
+    model trained in Spark's dialect (`spark_settings(model)`: the same comparisons and levels in
+    the same order)."""
+    out = copy.deepcopy(model)
+    out["probability_two_random_records_match"] = trained["probability_two_random_records_match"]
+    pairs = zip(out["comparisons"], trained["comparisons"], strict=True)
+    for ours, theirs in pairs:
+        for level, fitted in zip(ours["comparison_levels"], theirs["comparison_levels"], strict=True):
+            for key in ("m_probability", "u_probability"):
+                if key in fitted:
+                    level[key] = fitted[key]
+                else:
+                    level.pop(key, None)
+    return out

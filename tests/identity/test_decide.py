@@ -60,9 +60,12 @@ def test_the_fitted_prior_is_the_expected_share_of_matches():
     wrong_prior = 1e-6
     evidence = [20.0] * 300 + [12.0] * 100 + [-5.0] * 5000  # bits each pair's fields give
     con = duckdb.connect()
-    con.execute("CREATE TABLE scored (match_weight DOUBLE, match_probability DOUBLE)")
-    rows = [(e + match_weight(wrong_prior), 0.0) for e in evidence]
-    con.executemany("INSERT INTO scored VALUES (?, ?)", rows)
+    con.execute(
+        "CREATE TABLE scored (record_token_l VARCHAR, record_token_r VARCHAR, match_weight DOUBLE, "
+        "match_probability DOUBLE)"
+    )
+    rows = [(f"a{i}", f"b{i}", e + match_weight(wrong_prior), 0.0) for i, e in enumerate(evidence)]
+    con.executemany("INSERT INTO scored VALUES (?, ?, ?, ?)", rows)
     fitted = fit_prior(con, "scored", prior=wrong_prior, total_pairs=total_pairs)
     expected = con.execute("SELECT sum(match_probability) FROM scored").fetchone()[0]
     assert fitted == pytest.approx(expected / total_pairs, rel=1e-5)
