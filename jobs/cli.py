@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
+import shutil
 import sys
+import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import uuid4
 
 from lakehouse.errors import C2CError
-from lakehouse.settings import ENV_VAR, load_settings
+from lakehouse.settings import ENV_VAR, Settings, load_settings
+
+if TYPE_CHECKING:
+    from jobs.run_record import RunFailed
 
 
 def new_run_id() -> str:
@@ -27,6 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the main pipeline on the configured environment")
     run.add_argument("--run-id", help="re-use a run id to re-run its steps idempotently")
     run.add_argument("--raw", help="raw root to land (default: storage.raw_root, var/raw locally)")
+    run.add_argument(
+        "--quiet", action="store_true", help="print no summary (errors and warnings still go to stderr)"
+    )
+    run.add_argument("--debug", action="store_true", help="on a failure, print the traceback here too")
 
     submit = sub.add_parser(
         "submit", help="package the project and run the pipeline on a Spark cluster (spark-submit)"
@@ -130,10 +142,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides = {"storage": {"raw_root": str(Path(raw).resolve())}} if raw else None
         settings = load_settings(args.env, args.conf_dir, overrides=overrides)
         if args.command == "run":
-            from jobs import pipeline
+            from jobs import pipeline, run_record
 
-            # Only the configured raw root is filled with a synthetic state when empty, never --raw.
-            return pipeline.main(settings, run_id=args.run_id or new_run_id(), generate_if_empty=not raw)
+            try:
+                # Only the configured raw root is filled with a synthetic state when empty, never --raw.
+                return pipeline.main(
+                    settings, run_id=args.run_id or new_run_id(), generate_if_empty=not raw, quiet=args.quiet
+                )
+            except run_record.RunFailed as failed:
+                if args.debug:
+                    print(failed.details, file=sys.stderr, end="")
+                print(failure_line(failed, settings), file=sys.stderr)
+                return 1
         if args.command == "submit":
             from jobs import submit_job
 
@@ -194,9 +214,47 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return publish_job.main(settings, out=args.out)
     except C2CError as exc:
+        if getattr(args, "debug", False):
+            traceback.print_exception(exc, file=sys.stderr)
         print(f"c2c: error: {exc}", file=sys.stderr)
         return 2
     return 1
+
+
+def failure_line(failed: RunFailed, settings: Settings) -> str:
+    """The one line a failed `c2c run` prints: the step, what ran out or broke, what fixes it, and where
+    the traceback is. Failures with a known remedy are named by it; others by class and message."""
+    conf, text = _shown(Path(settings.conf_dir) / f"{settings.env}.yml"), failed.details
+    where = f"; traceback in {_shown(failed.log)}"
+    spark_conf = f"under spark: conf: in {conf}"
+    if "maxResultSize" in text:
+        what = "Spark driver result too large (spark.driver.maxResultSize)"
+        fix = f"raise spark.driver.maxResultSize {spark_conf}"
+        if failed.step == "identity" and settings.identity.backend != "spark":
+            fix += ", or set identity.backend: spark"
+    elif re.search(r"OutOfMemoryError|Java heap space|GC overhead limit exceeded", text):
+        what = "Java ran out of memory (java.lang.OutOfMemoryError)"
+        fix = f"raise spark.driver.memory (on a cluster also spark.executor.memory) {spark_conf}"
+    elif "No space left on device" in text:
+        what = "a disk is full (No space left on device)"
+        fix = (
+            f"free space on the disks of the lake ({settings.storage.root}), {settings.var_dir} and Spark's "
+            f"scratch folder (spark.local.dir {spark_conf}), or move them to a larger disk"
+        )
+    elif "JAVA_GATEWAY_EXITED" in text and not (shutil.which("java") or os.environ.get("JAVA_HOME")):
+        what = "Java not found (Spark needs Java 17)"
+        fix = "install it (make system-deps, or apt-get install openjdk-17-jre-headless) or set JAVA_HOME"
+    else:
+        return f"c2c run failed in {failed.step}: {failed.error_class}: {failed.message}{where}"
+    return f"c2c run failed in {failed.step}: {what} — {fix}{where}"
+
+
+def _shown(path: Path) -> str:
+    """A path as an operator types it: relative to the working directory when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def print_json(obj: object) -> None:

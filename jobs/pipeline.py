@@ -1,9 +1,10 @@
-"""`c2c run`: the main pipeline. Each layer's job is a step; later issues add bronze, silver, identity
-and gold. Every run is recorded in `ops.runs` and leaves `var/runs/<run_id>/report.json`."""
+"""`c2c run`: the main pipeline. Each layer's job is a step: bronze, silver, identity, gold, then the
+dashboard (publish). Every run holds the lake's run lock (lakehouse/runlock.py), is recorded in
+`ops.runs` and leaves `var/runs/<run_id>/report.json`, failed runs too; a failed step's traceback goes
+to `var/runs/<run_id>/run.log`. A re-used run id keeps its earlier reports as `report.<n>.json`."""
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +12,10 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from jobs import gold_job, identity_job, silver_job
+from jobs.run_record import keep_earlier_reports, record_failure, record_run, write_report
+from lakehouse.errors import C2CError
 from lakehouse.privacy.zones import prepare_restricted_zone, private_dir, retire_landed
+from lakehouse.runlock import run_lock
 from lakehouse.settings import Settings
 from lakehouse.silver.tokens import check_pii_key
 from lakehouse.sources.landing import land
@@ -22,7 +26,6 @@ from lakehouse.tables import (
     BRONZE_FILES,
     GOLD_PUBLISHED_CELLS,
     IDENTITY_CROSSWALK,
-    OPS_RUNS,
     SILVER_PERSON_RECORDS,
     all_tables,
 )
@@ -32,74 +35,63 @@ from quality.results import CheckResult, QualityGateFailed, stop_if_blocked, sum
 from quality.store import write_results
 
 
-def record_run(
+def run(
     spark: SparkSession,
-    storage: Storage,
     settings: Settings,
     *,
     run_id: str,
-    job: str,
-    started_at: datetime,
-    status: str,
-    detail: dict,
-) -> None:
-    """Append this run to ops.runs; a re-run of the same run id and job commits nothing new."""
-    row = (
-        run_id,
-        job,
-        settings.env,
-        storage.engine,
-        started_at,
-        datetime.now(UTC),
-        status,
-        json.dumps(detail),
-    )
-    df = spark.createDataFrame([row], OPS_RUNS.schema)
-    storage.write(df, OPS_RUNS, "append", run_id=run_id, step=f"{job}/ops.runs")
-
-
-def run(spark: SparkSession, settings: Settings, *, run_id: str, generate_if_empty: bool = True) -> dict:
+    generate_if_empty: bool = True,
+    quiet: bool = False,
+) -> dict:
     """Run every step that exists, in order, and return the run report. A quality gate that blocks
     promotion stops the run with QualityGateFailed, after its results, Data Docs and report are
-    written and the run is recorded as blocked."""
+    written and the run is recorded as blocked. Any other exception in a step is recorded as a failed
+    run (report, ops.runs row, traceback in run.log) and raised: a C2CError as it is, anything else
+    as RunFailed naming the step."""
     storage = open_storage(spark, settings)
     started = datetime.now(UTC)
     steps: dict[str, float] = {}
     report: dict = {
         "run_id": run_id,
+        "attempt": keep_earlier_reports(settings, run_id),
         "env": settings.env,
         "engine": storage.engine,
         "started_at": started.isoformat(),
     }
     raw = Path(settings.storage.raw_root)
-    empty = "://" not in settings.storage.raw_root and not (raw.exists() and any(raw.iterdir()))
-    # A raw root emptied by `raw.after_landing` after earlier loads is not a new lake to fill.
-    if empty and generate_if_empty and not storage.info(BRONZE_FILES).exists:
-        # The embedded default starts from nothing: make a small synthetic state to run on.
-        t0 = time.perf_counter()
-        result = generate(spark, settings.synth, raw)
-        steps["generate"] = round(time.perf_counter() - t0, 3)
-        print(f"raw root was empty: generated a synthetic state of {result.persons:,} people in {raw}")
-    t0 = time.perf_counter()
-    if "://" not in settings.storage.raw_root and not raw.exists():
-        private_dir(raw)  # a landing area removed once everything was landed: nothing new to land
-    landing = land(
-        spark,
-        storage,
-        settings.storage.raw_root,
-        # Once rows and ledger are committed, every extract the run saw can leave the landing area.
-        after_landing=lambda files, load_id: retire_landed(spark, settings, files, load_id=load_id),
-    )
-    steps["bronze"] = round(time.perf_counter() - t0, 3)
-    report["bronze"] = {**landing, "sources": _per_source(landing)}
-    docs = restricted_docs = None
-    if settings.quality.data_docs:
-        docs = settings.var_dir / "quality" / "docs"
-        if "://" not in settings.storage.restricted_root:  # restricted tables' pages stay in the zone
-            restricted_docs = Path(settings.storage.restricted_root) / "quality" / "docs"
-    validator = GxValidator(docs, restricted_docs)
+    validator: GxValidator | None = None
     results: list[CheckResult] = []
+    step, t0 = "generate", time.perf_counter()
     try:
+        empty = "://" not in settings.storage.raw_root and not (raw.exists() and any(raw.iterdir()))
+        # A raw root emptied by `raw.after_landing` after earlier loads is not a new lake to fill.
+        if empty and generate_if_empty and not storage.info(BRONZE_FILES).exists:
+            # The embedded default starts from nothing: make a small synthetic state to run on.
+            result = generate(spark, settings.synth, raw)
+            steps["generate"] = round(time.perf_counter() - t0, 3)
+            if not quiet:
+                print(
+                    f"raw root was empty: generated a synthetic state of {result.persons:,} people in {raw}"
+                )
+        step, t0 = "bronze", time.perf_counter()
+        if "://" not in settings.storage.raw_root and not raw.exists():
+            private_dir(raw)  # a landing area removed once everything was landed: nothing new to land
+        landing = land(
+            spark,
+            storage,
+            settings.storage.raw_root,
+            # Once rows and ledger are committed, every extract the run saw can leave the landing area.
+            after_landing=lambda files, load_id: retire_landed(spark, settings, files, load_id=load_id),
+        )
+        steps["bronze"] = round(time.perf_counter() - t0, 3)
+        report["bronze"] = {**landing, "sources": _per_source(landing)}
+        step, t0 = "silver", time.perf_counter()
+        docs = restricted_docs = None
+        if settings.quality.data_docs:
+            docs = settings.var_dir / "quality" / "docs"
+            if "://" not in settings.storage.restricted_root:  # restricted tables' pages stay in the zone
+                restricted_docs = Path(settings.storage.restricted_root) / "quality" / "docs"
+        validator = GxValidator(docs, restricted_docs)
         pending = silver_job.landed_since_promotion(storage)
         if pending or not storage.info(SILVER_PERSON_RECORDS).exists:
             report["silver"] = silver_job.gated_silver(
@@ -116,22 +108,29 @@ def run(spark: SparkSession, settings: Settings, *, run_id: str, generate_if_emp
             )
         else:
             report["silver"] = "unchanged (no new bronze rows)"
+        step, t0 = "identity", time.perf_counter()
         if _identity_behind(storage):
-            t0 = time.perf_counter()
             report["identity"] = identity_job.run(spark, settings, storage, run_id=run_id)
             steps["identity"] = round(time.perf_counter() - t0, 3)
         else:
             report["identity"] = "unchanged (no new person records)"
+        step, t0 = "gold", time.perf_counter()
         if _gold_behind(storage):
-            t0 = time.perf_counter()
             report["gold"] = _gold(spark, settings, storage, results, run_id=run_id)
             steps["gold"] = round(time.perf_counter() - t0, 3)
         else:
             report["gold"] = "unchanged (no new silver or identity data)"
+        step, t0 = "report", time.perf_counter()
+        _finish(spark, storage, settings, report, results, validator, steps, started, status="succeeded")
     except QualityGateFailed:
         _finish(spark, storage, settings, report, results, validator, steps, started, status="blocked")
         raise
-    _finish(spark, storage, settings, report, results, validator, steps, started, status="succeeded")
+    except Exception as exc:
+        steps[step] = round(time.perf_counter() - t0, 3)
+        failure = record_failure(settings, report, steps, step=step, error=exc, spark=spark, storage=storage)
+        if isinstance(exc, C2CError):
+            raise
+        raise failure from exc
     return report
 
 
@@ -195,7 +194,7 @@ def _finish(
     settings: Settings,
     report: dict,
     results: list[CheckResult],
-    validator: GxValidator,
+    validator: GxValidator | None,
     steps: dict[str, float],
     started: datetime,
     *,
@@ -205,7 +204,7 @@ def _finish(
     run_id = report["run_id"]
     t0 = time.perf_counter()
     write_results(spark, storage, results, run_id=run_id, checked_at=started)
-    docs = validator.build_docs() if results else None
+    docs = validator.build_docs() if results and validator else None
     steps["quality_store"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
     record_run(
@@ -234,9 +233,7 @@ def _finish(
             "tables": _table_summary(storage),
         }
     )
-    out = settings.runs_dir() / run_id
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(report, indent=2, default=str))
+    write_report(settings, report)
 
 
 def _table_summary(storage: Storage) -> dict[str, dict]:
@@ -248,12 +245,47 @@ def _table_summary(storage: Storage) -> dict[str, dict]:
     return summary
 
 
-def main(settings: Settings, *, run_id: str, generate_if_empty: bool = True) -> int:
+def main(settings: Settings, *, run_id: str, generate_if_empty: bool = True, quiet: bool = False) -> int:
+    """Run the pipeline under the lake's run lock, print its summary (unless `quiet`), build the
+    dashboard. A failed step raises RunFailed (or its C2CError) after the failure is recorded."""
     # Before any step: a run that cannot tokenize must not land raw extracts first.
     check_pii_key(settings)
     prepare_restricted_zone(settings)
-    spark = build_spark(settings)
-    report = run(spark, settings, run_id=run_id, generate_if_empty=generate_if_empty)
+    # One run at a time: a second run stops here, before Spark starts, naming the run that holds it.
+    with run_lock(settings.storage.root, run_id):
+        started, t0 = datetime.now(UTC), time.perf_counter()
+        try:
+            spark = build_spark(settings)
+        except Exception as exc:
+            report = {"run_id": run_id, "attempt": keep_earlier_reports(settings, run_id)}
+            report.update({"env": settings.env, "started_at": started.isoformat()})
+            steps = {"spark": round(time.perf_counter() - t0, 3)}
+            failure = record_failure(settings, report, steps, step="spark", error=exc)
+            if isinstance(exc, C2CError):
+                raise
+            raise failure from exc
+        report = run(spark, settings, run_id=run_id, generate_if_empty=generate_if_empty, quiet=quiet)
+        if not quiet:
+            _print_summary(settings, report)
+        # The public dashboard, last: built from the published tables only (jobs/publish_job.py).
+        from jobs import publish_job
+
+        t0 = time.perf_counter()
+        try:
+            site = publish_job.build_if_published(settings)
+        except Exception as exc:
+            steps = {**report["timings_s"], "publish": round(time.perf_counter() - t0, 3)}
+            failure = record_failure(settings, report, steps, step="publish", error=exc, spark=spark)
+            if isinstance(exc, C2CError):
+                raise
+            raise failure from exc
+    if not quiet:
+        print(f"  site:    {site.index.resolve() if site else 'not built: gold published no tables'}")
+    return 0
+
+
+def _print_summary(settings: Settings, report: dict) -> None:
+    run_id = report["run_id"]
     print(f"run {run_id} finished on the {report['engine']} engine ({settings.env})")
     print(f"  raw:     {settings.storage.raw_root}")
     b = report["bronze"]
@@ -302,9 +334,3 @@ def main(settings: Settings, *, run_id: str, generate_if_empty: bool = True) -> 
     print(f"  lake:    {settings.storage.root}")
     print(f"  report:  {settings.runs_dir() / run_id / 'report.json'}")
     print("  tables:  c2c tables   (or make run && .venv/bin/c2c tables)")
-    # The public dashboard, last: built from the published tables only (jobs/publish_job.py).
-    from jobs import publish_job
-
-    site = publish_job.build_if_published(settings)
-    print(f"  site:    {site.index.resolve() if site else 'not built: gold published no tables'}")
-    return 0
