@@ -5,6 +5,7 @@ to `var/runs/<run_id>/run.log`. A re-used run id keeps its earlier reports as `r
 
 from __future__ import annotations
 
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from jobs import gold_job, identity_job, silver_job
+from jobs.progress import Progress, count
 from jobs.run_record import keep_earlier_reports, record_failure, record_run, write_report
 from lakehouse.errors import C2CError
 from lakehouse.privacy.zones import prepare_restricted_zone, private_dir, retire_landed
@@ -61,6 +63,7 @@ def run(
     raw = Path(settings.storage.raw_root)
     validator: GxValidator | None = None
     results: list[CheckResult] = []
+    progress = Progress(quiet=quiet)
     step, t0 = "generate", time.perf_counter()
     try:
         empty = "://" not in settings.storage.raw_root and not (raw.exists() and any(raw.iterdir()))
@@ -74,6 +77,7 @@ def run(
                     f"raw root was empty: generated a synthetic state of {result.persons:,} people in {raw}"
                 )
         step, t0 = "bronze", time.perf_counter()
+        progress.say("bronze", f"landing new files from {settings.storage.raw_root}")
         if "://" not in settings.storage.raw_root and not raw.exists():
             private_dir(raw)  # a landing area removed once everything was landed: nothing new to land
         landing = land(
@@ -85,6 +89,14 @@ def run(
         )
         steps["bronze"] = round(time.perf_counter() - t0, 3)
         report["bronze"] = {**landing, "sources": _per_source(landing)}
+        landed = [f for f in landing["files"].values() if f.get("status") == "landed"]
+        progress.say(
+            "bronze",
+            f"{len(landed)}/{len(landing['files'])} files landed, "
+            f"{count(sum(f.get('landed', 0) for f in landed))} rows, "
+            f"{count(sum(f.get('quarantined', 0) for f in landed))} quarantined",
+            steps["bronze"],
+        )
         step, t0 = "silver", time.perf_counter()
         docs = restricted_docs = None
         if settings.quality.data_docs:
@@ -94,6 +106,7 @@ def run(
         validator = GxValidator(docs, restricted_docs)
         pending = silver_job.landed_since_promotion(storage)
         if pending or not storage.info(SILVER_PERSON_RECORDS).exists:
+            progress.say("silver", "standardizing, checking and promoting the new bronze rows")
             report["silver"] = silver_job.gated_silver(
                 spark,
                 settings,
@@ -106,20 +119,39 @@ def run(
                 results=results,
                 steps=steps,
             )
+            written = sum(t["rows_written"] for t in report["silver"].values())
+            progress.say(
+                "silver",
+                f"{len(report['silver'])} tables, {count(written)} rows written",
+                time.perf_counter() - t0,
+            )
         else:
             report["silver"] = "unchanged (no new bronze rows)"
+            progress.say("silver", report["silver"])
         step, t0 = "identity", time.perf_counter()
         if _identity_behind(storage):
+            progress.say("identity", f"linking person records on {settings.identity.backend}")
             report["identity"] = identity_job.run(spark, settings, storage, run_id=run_id)
             steps["identity"] = round(time.perf_counter() - t0, 3)
+            ident = report["identity"]
+            linked = (
+                f"{count(ident['records'])} person records -> {count(ident['persons'])} persons"
+                if isinstance(ident, dict)
+                else str(ident)
+            )
+            progress.say("identity", linked, steps["identity"])
         else:
             report["identity"] = "unchanged (no new person records)"
+            progress.say("identity", report["identity"])
         step, t0 = "gold", time.perf_counter()
         if _gold_behind(storage):
+            progress.say("gold", "building cohorts and outcomes, suppressing, publishing")
             report["gold"] = _gold(spark, settings, storage, results, run_id=run_id)
             steps["gold"] = round(time.perf_counter() - t0, 3)
+            progress.say("gold", f"{report['gold']['published_files']} tables published", steps["gold"])
         else:
             report["gold"] = "unchanged (no new silver or identity data)"
+            progress.say("gold", report["gold"])
         step, t0 = "report", time.perf_counter()
         _finish(spark, storage, settings, report, results, validator, steps, started, status="succeeded")
     except QualityGateFailed:
@@ -255,7 +287,10 @@ def main(settings: Settings, *, run_id: str, generate_if_empty: bool = True, qui
     with run_lock(settings.storage.root, run_id):
         started, t0 = datetime.now(UTC), time.perf_counter()
         try:
-            spark = build_spark(settings)
+            # A terminal gets Spark's stage progress bar; a scheduler's log does not.
+            spark = build_spark(
+                _with_progress_bar(settings) if not quiet and sys.stderr.isatty() else settings
+            )
         except Exception as exc:
             report = {"run_id": run_id, "attempt": keep_earlier_reports(settings, run_id)}
             report.update({"env": settings.env, "started_at": started.isoformat()})
@@ -282,6 +317,12 @@ def main(settings: Settings, *, run_id: str, generate_if_empty: bool = True, qui
     if not quiet:
         print(f"  site:    {site.index.resolve() if site else 'not built: gold published no tables'}")
     return 0
+
+
+def _with_progress_bar(settings: Settings) -> Settings:
+    """Settings whose Spark session draws its stage progress bar on the terminal (stderr)."""
+    conf = {**settings.spark.conf, "spark.ui.showConsoleProgress": "true"}
+    return settings.model_copy(update={"spark": settings.spark.model_copy(update={"conf": conf})})
 
 
 def _print_summary(settings: Settings, report: dict) -> None:

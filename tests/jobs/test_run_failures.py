@@ -6,6 +6,7 @@ handling around them is what runs for real, on the shared Spark session."""
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -213,7 +214,8 @@ def test_debug_prints_the_traceback_too(spark, settings, steps, capsys):
         "traceback in var/runs/r-plain/run.log\n"
     )
     assert cli.main(["run", "--run-id", "r-plain"]) == 1
-    assert capsys.readouterr() == ("", line)
+    # stdout: the progress up to the step that failed; stderr: the one line
+    assert capsys.readouterr() == (f"bronze: landing new files from {settings.storage.raw_root}\n", line)
 
     assert cli.main(["run", "--run-id", "r-debug", "--debug"]) == 1
     out = capsys.readouterr()
@@ -227,7 +229,7 @@ def test_a_user_error_in_a_step_keeps_exit_2_and_its_message(spark, settings, st
     message = "bronze.files: the table's log is newer than this engine understands; upgrade c2c"
     steps.fail("bronze", StorageError(message))
     assert cli.main(["run", "--run-id", "r-user"]) == 2
-    assert capsys.readouterr() == ("", f"c2c: error: {message}\n")
+    assert capsys.readouterr() == (f"bronze: landing new files from {settings.storage.raw_root}\n", f"c2c: error: {message}\n")
     report = read_report(settings, "r-user")
     assert (report["status"], report["failed_step"], report["error"]) == (
         "failed",
@@ -269,11 +271,21 @@ def test_missing_java_says_how_to_install_it(settings, steps, monkeypatch, capsy
 
 
 def test_quiet_prints_no_summary(spark, settings, steps, capsys):
-    """A run that succeeds prints its summary by default, exactly as before, and nothing with --quiet."""
+    """A run that succeeds prints each layer's progress and its summary by default, and nothing with
+    --quiet."""
     assert cli.main(["run", "--run-id", "r-quiet", "--quiet"]) == 0
     assert capsys.readouterr() == ("", "")
     assert cli.main(["run", "--run-id", "r-loud"]) == 0
-    assert capsys.readouterr().out.splitlines() == [
+    # each layer's progress line, then the summary; elapsed times vary and read as <t>
+    printed = [re.sub(r", [0-9hms.]+$", ", <t>", line) for line in capsys.readouterr().out.splitlines()]
+    assert printed == [
+        f"bronze: landing new files from {settings.storage.raw_root}",
+        "bronze: 0/0 files landed, 0 rows, 0 quarantined, <t>",
+        "silver: standardizing, checking and promoting the new bronze rows",
+        "silver: 0 tables, 0 rows written, <t>",
+        "identity: linking person records on duckdb",
+        "identity: linked (stand-in), <t>",
+        "gold: unchanged (no new silver or identity data)",
         "run r-loud finished on the delta-rs engine (local)",
         f"  raw:     {settings.storage.raw_root}",
         "  bronze:  0 new files, 0 duplicates: 0 rows landed, 0 quarantined",
