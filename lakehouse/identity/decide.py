@@ -57,14 +57,16 @@ def fit_prior(con: Any, table: str, *, prior: float, total_pairs: float, max_rou
     db = as_engine(con)
     if total_pairs <= 0 or db.one(f"SELECT count(*) FROM {table}")[0] == 0:
         return prior
-    # A pair's own evidence in bits (its weight less the prior's), clamped so 2^x stays finite.
+    # A pair's own evidence in bits (its weight less the prior's), clamped so 2^x stays finite. The
+    # rounds run on how many pairs carry each evidence (a model's levels make few distinct values),
+    # read once: one pass over the pairs, however many rounds.
     evidence = f"least(greatest(match_weight - {match_weight(prior)}, -1000), 1000)"
+    levels = [(float(e), int(n)) for e, n in db.rows(f"SELECT {evidence}, count(*) FROM {table} GROUP BY 1")]
     fitted = prior
     for _ in range(max_rounds):
-        expected = db.one(
-            f"SELECT sum(1 / (1 + pow(2, -({evidence} + {match_weight(fitted)})))) FROM {table}"
-        )[0]
-        new = min(AS_LIKELY_AS_NOT, max(float(expected or 0) / total_pairs, 1e-15))
+        odds = match_weight(fitted)
+        expected = sum(n / (1 + 2.0 ** min(-(e + odds), 1000.0)) for e, n in levels)  # 2^1000 is finite
+        new = min(AS_LIKELY_AS_NOT, max(expected / total_pairs, 1e-15))
         done = abs(new - fitted) <= 1e-7 * fitted
         fitted = new
         if done:
