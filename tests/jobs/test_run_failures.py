@@ -229,7 +229,10 @@ def test_a_user_error_in_a_step_keeps_exit_2_and_its_message(spark, settings, st
     message = "bronze.files: the table's log is newer than this engine understands; upgrade c2c"
     steps.fail("bronze", StorageError(message))
     assert cli.main(["run", "--run-id", "r-user"]) == 2
-    assert capsys.readouterr() == (f"bronze: landing new files from {settings.storage.raw_root}\n", f"c2c: error: {message}\n")
+    assert capsys.readouterr() == (
+        f"bronze: landing new files from {settings.storage.raw_root}\n",
+        f"c2c: error: {message}\n",
+    )
     report = read_report(settings, "r-user")
     assert (report["status"], report["failed_step"], report["error"]) == (
         "failed",
