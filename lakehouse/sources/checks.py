@@ -5,15 +5,25 @@ the reason. A birth date that does not parse says nothing about what happened, o
 happened to: agencies key dates from paper and forms, and real extracts hold impossible ones (month 13,
 day 32, a 30th of February). Such a value is missing data. The row lands as it is (bronze keeps the raw
 text), silver reads the value as missing, and the landing report counts it per file and column.
+
+After landing, the count-back holds bronze to the ledger over all loads: every file's landed version has
+its raw rows in bronze exactly once (landed + quarantined = raw), and no other rows of it are anywhere.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from functools import reduce
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from lakehouse.errors import TableNotFoundError
 from lakehouse.sources.layouts import LAYOUTS, SPARK_DATE
 from lakehouse.sources.spec import all_specs
+from lakehouse.storage import Storage
+from lakehouse.tables import BRONZE, BRONZE_QUARANTINE, Table
 
 DATE_SHAPES = {
     "%Y%m%d": r"^[0-9]{8}$",
@@ -94,3 +104,69 @@ def validate(rows: DataFrame, family: str, numeric: tuple[str, ...], dates: dict
     checks = _checks(family, numeric, dates)
     df = rows.where(F.col("family") == family)
     return df.withColumn("reason", F.coalesce(F.col("reason"), *checks)) if checks else df
+
+
+# ---- after landing: bronze against the ledger ------------------------------------------------------
+
+HeldRows = dict[tuple[str, str, str], int]  # (table, file, load id) -> rows
+
+
+@dataclass(frozen=True)
+class LandedVersion:
+    """What bronze must hold of one file: its landed version's rows, all of that version's load."""
+
+    family: str | None
+    load_id: str
+    raw: int
+    landed: int
+    quarantined: int
+
+
+def held_rows(storage: Storage, tables: Collection[Table], files: Collection[str] | None = None) -> HeldRows:
+    """Rows per table, source file and load id in `tables` (those that exist), over all loads, in one
+    Spark job: one scan of two columns per table, not a query per file. `files` keeps only those."""
+    parts = []
+    for table in tables:
+        try:
+            df = storage.read(table)
+        except TableNotFoundError:
+            continue
+        file, load = ("file", "load_id") if table == BRONZE_QUARANTINE else ("_source_file", "_load_id")
+        part = df.select(F.lit(table.fqn).alias("tbl"), F.col(file).alias("file"), F.col(load).alias("load"))
+        parts.append(part if files is None else part.where(F.col("file").isin(*sorted(files))))
+    if not parts:
+        return {}
+    counted = reduce(DataFrame.unionByName, parts).groupBy("tbl", "file", "load").count().collect()
+    return {(r["tbl"], r["file"], r["load"]): r["count"] for r in counted}
+
+
+def count_back(expected: Mapping[str, LandedVersion], held: HeldRows) -> list[str]:
+    """One line per file whose rows in bronze differ from its landed version in the ledger: fewer or
+    more rows of that version's load in its family table or in quarantine, or rows of any other load
+    (a repeated append, an interrupted landing, an earlier version) anywhere. Empty when all agree."""
+    by_file: dict[str, dict[tuple[str, str], int]] = {}
+    for (table, file, load), n in held.items():
+        by_file.setdefault(file, {})[table, load] = n
+    problems = []
+    for file in sorted(set(by_file) | set(expected)):
+        got = by_file.get(file, {})
+        want = expected.get(file)
+        where = ", ".join(f"{n} in {t} (load {load})" for (t, load), n in sorted(got.items()))
+        if want is None:
+            problems.append(f"{file}: bronze holds {where}, but the ledger has no landed version of it")
+            continue
+        table = BRONZE[want.family].fqn if want.family in BRONZE else None
+        landed = got.get((table, want.load_id), 0) if table else 0
+        quarantined = got.get((BRONZE_QUARANTINE.fqn, want.load_id), 0)
+        mine = {(table, want.load_id), (BRONZE_QUARANTINE.fqn, want.load_id)}
+        other = sum(n for key, n in got.items() if key not in mine)
+        if (landed, quarantined, other) != (
+            want.landed,
+            want.quarantined,
+            0,
+        ) or want.raw != landed + quarantined:
+            problems.append(
+                f"{file}: {want.raw} raw rows ({want.landed} landed + "
+                f"{want.quarantined} quarantined, load {want.load_id}), but bronze holds {where or 'none'}"
+            )
+    return problems

@@ -1,42 +1,54 @@
-"""Landing raw agency files into bronze: every raw row ends up in its family's table or in quarantine.
+"""Landing raw agency files into bronze: each raw file's content lands exactly once.
 
-1. Hash every file under the raw root in one Spark pass (`binaryFile`, SHA-256 in the JVM) and compare
-   with the ledger `bronze.files`: a file already landed (same path and hash) is skipped; a file whose
-   content was landed under another name is recorded as a duplicate and not landed again.
-2. Split the new files into lines in Spark tasks (`split_files`): decode, check the header, cut the
-   fields by the file's layout. A line that cannot be cut (wrong column count, bad encoding, broken
-   JSON) gets a reason.
-3. Check dates of events and numbers in one Spark pass (`checks.py`): a row where one does not parse
-   is quarantined; a birth date that does not parse is missing data, landed and counted per file.
-4. Append rows to `bronze.<source>_<family>`, the rest to `bronze.quarantine`, then the ledger. The
-   load id is a hash of the new files' contents and each write is an idempotent step of it, so a run
-   that died half way lands the same files again without duplicating what it had committed.
-5. Count back, per file: raw rows = landed + quarantined, or the run stops with the file named.
+1. List every file under the raw root and hash it in one Spark pass (`binaryFile`, SHA-256 in the
+   JVM). Spark's file reader skips 0-byte files; the file system's listing finds them.
+2. Decide per file against the ledger `bronze.files`, keyed by (file, sha256) (`plan`): the landed
+   version of that name is skipped; a 0-byte file is recorded as empty; content landed under another
+   name is recorded as a duplicate; new content under a landed name is a new version of that file,
+   which replaces the landed one (`on_resent="replace"`) or stops the run (`"refuse"`); the rest lands.
+3. Split the files to land into lines in Spark tasks (`split_file`) and check dates and numbers in one
+   Spark pass (`checks.py`): a row that cannot be cut or parsed is quarantined with the reason.
+4. Write each family table and the quarantine in one commit each, an idempotent step of the load. A
+   table holding no rows of the files being landed gets an append. A table holding some (an earlier
+   version of a file, or what an interrupted landing committed) is rewritten without them plus the new
+   rows, in one overwrite commit: a reader sees the old rows or the new ones, never both or neither.
+   So a retried landing replaces what its earlier attempt committed instead of appending it again,
+   whatever arrived under the raw root in between.
+5. Count back over all loads (`checks.count_back`): every landed file has its raw rows in bronze
+   exactly once (landed + quarantined = raw), or the run stops naming the file. Then the ledger.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
-import pyarrow as pa
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakehouse.errors import C2CError
-from lakehouse.sources.checks import with_reasons
+from lakehouse.sources.checks import LandedVersion, count_back, held_rows, with_reasons
 from lakehouse.sources.layouts import LAYOUTS, family_of
-from lakehouse.sources.split import SPLIT_DDL, SPLIT_SCHEMA, split_file
+from lakehouse.sources.split import SPLIT_DDL, TRUNCATED, relative_path, splitter
 from lakehouse.storage import Storage
-from lakehouse.tables import BRONZE, BRONZE_FILES, BRONZE_QUARANTINE
+from lakehouse.tables import BRONZE, BRONZE_FILES, BRONZE_QUARANTINE, Table
+
+OnResent = Literal["replace", "refuse"]
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 class LandingError(C2CError):
-    """Rows went missing between a raw file and bronze (never expected; the run stops)."""
+    """Bronze does not hold a file's rows exactly once (never expected; the run stops)."""
+
+
+class ResentFileError(C2CError):
+    """A file came again under its name with new content, and landing was told to refuse that."""
 
 
 @dataclass(frozen=True)
@@ -47,12 +59,33 @@ class RawFile:
     size: int
 
 
-def _relative(path: str, root: str) -> str:
-    return path.split(root.rstrip("/") + "/", 1)[-1]
+@dataclass
+class Plan:
+    """What one landing does with the files under the raw root."""
+
+    land: list[RawFile] = field(default_factory=list)
+    replaces: dict[str, dict] = field(default_factory=dict)  # file -> ledger row of the version it replaces
+    duplicates: list[tuple[RawFile, str]] = field(default_factory=list)  # with the name it landed under
+    empty: list[RawFile] = field(default_factory=list)
+    relanded: set[str] = field(default_factory=set)  # files landed again on request
+
+    def resent(self) -> list[RawFile]:
+        """Files landing as a new version of a landed file (not on request)."""
+        return [f for f in self.land if f.file in self.replaces and f.file not in self.relanded]
+
+    def load_id(self) -> str:
+        """The same files, contents and decisions give the same id: a retry of the same landing."""
+        lines = [
+            f"land:{f.file}:{f.sha256}:{self.replaces.get(f.file, {}).get('load_id')}" for f in self.land
+        ]
+        lines += [f"duplicate:{f.file}:{f.sha256}" for f, _ in self.duplicates]
+        lines += [f"empty:{f.file}:{f.sha256}" for f in self.empty]
+        return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()[:16]
 
 
 def discover(spark: SparkSession, raw_root: str) -> list[RawFile]:
-    """Every file under the raw root except `_`-prefixed folders (the generator's truth, scratch)."""
+    """Every file under the raw root, 0-byte files included, except what Spark's file listing hides
+    (names starting with `_` or `.`) and `_`-prefixed folders (the generator's truth, scratch)."""
     root_uri = raw_root if "://" in raw_root else f"file:{raw_root}"
     df = (
         spark.read.format("binaryFile")
@@ -61,42 +94,68 @@ def discover(spark: SparkSession, raw_root: str) -> list[RawFile]:
         .select("path", "length", F.sha2("content", 256).alias("sha256"))
     )
     files = [
-        RawFile(_relative(r["path"], raw_root), r["path"], r["sha256"], r["length"]) for r in df.collect()
+        RawFile(relative_path(r["path"], raw_root), r["path"], r["sha256"], r["length"]) for r in df.collect()
     ]
+    files += [RawFile(relative_path(p, raw_root), p, EMPTY_SHA256, 0) for p in _empty_files(spark, raw_root)]
     return sorted(
-        (f for f in files if not any(p.startswith("_") for p in f.file.split("/"))), key=lambda f: f.file
+        (f for f in files if not any(p.startswith(("_", ".")) for p in f.file.split("/"))),
+        key=lambda f: f.file,
     )
 
 
-def plan(files: list[RawFile], ledger: list[dict]) -> tuple[list[RawFile], list[tuple[RawFile, str]]]:
-    """Files to land, and files whose content already landed elsewhere (with the original's name)."""
-    seen_pairs = {(r["file"], r["sha256"]) for r in ledger}
-    landed_by_hash = {r["sha256"]: r["file"] for r in ledger if r["status"] == "landed"}
-    new, duplicates = [], []
+def _empty_files(spark: SparkSession, raw_root: str) -> list[str]:
+    """The 0-byte files under the root, which Spark's file reader skips: listed by the operating
+    system for a local root, by Hadoop's filesystem (S3, ABFS, HDFS) for a URI."""
+    empty = []
+    if "://" not in raw_root:  # no JVM round trip per file
+        for folder, dirs, names in os.walk(raw_root):
+            dirs[:] = [d for d in dirs if not d.startswith(("_", "."))]
+            paths = (os.path.join(folder, name) for name in names)
+            empty += [f"file:{path}" for path in paths if os.path.getsize(path) == 0]
+        return empty
+    jvm = spark.sparkContext._jvm
+    root = jvm.org.apache.hadoop.fs.Path(raw_root)
+    listing = root.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).listFiles(root, True)
+    while listing.hasNext():
+        status = listing.next()
+        if status.getLen() == 0:
+            empty.append(status.getPath().toString())
+    return empty
+
+
+def current_versions(ledger: list[dict]) -> dict[str, dict]:
+    """Per file name, the ledger row of the version bronze holds: status "landed" (the latest, should
+    a ledger written before versions were replaced hold two)."""
+    landed = sorted((r for r in ledger if r["status"] == "landed"), key=lambda r: r["ingested_at"])
+    return {r["file"]: r for r in landed}
+
+
+def plan(files: list[RawFile], ledger: list[dict], *, reland: Collection[str] = ()) -> Plan:
+    """Decide, by the ledger's key (file, sha256), what to do with each file found (module docstring,
+    step 2). `reland` names files to land again even though their content is the landed version."""
+    current = current_versions(ledger)
+    known = {(r["file"], r["sha256"]) for r in ledger}
+    landed_as = {r["sha256"]: name for name, r in current.items()}
+    out = Plan()
     for f in files:
-        if (f.file, f.sha256) in seen_pairs:
-            continue
-        if f.sha256 in landed_by_hash:
-            duplicates.append((f, landed_by_hash[f.sha256]))
-            continue
-        landed_by_hash[f.sha256] = f.file
-        new.append(f)
-    return new, duplicates
-
-
-def _splitter(root: str):
-    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            columns: dict[str, list] = {name: [] for name in SPLIT_SCHEMA.names}
-            for path, content in zip(
-                batch.column("path").to_pylist(), batch.column("content").to_pylist(), strict=True
-            ):
-                for row in split_file(_relative(path, root), content):
-                    for name, value in zip(SPLIT_SCHEMA.names, row, strict=True):
-                        columns[name].append(value)
-            yield pa.RecordBatch.from_pydict(columns, schema=SPLIT_SCHEMA)
-
-    return run
+        now = current.get(f.file)
+        if f.size == 0:  # a transfer that failed more likely than a file retracted: nothing replaced
+            if (f.file, f.sha256) not in known:
+                out.empty.append(f)
+        elif f.file in reland or (now is not None and now["sha256"] != f.sha256):
+            out.land.append(f)
+            if f.file in reland:
+                out.relanded.add(f.file)
+            if now is not None:
+                out.replaces[f.file] = now
+        elif now is not None or (f.file, f.sha256) in known:
+            continue  # the landed version, or a duplicate recorded before
+        elif f.sha256 in landed_as:
+            out.duplicates.append((f, landed_as[f.sha256]))
+        else:
+            landed_as[f.sha256] = f.file
+            out.land.append(f)
+    return out
 
 
 def land(
@@ -104,97 +163,88 @@ def land(
     storage: Storage,
     raw_root: str,
     *,
+    on_resent: OnResent = "replace",
+    reland: Collection[str] = (),
     after_landing: Callable[[list[str], str], dict] | None = None,
 ) -> dict:
     """Land what is new under `raw_root`; return the per-file accounting for the run report.
 
+    A file sent again under its name with new content replaces the rows of its landed version
+    (`on_resent="replace"`), or stops the landing before anything is written (`"refuse"`,
+    ResentFileError). `reland` lands the named files again from their copy under the raw root,
+    replacing whatever bronze holds of them: the repair for a file the count-back names.
+
     `after_landing(files, load_id)`, when given, runs once the rows and the ledger are committed, with
-    every file found under the raw root (all of them are in the ledger by then, landed now or before,
-    or recorded as duplicates); what it returns is the report's `raw_after_landing`."""
-    ledger = (
-        [r.asDict() for r in storage.read(BRONZE_FILES).collect()]
-        if storage.info(BRONZE_FILES).exists
-        else []
-    )
+    every file found under the raw root (all of them are in the ledger by then); what it returns is
+    the report's `raw_after_landing`."""
+    if on_resent not in ("replace", "refuse"):
+        raise C2CError(f"on_resent must be 'replace' or 'refuse', not {on_resent!r}")
+    columns = BRONZE_FILES.struct(spark).fieldNames()
+    ledger = _read_ledger(storage, columns)
     files = discover(spark, raw_root)
-    new, duplicates = plan(files, ledger)
-    load_id = hashlib.sha256(
-        "".join(f.sha256 for f in new + [d for d, _ in duplicates]).encode()
-    ).hexdigest()[:16]
+    missing = sorted(set(reland) - {f.file for f in files})
+    if missing:
+        raise C2CError(f"cannot land {missing} again: not under the raw root {raw_root}; put them back first")
+    todo = plan(files, ledger, reland=reland)
+    if todo.resent() and on_resent == "refuse":
+        raise ResentFileError(_refusal(todo))
+    load_id = todo.load_id()
     now = datetime.now(UTC).replace(microsecond=0)
-    report: dict = {"load_id": load_id, "files_seen": len(files), "files": {}}
-    if new:
+    counts: dict[str, dict] = {}
+    if todo.land:
         rows = (
             spark.read.format("binaryFile")
-            .load([f.path for f in new])
-            .mapInArrow(_splitter(raw_root), SPLIT_DDL)
+            .load([f.path for f in todo.land])
+            .mapInArrow(splitter(raw_root), SPLIT_DDL)
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
         try:
-            unparseable = _write_rows(spark, storage, rows, load_id, now)
-            report["files"] = _account(spark, storage, rows, load_id)
-            for file, columns in unparseable.items():
-                report["files"][file]["unparseable"] = columns
+            counts = _write_rows(storage, rows, [f.file for f in todo.land], load_id, now)
         finally:
             rows.unpersist()
-    ledger_rows = []
-    for f in new:
-        empty = {"status": "landed", "raw": 0, "landed": 0, "quarantined": 0}
-        counts = report["files"].setdefault(f.file, empty)
-        ledger_rows.append(
-            (
-                LAYOUTS[fam].source if (fam := family_of(f.file)) else "unknown",
-                fam,
-                f.file,
-                f.sha256,
-                f.size,
-                "landed",
-                None,
-                counts["raw"],
-                counts["landed"],
-                counts["quarantined"],
-                load_id,
-                now,
-            )
-        )
-    for f, original in duplicates:
-        fam = family_of(f.file)
-        report["files"][f.file] = {"status": "duplicate", "duplicate_of": original}
-        ledger_rows.append(
-            (
-                LAYOUTS[fam].source if fam else "unknown",
-                fam,
-                f.file,
-                f.sha256,
-                f.size,
-                "duplicate",
-                original,
-                0,
-                0,
-                0,
-                load_id,
-                now,
-            )
-        )
-    if ledger_rows:
+    after = _ledger_after(ledger, todo, counts, columns, load_id, now)
+    expected = {
+        name: LandedVersion(r["family"], r["load_id"], r["raw_rows"], r["landed_rows"], r["quarantined_rows"])
+        for name, r in current_versions(after).items()
+    }
+    problems = count_back(expected, held_rows(storage, [*BRONZE.values(), BRONZE_QUARANTINE]))
+    if problems:
+        raise LandingError(_count_back_message(problems))
+    if todo.land or todo.duplicates or todo.empty:
+        # Replacing a version changes an earlier row's status: the ledger (one row per file version,
+        # small) is written whole, in one commit; `merge` adds a column a lake's ledger lacks.
         storage.write(
-            spark.createDataFrame(ledger_rows, BRONZE_FILES.schema),
+            spark.createDataFrame([tuple(r[c] for c in columns) for r in after], BRONZE_FILES.schema),
             BRONZE_FILES,
-            "append",
+            "overwrite",
             run_id=load_id,
             step="bronze/files",
+            schema_mode="merge",
         )
-    report["files_new"], report["files_duplicate"] = len(new), len(duplicates)
+    report = _report(todo, counts, load_id, len(files))
     if after_landing is not None:
         report["raw_after_landing"] = after_landing([f.file for f in files], load_id)
     return report
 
 
+def _read_ledger(storage: Storage, columns: list[str]) -> list[dict]:
+    """The ledger's rows with every declared column (one a lake's ledger lacks reads as null), and
+    `ingested_at` in UTC (Spark hands timestamps to Python as naive local times)."""
+    if not storage.info(BRONZE_FILES).exists:
+        return []
+    rows = [{**dict.fromkeys(columns), **r.asDict()} for r in storage.read(BRONZE_FILES).collect()]
+    for r in rows:
+        if r["ingested_at"] is not None:
+            r["ingested_at"] = r["ingested_at"].astimezone(UTC)
+    return rows
+
+
 def _write_rows(
-    spark: SparkSession, storage: Storage, rows: DataFrame, load_id: str, now: datetime
-) -> dict[str, dict[str, int]]:
-    """Write the good rows to their family tables and the rest to quarantine; return, per file and
-    column, the landed rows whose identity value did not parse (missing data, see checks.py)."""
+    storage: Storage, rows: DataFrame, files: list[str], load_id: str, now: datetime
+) -> dict[str, dict]:
+    """Write the good rows to their family tables and the rest to quarantine, one commit per table
+    (module docstring, step 4). Returns per file its raw, landed and quarantined rows, whether its
+    last line was cut, and the landed rows whose identity value did not parse (see checks.py)."""
     meta = [
         F.col("file").alias("_source_file"),
         F.col("row_number").alias("_row_number"),
@@ -204,18 +254,27 @@ def _write_rows(
     ]
     checked = with_reasons(rows).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        present = sorted(r["family"] for r in checked.select("family").distinct().collect() if r["family"])
+        counts = _counts(checked)
+        families = sorted({family for f in files if (family := family_of(f))})
+        held = held_rows(storage, [*(BRONZE[f] for f in families), BRONZE_QUARANTINE], files)
+        stale = {table for (table, _, load) in held if load != load_id}
 
         def write_family(family: str) -> None:
+            table, own = BRONZE[family], [f for f in files if family_of(f) == family]
+            if table.fqn not in stale and not any(counts[f]["raw"] for f in own if f in counts):
+                return  # no row of the family in these files, and none of theirs to replace
             names = [n for n, _ in LAYOUTS[family].columns]
             good = checked.where((F.col("family") == family) & F.col("reason").isNull()).select(
                 *[F.col("fields")[i].alias(n) for i, n in enumerate(names)], *meta
             )
-            storage.write(good, BRONZE[family], "append", run_id=load_id, step=f"bronze/{family}")
+            replace = table.fqn in stale
+            _append_or_replace(
+                storage, table, good, "_source_file", own, replace, f"bronze/{family}", load_id
+            )
 
         # Tables are independent: overlap one table's commit with the next one's Spark job.
         with ThreadPoolExecutor(max_workers=4) as pool:
-            list(pool.map(write_family, present))
+            list(pool.map(write_family, families))
         source = F.coalesce(F.split("file", "/")[0], F.lit("unknown"))
         bad = checked.where(F.col("reason").isNotNull()).select(
             source.alias("source"),
@@ -227,47 +286,151 @@ def _write_rows(
             F.lit(load_id).alias("load_id"),
             F.lit(now).alias("ingested_at"),
         )
-        storage.write(bad, BRONZE_QUARANTINE, "append", run_id=load_id, step="bronze/quarantine")
-        counts = (
-            checked.where(F.col("reason").isNull() & (F.size("unparseable") > 0))
-            .select("file", F.explode("unparseable").alias("column"))
-            .groupBy("file", "column")
-            .count()
-            .collect()
+        replace = BRONZE_QUARANTINE.fqn in stale
+        _append_or_replace(
+            storage, BRONZE_QUARANTINE, bad, "file", files, replace, "bronze/quarantine", load_id
         )
     finally:
         checked.unpersist()
-    unparseable: dict[str, dict[str, int]] = {}
-    for r in counts:
-        unparseable.setdefault(r["file"], {})[r["column"]] = r["count"]
-    return unparseable
+    return counts
 
 
-def _account(spark: SparkSession, storage: Storage, rows: DataFrame, load_id: str) -> dict:
-    """Per file: raw rows, and the rows that reached a bronze table or quarantine, counted back."""
-    raw = {r["file"]: r["n"] for r in rows.groupBy("file").agg(F.count("*").alias("n")).collect()}
-    families = sorted({family_of(f) for f in raw} - {None})
-    landed: dict[str, int] = {}
-    if families:  # one job over every family table this load wrote to
-        counted = None
-        for family in families:
-            part = storage.read(BRONZE[family]).where(F.col("_load_id") == load_id).select("_source_file")
-            counted = part if counted is None else counted.unionByName(part)
-        landed = {r["_source_file"]: r["count"] for r in counted.groupBy("_source_file").count().collect()}
-    quarantined = {
-        r["file"]: r["count"]
-        for r in storage.read(BRONZE_QUARANTINE)
-        .where(F.col("load_id") == load_id)
-        .groupBy("file")
+def _append_or_replace(
+    storage: Storage,
+    table: Table,
+    new: DataFrame,
+    column: str,
+    files: list[str],
+    replace: bool,
+    step: str,
+    load_id: str,
+) -> None:
+    """Append `new` to `table`; or, when the table holds rows of `files` from another load, rewrite it
+    without any rows of `files` plus `new`, in one overwrite commit. Either is a step of the load."""
+    if not replace:
+        storage.write(new, table, "append", run_id=load_id, step=step)
+        return
+    kept = storage.read(table).where(F.coalesce(~F.col(column).isin(*files), F.lit(True)))
+    storage.write(kept.unionByName(new), table, "overwrite", run_id=load_id, step=step)
+
+
+def _counts(checked: DataFrame) -> dict[str, dict]:
+    """Per file: raw, landed and quarantined rows, a cut last line, unparseable identity values."""
+    per_file = (
+        checked.groupBy("file")
+        .agg(
+            F.count(F.lit(1)).alias("raw"),
+            F.count_if(F.col("reason").isNull()).alias("landed"),
+            F.coalesce(F.max(F.col("reason") == TRUNCATED), F.lit(False)).alias("truncated"),
+        )
+        .collect()
+    )
+    counts = {
+        r["file"]: {"raw": r["raw"], "landed": r["landed"], "quarantined": r["raw"] - r["landed"]}
+        | ({"truncated": True} if r["truncated"] else {})
+        for r in per_file
+    }
+    unparseable = (
+        checked.where(F.col("reason").isNull() & (F.size("unparseable") > 0))
+        .select("file", F.explode("unparseable").alias("column"))
+        .groupBy("file", "column")
         .count()
         .collect()
+    )
+    for r in unparseable:
+        counts[r["file"]].setdefault("unparseable", {})[r["column"]] = r["count"]
+    return counts
+
+
+def _ledger_after(
+    ledger: list[dict], todo: Plan, counts: dict, columns: list[str], load_id: str, now: datetime
+) -> list[dict]:
+    """The ledger once this landing is committed: a row per file version, sorted by file and hash."""
+    rows = {(r["file"], r["sha256"]): dict(r) for r in ledger}
+
+    def put(f: RawFile, status: str, **values) -> None:
+        family = family_of(f.file)
+        rows[f.file, f.sha256] = {
+            **dict.fromkeys(columns),
+            **{"source": LAYOUTS[family].source if family else "unknown", "family": family},
+            **{"file": f.file, "sha256": f.sha256, "bytes": f.size, "status": status},
+            **{"raw_rows": 0, "landed_rows": 0, "quarantined_rows": 0, "load_id": load_id},
+            **{"ingested_at": now, **values},
+        }
+
+    for f in todo.land:
+        for (name, sha), r in rows.items():
+            if name == f.file and sha != f.sha256 and r["status"] == "landed":
+                r["status"] = "replaced"
+        c = counts.get(f.file, {"raw": 0, "landed": 0, "quarantined": 0})
+        old = todo.replaces.get(f.file, {}).get("sha256")
+        put(
+            f,
+            "landed",
+            raw_rows=c["raw"],
+            landed_rows=c["landed"],
+            quarantined_rows=c["quarantined"],
+            replaces=old if old != f.sha256 else None,
+        )
+    for f, original in todo.duplicates:
+        put(f, "duplicate", duplicate_of=original)
+    for f in todo.empty:
+        put(f, "empty")
+    return [rows[k] for k in sorted(rows)]
+
+
+def _report(todo: Plan, counts: dict, load_id: str, seen: int) -> dict:
+    files: dict[str, dict] = {}
+    warnings = []
+    for f in todo.land:
+        c = dict(counts.get(f.file, {"raw": 0, "landed": 0, "quarantined": 0}))
+        if c.pop("truncated", False):
+            warnings.append(f"{f.file}: its last line has no line end; quarantined as truncated")
+        old = todo.replaces.get(f.file, {}).get("sha256")
+        files[f.file] = {"status": "landed", **c} | ({"replaces": old} if old and old != f.sha256 else {})
+        if f.file in todo.relanded:
+            files[f.file]["relanded"] = True
+    for f, original in todo.duplicates:
+        files[f.file] = {"status": "duplicate", "duplicate_of": original}
+    for f in todo.empty:
+        files[f.file] = {"status": "empty"}
+        warnings.append(f"{f.file}: 0 bytes; recorded as empty, nothing landed")
+    return {
+        "load_id": load_id,
+        "files_seen": seen,
+        "files": dict(sorted(files.items())),
+        "files_new": sum(f.file not in todo.replaces and f.file not in todo.relanded for f in todo.land),
+        "files_replaced": len(todo.resent()),
+        "files_relanded": len(todo.relanded),
+        "files_duplicate": len(todo.duplicates),
+        "files_empty": len(todo.empty),
+        "warnings": warnings,
     }
-    out = {}
-    for file, n in sorted(raw.items()):
-        got, bad = landed.get(file, 0), quarantined.get(file, 0)
-        if n != got + bad:
-            raise LandingError(
-                f"{file}: {n} raw rows but {got} landed + {bad} quarantined; nothing may be lost"
-            )
-        out[file] = {"status": "landed", "raw": n, "landed": got, "quarantined": bad}
-    return out
+
+
+def _refusal(todo: Plan) -> str:
+    resent = todo.resent()
+    lines = [
+        f"{f.file}: landed as sha256 {todo.replaces[f.file]['sha256'][:12]} "
+        f"(load {todo.replaces[f.file]['load_id']}), now sha256 {f.sha256[:12]}"
+        for f in resent
+    ]
+    return (
+        f"{len(resent)} file(s) came again under a landed name with new content, and landing refuses "
+        "re-sent files (on_resent='refuse'); nothing was written:\n  "
+        + "\n  ".join(lines)
+        + "\nLand with on_resent='replace' to replace each landed version's rows with the new file's, "
+        "or give a file a name of its own if it adds rows rather than correcting them."
+    )
+
+
+def _count_back_message(problems: list[str]) -> str:
+    shown = problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else [])
+    return (
+        "bronze does not hold these files' raw rows exactly once (landed + quarantined = raw, over all "
+        "loads); the landing stopped before its ledger rows:\n  "
+        + "\n  ".join(shown)
+        + "\nThe rows are found by `_source_file` and `_load_id` (`file` and `load_id` in "
+        "bronze.quarantine). To land a file again from its copy under the raw root, replacing whatever "
+        "bronze holds of it, call land(..., reland=[file])."
+    )

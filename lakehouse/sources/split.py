@@ -2,6 +2,11 @@
 
 Row numbers are physical line numbers, 1-based, header included, so that a quarantined row can be
 found in the file with any editor. The header itself is not a data row.
+
+A file whose lines end with line ends but whose last line has none stops inside that line: a transfer
+cut it, and the line may still split into the right fields with a value cut short (a wage of 10020.61
+read as 1002). That line is quarantined as truncated. A CRLF file cut between its last CR and LF keeps
+the whole line; a file of one line without a line end has no other lines to judge by and is read as is.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pyarrow as pa
 
@@ -29,13 +34,39 @@ SPLIT_DDL = (
     "file STRING, family STRING, row_number BIGINT, raw_text STRING, fields ARRAY<STRING>, reason STRING"
 )
 Row = tuple[str, str | None, int, str, list[str] | None, str | None]
+TRUNCATED = "truncated: no line end (the file stops inside its last line; ask for the whole file again)"
+
+
+def relative_path(path: str, root: str) -> str:
+    """A file's path relative to the raw root, from the path Spark names it by."""
+    return path.split(root.rstrip("/") + "/", 1)[-1]
+
+
+def splitter(root: str) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """For `mapInArrow` over `binaryFile` rows of files under `root`: their lines as SPLIT_SCHEMA."""
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            columns: dict[str, list] = {name: [] for name in SPLIT_SCHEMA.names}
+            for path, content in zip(
+                batch.column("path").to_pylist(), batch.column("content").to_pylist(), strict=True
+            ):
+                for row in split_file(relative_path(path, root), content):
+                    for name, value in zip(SPLIT_SCHEMA.names, row, strict=True):
+                        columns[name].append(value)
+            yield pa.RecordBatch.from_pydict(columns, schema=SPLIT_SCHEMA)
+
+    return run
 
 
 def split_file(file: str, content: bytes) -> Iterator[Row]:
     family = family_of(file)
     lines = content.split(b"\n")
-    if lines and lines[-1] == b"":
+    ended = lines[-1] == b""
+    if ended:
         lines.pop()  # the newline that ends the last line
+    # Every other line ended with a newline, so the file's last line should have one too.
+    cut_at = len(lines) if not ended and len(lines) > 1 and not lines[-1].endswith(b"\r") else None
     if family is None:
         for number, raw in enumerate(lines, start=1):
             yield (
@@ -53,6 +84,9 @@ def split_file(file: str, content: bytes) -> Iterator[Row]:
         raw = raw.removesuffix(b"\r")
         if number == 1:
             raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark (Excel's "CSV UTF-8")
+        if number == cut_at:  # before decoding: a cut can split a UTF-8 character too
+            yield file, family, number, raw.decode("utf-8", "replace"), None, TRUNCATED
+            continue
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:

@@ -91,9 +91,14 @@ BRONZE_FILES = register(
         schema=(
             "source STRING, family STRING, file STRING, sha256 STRING, bytes BIGINT, status STRING, "
             "duplicate_of STRING, raw_rows BIGINT, landed_rows BIGINT, quarantined_rows BIGINT, "
-            "load_id STRING, ingested_at TIMESTAMP"
+            "load_id STRING, ingested_at TIMESTAMP, replaces STRING"
         ),
         keys=("file", "sha256"),
+        # status: landed (bronze holds this version's rows), replaced (a later version of the file took
+        # its rows' place; `replaces` on that version names this one's sha256), duplicate (content
+        # landed under another name, `duplicate_of`), empty (0 bytes, nothing to land).
+        # `replaces` came after the first lakes: a ledger without it reads as all nulls and gains the
+        # column at its next write (schema_mode="merge").
         description="The ledger of raw files: each file's content hash and where its rows went.",
     )
 )

@@ -4,8 +4,10 @@
 each of its family tables must hold after landing: every raw column as the string in the file (blank
 fields and JSON nulls as ""), `_source_file` relative to the raw root and `_row_number` the physical
 line (a header is line 1). The trees carry the quirks of real extracts: quoted CSV fields with commas
-and doubled quotes, CRLF line ends (cde_elc 2020, dds), no final newline (dhcs), UTF-8 names in the
-fixed width CSU files, JSON keys out of order and nulls (uc, dor).
+and doubled quotes, CRLF line ends (cde_elc 2020, dds), UTF-8 names in the fixed width CSU files, JSON
+keys out of order and nulls (uc, dor). A file whose last line has no line end while its other lines do
+(dhcs 2020) may have been cut in transfer: that line is quarantined as truncated (`_truncated` finds such
+lines in a tree), and every other row lands as expected.
 
 `tests/data/bronze/malformed/` holds a file or two per way a raw row can fail to land, and the
 quarantine rows and file ledger that landing them must produce (`expected/quarantine.json`,
@@ -36,7 +38,8 @@ from pyspark.testing import assertDataFrameEqual
 from lakehouse.settings import SOURCES
 from lakehouse.silver.person_records import family_identities
 from lakehouse.sources.landing import land
-from lakehouse.sources.layouts import LAYOUTS
+from lakehouse.sources.layouts import LAYOUTS, family_of
+from lakehouse.sources.split import TRUNCATED
 from lakehouse.storage import Storage, open_storage
 from lakehouse.tables import BRONZE, BRONZE_FILES, BRONZE_QUARANTINE
 from tests.conftest import make_settings
@@ -100,6 +103,21 @@ def _raw_files(root: Path) -> list[str]:
     )
 
 
+def _truncated(root: Path, prefix: str = "") -> list[tuple]:
+    """Quarantine rows (as QUARANTINE) of the last lines without a line end in a tree's files whose
+    other lines have one; a CRLF file cut between CR and LF is whole."""
+    rows = []
+    for name in _raw_files(root):
+        content = (root / name).read_bytes()
+        lines = content.split(b"\n")
+        if len(lines) > 1 and lines[-1] != b"" and not lines[-1].endswith(b"\r"):
+            file = prefix + name
+            family = family_of(file)
+            source = file.split("/")[0]
+            rows.append((source, family, file, len(lines), lines[-1].decode(), TRUNCATED))
+    return rows
+
+
 def _copy_raw(source: Path, target: Path) -> None:
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("expected"), dirs_exist_ok=True)
 
@@ -144,10 +162,13 @@ def test_scenario_lands_every_row_as_it_is_in_the_file(spark, landed, source):
     families = sorted(f for f, layout in LAYOUTS.items() if layout.source == source)
     assert sorted(p.stem for p in (DATA / source / "expected").glob("*.csv")) == families
     files = [f"{source}/{name}" for name in _raw_files(DATA / source)]
+    truncated = _truncated(DATA / source, f"{source}/")
+    cut = {(r[2], r[3]) for r in truncated}
 
     rows_per_file: dict[tuple[str, str], int] = {}  # (family, file) -> rows
     for family in families:
         expected = _expected_bronze(family, DATA / source / "expected" / f"{family}.csv")
+        expected = [r for r in expected if (r[-2], r[-1]) not in cut]
         rows = landed.storage.read(BRONZE[family]).where(F.col("_source_file").isin(*files))
         assertDataFrameEqual(
             rows.select(*_bronze_columns(family)), _frame(spark, _bronze_columns(family), expected)
@@ -156,15 +177,19 @@ def test_scenario_lands_every_row_as_it_is_in_the_file(spark, landed, source):
             rows_per_file[family, row[-2]] = rows_per_file.get((family, row[-2]), 0) + 1
 
     quarantined = landed.quarantine.where(F.col("file").isin(*files))
-    assertDataFrameEqual(quarantined, _frame(spark, QUARANTINE, []))
+    assertDataFrameEqual(quarantined, _frame(spark, QUARANTINE, truncated))
 
-    # the ledger: every file of the tree, with all of its data rows landed
+    # the ledger: every file of the tree, with all of its data rows landed but a cut last line
     assert sorted(f for _, f in rows_per_file) == files
-    expected_ledger = [(source, fam, file, "landed", n, n, 0) for (fam, file), n in rows_per_file.items()]
+    bad = {file: 1 for file, _ in cut}
+    expected_ledger = [
+        (source, fam, file, "landed", n + bad.get(file, 0), n, bad.get(file, 0))
+        for (fam, file), n in rows_per_file.items()
+    ]
     ledger = landed.ledger.where(F.col("file").isin(*files))
     assertDataFrameEqual(ledger, _frame(spark, LEDGER, expected_ledger))
     for (_, file), n in rows_per_file.items():
-        counts = {"raw": n, "landed": n, "quarantined": 0}
+        counts = {"raw": n + bad.get(file, 0), "landed": n, "quarantined": bad.get(file, 0)}
         assert landed.report["files"][file] == {"status": "landed", **counts}
 
 
@@ -207,6 +232,7 @@ def test_malformed_rows_are_quarantined_with_the_reason(spark, landed, kind):
 
 def test_nothing_else_is_quarantined(spark, landed):
     expected = [tuple(r[c] for c in QUARANTINE) for r in _expected_json("quarantine.json")]
+    expected += [r for source in SOURCES for r in _truncated(DATA / source, f"{source}/")]
     quarantined = landed.quarantine.where(~F.col("file").isin(*OWN_TEST_FILES))  # scenario files included
     assertDataFrameEqual(quarantined, _frame(spark, QUARANTINE, expected))
 

@@ -6,7 +6,7 @@ import pytest
 
 from lakehouse.sources.layouts import LAYOUTS
 from lakehouse.sources.spec import all_specs
-from lakehouse.sources.split import cut, split_file
+from lakehouse.sources.split import TRUNCATED, cut, split_file
 
 SENR_HEADER = LAYOUTS["SENR"].header
 SENR_ROW = "2018-19^13610036545362^1007894995^5728466^10^20180820^20190610^E155^"
@@ -67,3 +67,28 @@ def test_split_file_numbers_physical_lines_and_flags_encoding_and_headers():
     assert [(r[2], r[5]) for r in unknown] == [(1, "unrecognized file: no layout matches its name")] * 1 + [
         (2, "unrecognized file: no layout matches its name")
     ]
+
+
+def test_a_last_line_without_a_line_end_is_truncated_when_the_other_lines_have_one():
+    wage = "10175328,20201,048071296,Ana,L,Lee,10020.61"
+    cut = LAYOUTS["DE9C"].header + "\n" + wage + "\n" + wage[:-5]  # "...,1002": a number still
+    rows = list(split_file("edd/DE9C_20201.csv", cut.encode()))
+    assert [(r[2], r[3], r[5]) for r in rows] == [(2, wage, None), (3, wage[:-5], TRUNCATED)]
+    assert rows[1][4] is None
+
+    # cut inside a UTF-8 character: truncated, not "not valid UTF-8"
+    name_cut = (LAYOUTS["DE9C"].header + "\n" + wage + "\n").encode() + b"10175328,20201,1,Ana,L,Mu\xc3"
+    assert [r[5] for r in split_file("edd/DE9C_20201.csv", name_cut)] == [None, TRUNCATED]
+
+    # a CRLF file cut between its last CR and LF keeps the whole line
+    crlf = (SENR_HEADER + "\r\n" + SENR_ROW + "\r\n" + SENR_ROW + "\r").encode()
+    assert [(r[2], r[3], r[5]) for r in split_file("calpads/SENR_2019.txt", crlf)] == [
+        (2, SENR_ROW, None),
+        (3, SENR_ROW, None),
+    ]
+    # one line and no line end: no other line to judge by (a JSON lines file of one record)
+    record = '{"campus": "UCB", "uc_student_id": "1", "degree": "BA", "cip": "26.0101", "conferred": null}'
+    assert [r[5] for r in split_file("uc/degrees_2020.jsonl", record.encode())] == [None]
+    # a file no layout recognizes keeps that reason on every line
+    unknown = [r[5] for r in split_file("calpads/NOTES.txt", b"hello\nwor")]
+    assert unknown == ["unrecognized file: no layout matches its name"] * 2
