@@ -1,5 +1,6 @@
-"""The raw->bronze gate: `check_bronze_load` checks what a bronze load did (parse rates per file,
-unrecognized files, row-count drift per family) before silver is rebuilt from it. Nothing here commits."""
+"""The raw->bronze gate: `check_bronze_load` checks what a bronze load did (parse rates per source
+family and of mostly unreadable files, unrecognized files, row-count drift per family) before silver
+is rebuilt from it. Nothing here commits."""
 
 from __future__ import annotations
 
@@ -23,10 +24,13 @@ def check_bronze_load(
     quality: QualitySettings,
 ) -> list[CheckResult]:
     """Checks of what bronze landed since silver was last promoted (`pending`: ledger rows), before
-    silver is rebuilt from it: each recognized file's parse rate (landed / raw rows, fail below
-    `min_parse_rate`), unrecognized files (warn), and each family's rows in this load against its
-    previous load (warn beyond `row_count_drift`). A blocked load stays blocked on later runs until
-    its files are fixed or the threshold is changed: the pending files are checked again."""
+    silver is rebuilt from it: each source family's parse rate over the load (landed / raw rows,
+    fail below `min_parse_rate` once at least `min_bad_rows` of its rows failed: one bad line in a
+    20-row file is 95%, and says nothing about the source), each file that is mostly unreadable
+    (fail below `min_file_parse_rate` with at least `min_file_rows` rows: a file in the wrong layout
+    or encoding), unrecognized files (warn), and each family's rows in this load against its previous
+    load (warn beyond `row_count_drift`). A blocked load stays blocked on later runs until its files
+    are fixed or the threshold is changed: the pending files are checked again."""
     files = [
         (
             f["file"],
@@ -39,29 +43,84 @@ def check_bronze_load(
     ]
     if not files:
         return []
-    recognized = spark.createDataFrame(
-        [f for f in files if family_of(f[0]) is not None],
-        "file STRING, raw_rows BIGINT, landed_rows BIGINT, quarantined_rows BIGINT, parse_rate DOUBLE",
-    )
-    suite = [
-        gxe.ExpectColumnValuesToBeBetween(
-            column="parse_rate",
-            min_value=quality.min_parse_rate,
-            max_value=1.0,
-            meta={"policy": "fail", "check_id": "parse_rate", "note": "landed / raw rows per file"},
+    recognized = [f for f in files if family_of(f[0]) is not None]
+    families: dict[str, list[int]] = {}
+    for name, raw, landed, *_ in recognized:
+        totals = families.setdefault(_family_key(name), [0, 0])
+        totals[0] += raw
+        totals[1] += landed
+    by_family = [
+        (
+            family,
+            raw,
+            landed,
+            raw - landed,
+            landed / raw if raw else 1.0,
+            raw - landed >= quality.min_bad_rows,
         )
+        for family, (raw, landed) in sorted(families.items())
     ]
+    per_family = spark.createDataFrame(
+        by_family,
+        "family STRING, raw_rows BIGINT, landed_rows BIGINT, bad_rows BIGINT, parse_rate DOUBLE, "
+        "judged BOOLEAN",
+    ).withColumn("parse_rate", F.when(F.col("judged"), F.col("parse_rate")).otherwise(F.lit(1.0)))
     results = validator.validate(
-        recognized, gate="raw->bronze", table_name="bronze.files", expectations=suite
+        per_family,
+        gate="raw->bronze",
+        table_name="bronze.files",
+        part="per source family",
+        expectations=[
+            gxe.ExpectColumnValuesToBeBetween(
+                column="parse_rate",
+                min_value=quality.min_parse_rate,
+                max_value=1.0,
+                meta={
+                    "policy": "fail",
+                    "check_id": "parse_rate",
+                    "note": f"landed / raw rows per source family over the load, judged from "
+                    f"{quality.min_bad_rows} bad rows",
+                },
+            )
+        ],
     )
     low = [
+        f"{family} ({rate:.1%} of {raw:,} rows)"
+        for family, raw, _, _, rate, judged in by_family
+        if judged and rate < quality.min_parse_rate
+    ]
+    per_file = spark.createDataFrame(
+        [(name, raw, rate if raw >= quality.min_file_rows else 1.0) for name, raw, _, _, rate in recognized],
+        "file STRING, raw_rows BIGINT, parse_rate DOUBLE",
+    )
+    results += validator.validate(
+        per_file,
+        gate="raw->bronze",
+        table_name="bronze.files",
+        part="per file",
+        expectations=[
+            gxe.ExpectColumnValuesToBeBetween(
+                column="parse_rate",
+                min_value=quality.min_file_parse_rate,
+                max_value=1.0,
+                meta={
+                    "policy": "fail",
+                    "check_id": "file_parse_rate",
+                    "note": f"a file of {quality.min_file_rows}+ rows that is mostly unreadable",
+                },
+            )
+        ],
+    )
+    unreadable = [
         f"{name} ({rate:.1%})"
-        for name, *_, rate in files
-        if family_of(name) and rate < quality.min_parse_rate
+        for name, raw, *_, rate in recognized
+        if raw >= quality.min_file_rows and rate < quality.min_file_parse_rate
     ]
     for r in results:
         if r.check_id == "parse_rate" and low:
             r.examples = low[:10]
+        if r.check_id == "file_parse_rate" and unreadable:
+            r.examples = unreadable[:10]
     unrecognized = [name for name, *_ in files if family_of(name) is None]
     results.append(
         CheckResult(
@@ -80,6 +139,11 @@ def check_bronze_load(
     )
     results += _drift(ledger, load_id, quality)
     return results
+
+
+def _family_key(file: str) -> str:
+    """A recognized file's source family: its agency folder and layout (`calpads/SENR`)."""
+    return f"{file.split('/', 1)[0]}/{family_of(file)}"
 
 
 def _drift(ledger: DataFrame | None, load_id: str, quality: QualitySettings) -> list[CheckResult]:

@@ -82,13 +82,15 @@ class GxValidator:
         table_name: str,
         expectations: list,
         restricted: bool | None = None,
+        part: str | None = None,
     ) -> list[CheckResult]:
         """Run `expectations` on `df` (each metric is a Spark job: give it a cheap frame to read).
-        `restricted` (by default, as the registry says of `table_name`): no value leaves, see above."""
+        `restricted` (by default, as the registry says of `table_name`): no value leaves, see above.
+        `part` names a second frame checked for one table (its suite's name in Data Docs)."""
         if not expectations:
             return []
         restricted = is_restricted(table_name) if restricted is None else restricted
-        name = f"{gate} {table_name}"
+        name = f"{gate} {table_name}" + (f" ({part})" if part else "")
         if restricted:
             runs = [
                 (name, [e for e in expectations if _value_free(e)], COUNTS_ONLY),

@@ -141,15 +141,16 @@ def test_generate_cli_and_its_errors(tmp_path):
     assert all(s["raw"] == s["landed"] + s["quarantined"] for s in sources.values())
     broken = [i for i in manifest["injections"] if i["kind"] != "invalid_code" and i["file"] != dup["file"]]
     assert quarantined == len(broken) > 0
-    # At 300 people the files are small, so 1% corruption takes some below the 95% parse rate: the
-    # raw->bronze gate blocks silver, says which files, and the run exits 2 with the report written.
-    assert ran.returncode == 2, ran.stderr[-3000:]
-    assert "quality gate raw->bronze failed: promotion blocked" in ran.stderr
-    assert "bronze.files: expect_column_values_to_be_between(parse_rate)" in ran.stderr
+    # At 300 people the files are small, and 1% corruption takes some of them below 95% parsed; the
+    # raw->bronze gate judges source families over the load and files only when mostly unreadable, so
+    # the run goes on: silver, identity, gold, and the tables are published.
+    assert ran.returncode == 0, ran.stderr[-3000:]
     assert "Traceback" not in ran.stderr
-    assert report["status"] == "blocked" and "silver" not in report
-    again = c2c("run", "--raw", str(out), "--run-id", "r-c2", cwd=tmp_path)  # nothing new: still blocked
-    assert again.returncode == 2 and "quality gate raw->bronze failed" in again.stderr, again.stderr[-2000:]
+    assert report["status"] == "succeeded"
+    assert report["gold"]["published_files"] > 0
+    assert report["quality"]["gates"]["raw->bronze"]["failed"] == []
+    again = c2c("run", "--raw", str(out), "--run-id", "r-c2", cwd=tmp_path)  # nothing new: unchanged
+    assert again.returncode == 0 and "silver:  unchanged" in again.stdout, again.stderr[-2000:]
 
     missing = c2c("run", "--raw", str(tmp_path / "nowhere"), cwd=tmp_path)
     assert missing.returncode == 2 and "no such directory" in missing.stderr
