@@ -16,7 +16,7 @@ spills, local checkpoints) plus `.tmp` (DuckDB's spill folder). Peaks: `peak_rss
 memory summed over the processes (pages they share, as forked Python workers do, count once per
 process: an upper bound); `peak_pss_gb`, proportional set sizes summed (a shared page split between
 its sharers: what the tree takes from the machine); `peak_tmp_gb`. `raw_gb` is the size of the
-agency extracts (the generator's `_truth` left out).
+agency extracts (the generator's `_truth` left out). GB here are 2^30 bytes.
 Per-step seconds come from the run's `var/runs/<run_id>/report.json`: bronze; silver (the
 raw->bronze gate, silver built and checked, written); identity; gold; report (quality results, Data
 Docs, the run record). `start_s` is the launch until the run's start (imports, run lock, Spark start)
