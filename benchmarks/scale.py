@@ -22,7 +22,8 @@ raw->bronze gate, silver built and checked, written); identity; gold; report (qu
 Docs, the run record). `start_s` is the launch until the run's start (imports, run lock, Spark start)
 and `publish_s` the report until the process exits (the dashboard build, Spark's shutdown).
 `end_to_end_s` is the launch to exit wall time. `ratio_<a>_<b>` is end_to_end at size b over size a
-(consecutive sizes, same backend). Rows and bytes per registered table go to `<work>/scale.json`.
+(consecutive sizes, same backend). Rows and bytes per registered table go to `<work>/scale.json`,
+written again after each run.
 
 A failed run (non-zero exit) is shown with the last line of its stderr, counted as not complete,
 and the next backend or size runs. Each run's directory is removed once measured unless `--keep`;
@@ -302,6 +303,13 @@ def pairs(results: dict, sizes: list[int], backends: list[str]) -> str:
     )
 
 
+def save(path: Path, results: dict) -> None:
+    """Everything measured so far, after each run: a benchmark stopped later keeps it."""
+    runs = {f"{label(n)}_{b}": r for (n, b), r in results["runs"].items()}
+    generated = {label(n): g for n, g in results["generate"].items()}
+    path.write_text(json.dumps({"generate": generated, "runs": runs}, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1e4,1e5", help="people per state, comma separated (1e4,1e5,1e6)")
@@ -341,19 +349,11 @@ def main() -> None:
                     f"peak tmp {r['peak_tmp_gb']:.2f} GB; {layers}",
                     flush=True,
                 )
+                save(work / "scale.json", results)
                 if not args.keep:
                     shutil.rmtree(size_dir / b, ignore_errors=True)
             if not args.keep:
                 shutil.rmtree(size_dir, ignore_errors=True)
-        (work / "scale.json").write_text(
-            json.dumps(
-                {
-                    "generate": {label(n): g for n, g in results["generate"].items()},
-                    "runs": {f"{label(n)}_{b}": r for (n, b), r in results["runs"].items()},
-                },
-                indent=2,
-            )
-        )
         print_table(results, sizes, backends)
     finally:
         if not args.keep and not args.work:
