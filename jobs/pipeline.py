@@ -13,7 +13,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from jobs import gold_job, identity_job, silver_job
-from jobs.progress import Progress, count
+from jobs.progress import Progress, count, print_summary, with_progress_bar
 from jobs.run_record import keep_earlier_reports, record_failure, record_run, write_report
 from lakehouse.errors import C2CError
 from lakehouse.privacy.zones import prepare_restricted_zone, private_dir, retire_landed
@@ -289,7 +289,7 @@ def main(settings: Settings, *, run_id: str, generate_if_empty: bool = True, qui
         try:
             # A terminal gets Spark's stage progress bar; a scheduler's log does not.
             spark = build_spark(
-                _with_progress_bar(settings) if not quiet and sys.stderr.isatty() else settings
+                with_progress_bar(settings) if not quiet and sys.stderr.isatty() else settings
             )
         except Exception as exc:
             report = {"run_id": run_id, "attempt": keep_earlier_reports(settings, run_id)}
@@ -301,7 +301,7 @@ def main(settings: Settings, *, run_id: str, generate_if_empty: bool = True, qui
             raise failure from exc
         report = run(spark, settings, run_id=run_id, generate_if_empty=generate_if_empty, quiet=quiet)
         if not quiet:
-            _print_summary(settings, report)
+            print_summary(settings, report)
         # The public dashboard, last: built from the published tables only (jobs/publish_job.py).
         from jobs import publish_job
 
@@ -317,61 +317,3 @@ def main(settings: Settings, *, run_id: str, generate_if_empty: bool = True, qui
     if not quiet:
         print(f"  site:    {site.index.resolve() if site else 'not built: gold published no tables'}")
     return 0
-
-
-def _with_progress_bar(settings: Settings) -> Settings:
-    """Settings whose Spark session draws its stage progress bar on the terminal (stderr)."""
-    conf = {**settings.spark.conf, "spark.ui.showConsoleProgress": "true"}
-    return settings.model_copy(update={"spark": settings.spark.model_copy(update={"conf": conf})})
-
-
-def _print_summary(settings: Settings, report: dict) -> None:
-    run_id = report["run_id"]
-    print(f"run {run_id} finished on the {report['engine']} engine ({settings.env})")
-    print(f"  raw:     {settings.storage.raw_root}")
-    b = report["bronze"]
-    quarantined = sum(f.get("quarantined", 0) for f in b["files"].values())
-    landed = sum(f.get("landed", 0) for f in b["files"].values())
-    print(
-        f"  bronze:  {b['files_new']} new files, {b['files_duplicate']} duplicates: "
-        f"{landed:,} rows landed, {quarantined:,} quarantined"
-    )
-    silver = report.get("silver")
-    if isinstance(silver, dict):
-        written = sum(t["rows_written"] for t in silver.values())
-        held = sum(t["rows_quarantined"] for t in silver.values())
-        print(f"  silver:  {len(silver)} tables, {written:,} rows written, {held:,} held back in quarantine")
-    else:
-        print(f"  silver:  {silver}")
-    identity = report.get("identity")
-    if isinstance(identity, dict):
-        line = f"  identity: {identity['records']:,} person records -> {identity['persons']:,} persons"
-        evaluation = identity.get("evaluation")
-        if evaluation:
-            line += (
-                f" (vs truth: pairwise F1 {evaluation['pairwise']['f1']:.4f}, "
-                f"B-cubed F1 {evaluation['bcubed']['f1']:.4f})"
-            )
-        print(line + f"; model version {identity['model']['version']}")
-    elif identity:
-        print(f"  identity: {identity}")
-    gold = report.get("gold")
-    if isinstance(gold, dict):
-        marts = ", ".join(
-            f"{name} {m['cohort_members']:,} in cohorts (match rate {m['match_rate']:.3f})"
-            for name, m in gold["marts"].items()
-        )
-        print(f"  gold:    {marts}")
-        print(f"  site:    {gold['published_files']} published tables in {gold['site_data']}")
-    elif gold:
-        print(f"  gold:    {gold}")
-    for gate, summary in report["quality"]["gates"].items():
-        print(
-            f"  gate {gate}: {summary['passed']}/{summary['checks']} checks passed, "
-            f"{len(summary['warnings'])} warnings"
-        )
-    if report["quality"]["data_docs"]:
-        print(f"  quality: {report['quality']['data_docs']}")
-    print(f"  lake:    {settings.storage.root}")
-    print(f"  report:  {settings.runs_dir() / run_id / 'report.json'}")
-    print("  tables:  c2c tables   (or make run && .venv/bin/c2c tables)")

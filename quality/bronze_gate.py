@@ -60,29 +60,14 @@ def check_bronze_load(
         )
         for family, (raw, landed) in sorted(families.items())
     ]
+    # A rate not yet judged (too few bad rows, too small a file) is checked as 1.0: it cannot fail.
     per_family = spark.createDataFrame(
-        by_family,
-        "family STRING, raw_rows BIGINT, landed_rows BIGINT, bad_rows BIGINT, parse_rate DOUBLE, "
-        "judged BOOLEAN",
-    ).withColumn("parse_rate", F.when(F.col("judged"), F.col("parse_rate")).otherwise(F.lit(1.0)))
-    results = validator.validate(
-        per_family,
-        gate="raw->bronze",
-        table_name="bronze.files",
-        part="per source family",
-        expectations=[
-            gxe.ExpectColumnValuesToBeBetween(
-                column="parse_rate",
-                min_value=quality.min_parse_rate,
-                max_value=1.0,
-                meta={
-                    "policy": "fail",
-                    "check_id": "parse_rate",
-                    "note": f"landed / raw rows per source family over the load, judged from "
-                    f"{quality.min_bad_rows} bad rows",
-                },
-            )
-        ],
+        [(family, raw, rate if judged else 1.0) for family, raw, _, _, rate, judged in by_family],
+        "family STRING, raw_rows BIGINT, parse_rate DOUBLE",
+    )
+    note = f"landed / raw rows per source family over the load, judged from {quality.min_bad_rows} bad rows"
+    results = _rate_check(
+        validator, per_family, "per source family", "parse_rate", quality.min_parse_rate, note
     )
     low = [
         f"{family} ({rate:.1%} of {raw:,} rows)"
@@ -93,23 +78,9 @@ def check_bronze_load(
         [(name, raw, rate if raw >= quality.min_file_rows else 1.0) for name, raw, _, _, rate in recognized],
         "file STRING, raw_rows BIGINT, parse_rate DOUBLE",
     )
-    results += validator.validate(
-        per_file,
-        gate="raw->bronze",
-        table_name="bronze.files",
-        part="per file",
-        expectations=[
-            gxe.ExpectColumnValuesToBeBetween(
-                column="parse_rate",
-                min_value=quality.min_file_parse_rate,
-                max_value=1.0,
-                meta={
-                    "policy": "fail",
-                    "check_id": "file_parse_rate",
-                    "note": f"a file of {quality.min_file_rows}+ rows that is mostly unreadable",
-                },
-            )
-        ],
+    note = f"a file of {quality.min_file_rows}+ rows that is mostly unreadable"
+    results += _rate_check(
+        validator, per_file, "per file", "file_parse_rate", quality.min_file_parse_rate, note
     )
     unreadable = [
         f"{name} ({rate:.1%})"
@@ -139,6 +110,21 @@ def check_bronze_load(
     )
     results += _drift(ledger, load_id, quality)
     return results
+
+
+def _rate_check(
+    validator: GxValidator, frame: DataFrame, part: str, check_id: str, minimum: float, note: str
+) -> list[CheckResult]:
+    """`frame`'s parse_rate at least `minimum` (policy fail), as check `check_id` of bronze.files."""
+    expectation = gxe.ExpectColumnValuesToBeBetween(
+        column="parse_rate",
+        min_value=minimum,
+        max_value=1.0,
+        meta={"policy": "fail", "check_id": check_id, "note": note},
+    )
+    return validator.validate(
+        frame, gate="raw->bronze", table_name="bronze.files", part=part, expectations=[expectation]
+    )
 
 
 def _family_key(file: str) -> str:

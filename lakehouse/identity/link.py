@@ -30,6 +30,7 @@ from lakehouse.identity.decide import Decision, decide, fit_prior
 from lakehouse.identity.engine import DuckEngine, Engine, SparkEngine
 from lakehouse.identity.features import LINKAGE_COLUMNS
 from lakehouse.identity.guards import PERSON_KEYED_SOURCES
+from lakehouse.identity.linker import SplinkOnEngine
 from lakehouse.identity.pair_guards import drop_ssn_conflicts, drop_too_young_for_wages
 
 __all__ = [
@@ -220,7 +221,7 @@ def _resolve(
             settings = linkage_model.linkage_settings(
                 prior_probability=linkage_model.prior(certain, n), measured=linkage_model.measured_m(counts)
             )
-    splink = _Splink(db, db_api, settings)
+    splink = SplinkOnEngine(db, db_api, settings)
     if model is None and training == "em":
         skipped = linkage_model.train_em(splink.linker, max_pairs=train_max_pairs)
     elif model is None:
@@ -298,59 +299,6 @@ def _resolve(
         seconds=seconds,
         decision=decision,
     )
-
-
-class _Splink:
-    """Splink's linker on the engine's backend. The model stays in DuckDB's dialect (the registry's,
-    `c2c link`'s); on Spark the linker gets its translation and the trained m and u come back."""
-
-    def __init__(self, db: Engine, db_api: Any, settings: Any) -> None:
-        from splink import Linker
-
-        self.db, self.db_api, self._linker_type = db, db_api, Linker
-        self.on_spark = isinstance(db, SparkEngine)
-        if self.on_spark:
-            from lakehouse.identity.spark_backend import register_input
-
-            self.input = register_input(db_api, db.frame("linkage_input"), "c2c_linkage_input")
-        else:
-            self.input = db_api.register("linkage_input", dataset_display_name="linkage_input")
-        self.use(settings)
-
-    def use(self, settings: Any) -> None:
-        """A linker for `settings` (a SettingsCreator or a model dict in DuckDB's dialect)."""
-        if self.on_spark:
-            from lakehouse.identity.spark_backend import spark_settings
-
-            self.model = settings if isinstance(settings, dict) else settings.get_settings("duckdb").as_dict()
-            settings = spark_settings(self.model)
-        self.linker = self._linker_type(self.input, settings, log_level=logging.WARNING)
-
-    def table(self, name: str) -> Any:
-        """The engine's table `name` for Splink (labels for training)."""
-        if self.on_spark:
-            from lakehouse.identity.spark_backend import register_input
-
-            return register_input(self.db_api, self.db.frame(name), f"c2c_{name}")
-        return self.db_api.register(name, dataset_display_name=name)
-
-    def trained(self) -> dict[str, Any]:
-        """The trained model, in DuckDB's dialect."""
-        trained = self.linker.misc.save_model_to_json()
-        if not self.on_spark:
-            return trained
-        from lakehouse.identity.spark_backend import with_parameters_of
-
-        return with_parameters_of(self.model, trained)
-
-    def predict(self, table: str, floor: float | None) -> None:
-        """Score the candidate pairs (at or above `floor`) into the engine's table `table`."""
-        scored = self.linker.inference.predict(threshold_match_probability=floor)
-        columns = ("record_token_l", "record_token_r", "match_weight", "match_probability")
-        if self.on_spark:
-            self.db.put(table, scored.as_spark_dataframe().select(*columns))
-        else:
-            self.db.create(table, f"SELECT {', '.join(columns)} FROM {scored.physical_name}")
 
 
 def _pairs_of(db: Engine, *, link_only: bool) -> float:
