@@ -3,9 +3,10 @@ the published tables under `<var>/site/data/`.
 
 Reads the identity crosswalk and the silver event tables; writes gold.person_timeline,
 gold.cohort_members, gold.cohort_outcomes, gold.metric_cells and gold.published_cells (overwrite:
-gold is recomputed whole from silver and identity, so a re-run changes nothing). Nothing is
-published unless the gold gate passes; a failure raises QualityGateFailed after the results are
-returned to the pipeline.
+gold is recomputed whole from silver and identity, so a re-run changes nothing), then, last, the
+layer's manifest (lakehouse/tables/manifest.py). Nothing is published unless the gold gate passes; a
+failure raises QualityGateFailed after the results are returned to the pipeline, and leaves gold
+without a manifest for its new tables, so the next run builds it again.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from jobs.identity_job import IDENTITY_TABLES
+from jobs.silver_job import SILVER_TABLES
 from lakehouse.gold.catalog import Catalog, load_catalog
 from lakehouse.gold.cohorts import COHORT_SOURCES, COHORTS, GoldInputs, person_attributes
 from lakehouse.gold.marts import (
@@ -48,6 +51,7 @@ from lakehouse.tables import (
     all_tables,
     get,
 )
+from lakehouse.tables.manifest import latest_manifest, refuse_stale_rerun, upstream_versions, write_manifest
 from quality.gold_gate import GOLD_GATE, check_disclosure, check_identifiers, check_totals, check_values
 from quality.results import CheckResult
 
@@ -63,6 +67,19 @@ TIMELINE_SOURCES = (
     "aid",
 )
 DETAIL_SOURCES = ("credentials", "demographics", "k12_enrollments")
+# Every table the gold step writes: the layer its manifest covers.
+GOLD_TABLES: tuple[Table, ...] = (
+    GOLD_PERSON_TIMELINE,
+    GOLD_COHORT_MEMBERS,
+    GOLD_COHORT_OUTCOMES,
+    GOLD_METRIC_CELLS,
+    GOLD_PUBLISHED_CELLS,
+)
+
+
+def input_versions(storage: Storage) -> dict[str, int]:
+    """What gold is built from: the silver and identity versions their last manifests name."""
+    return upstream_versions(storage, {"silver": SILVER_TABLES, "identity": IDENTITY_TABLES})
 
 
 def _silver(storage: Storage, names: tuple[str, ...]) -> dict[str, DataFrame]:
@@ -81,7 +98,10 @@ def _vintage(catalog: Catalog, silver: dict[str, DataFrame]) -> int:
 
 
 def build(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: str) -> dict:
-    """Compute and write the gold tables; return the cells per mart (pandas) and what the gate needs."""
+    """Compute and write the gold tables; return the cells per mart (pandas) and what the gate needs
+    (and `publish`, which writes the manifest: the input versions read here)."""
+    built_from = input_versions(storage)
+    refuse_stale_rerun(latest_manifest(storage, "gold"), run_id, built_from)
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     catalog = load_catalog(settings.conf_dir, cohorts=COHORTS, outcomes=OUTCOMES)
@@ -153,6 +173,7 @@ def build(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: 
         "marts": marts,
         "skipped": skipped,
         "seconds": seconds,
+        "inputs": built_from,
     }
 
 
@@ -195,7 +216,8 @@ def stage_site(settings: Settings, built: dict, *, run_id: str) -> tuple[Path, l
 def publish(
     spark: SparkSession, settings: Settings, storage: Storage, built: dict, staging: Path, *, run_id: str
 ) -> Path:
-    """Write the metric and published cell tables, then put the staged files in place as the site's data."""
+    """Write the metric and published cell tables, put the staged files in place as the site's data,
+    and record gold as promoted (its manifest, last)."""
     cells = _concat([m["cells"] for m in built["marts"].values()], GOLD_METRIC_CELLS)
     storage.write(
         _frame(spark, cells, GOLD_METRIC_CELLS, run_id),
@@ -219,6 +241,7 @@ def publish(
     site = settings.var_dir / "site" / "data"
     shutil.rmtree(site, ignore_errors=True)  # a table dropped from the catalog must not linger
     staging.rename(site)
+    write_manifest(storage, "gold", GOLD_TABLES, built["inputs"], run_id=run_id)
     return site
 
 

@@ -1,6 +1,10 @@
 """Identity step of `c2c run`, and `c2c train-linkage`: link every silver person record to one
 pseudonymous person id (identity.person_crosswalk), keep ids stable across runs
 (identity.person_id_history), and manage the linkage model in MLflow.
+
+The identity tables commit one by one, then the layer's manifest (lakehouse/tables/manifest.py). A
+rebuild starts from the identity state the last manifest committed, not from tables a cut-short run
+left behind, so that it issues the same ids and history events as the run it replaces.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from datetime import UTC, date, datetime
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from jobs.silver_job import SILVER_TABLES
 from lakehouse.identity import registry
 from lakehouse.identity.evaluate import evaluation_report, read_truth
 from lakehouse.identity.features import nickname_roots, record_counties, with_linkage_features
@@ -28,7 +33,20 @@ from lakehouse.tables import (
     SILVER_PERSON_RECORDS,
     SILVER_SERVICES,
     SILVER_WAGES,
+    Table,
 )
+from lakehouse.tables.manifest import (
+    Manifest,
+    committed_frame,
+    latest_manifest,
+    refuse_stale_rerun,
+    table_versions,
+    upstream_versions,
+    write_manifest,
+)
+
+# Every table the identity step writes: the layer its manifest covers.
+IDENTITY_TABLES: tuple[Table, ...] = (IDENTITY_CROSSWALK, IDENTITY_PAIRS, IDENTITY_PERSON_ID_HISTORY)
 
 
 def link(
@@ -75,18 +93,30 @@ def _activity(storage: Storage) -> dict[str, DataFrame | None]:
     return {"wages": wages, "counties": record_counties(located) if located else None}
 
 
+def input_versions(storage: Storage) -> dict[str, int]:
+    """What identity is built from: the silver tables' versions that silver's last manifest names."""
+    return upstream_versions(storage, {"silver": SILVER_TABLES})
+
+
 def run(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: str) -> dict:
-    """Link, assign stable ids, write the identity tables; returns the report section."""
+    """Link, assign stable ids, write the identity tables and then the layer's manifest; returns the
+    report section. Ids carry over from the crosswalk and history of the last manifest: what a run
+    killed before its manifest committed does not count. Re-running gives the same tables: the
+    crosswalk and pairs are overwritten, and the history is appended to only when it is still at its
+    committed version (otherwise rewritten as committed rows + this run's events)."""
     started = time.perf_counter()
+    built_from = input_versions(storage)
+    committed = latest_manifest(storage, "identity")
+    refuse_stale_rerun(committed, run_id, built_from)
     champion = registry.load_champion(settings)
     today = datetime.now(UTC).date()
     resolution = link(spark, settings, storage, model=champion[0] if champion else None, as_of=today)
     records = storage.read(SILVER_PERSON_RECORDS).select("source", "source_record_key", "record_token")
-    had_index = storage.info(IDENTITY_CROSSWALK).exists
-    previous = storage.read(IDENTITY_CROSSWALK).select("record_token", "person_id") if had_index else None
-    issued = None
-    if storage.info(IDENTITY_PERSON_ID_HISTORY).exists:
-        issued = storage.read(IDENTITY_PERSON_ID_HISTORY).select("person_id")
+    previous = committed_frame(storage, committed, IDENTITY_CROSSWALK)
+    if previous is not None:
+        previous = previous.select("record_token", "person_id")
+    committed_history = committed_frame(storage, committed, IDENTITY_PERSON_ID_HISTORY)
+    issued = committed_history.select("person_id") if committed_history is not None else None
     tokens, history = assign_person_ids(
         resolution.clusters, previous, issued, key=pii_key(settings), run_id=run_id
     )
@@ -116,7 +146,8 @@ def run(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: st
     pairs = resolution.pairs.withColumn("run_id", F.lit(run_id))
     storage.write(pairs, IDENTITY_PAIRS, "overwrite", run_id=run_id, step="identity/pairs")
     history = history.withColumn("recorded_at", F.lit(datetime.now(UTC)).cast("timestamp"))
-    storage.write(history, IDENTITY_PERSON_ID_HISTORY, "append", run_id=run_id, step="identity/history")
+    _write_history(storage, history, committed_history, committed, run_id=run_id)
+    write_manifest(storage, "identity", IDENTITY_TABLES, built_from, run_id=run_id)
     persons = crosswalk.select("person_id").distinct().count()
     report.update(
         {
@@ -137,6 +168,26 @@ def run(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: st
     )
     report["timings_s"]["total"] = round(time.perf_counter() - started, 3)
     return report
+
+
+def _write_history(
+    storage: Storage,
+    history: DataFrame,
+    committed_history: DataFrame | None,
+    committed: Manifest | None,
+    *,
+    run_id: str,
+) -> None:
+    """Append this run's id events, or, when a run cut short appended its own after the last manifest,
+    rewrite the history as the committed rows plus this run's (the same step key: a retry of the run
+    that did append skips it)."""
+    recorded = committed.tables.get(IDENTITY_PERSON_ID_HISTORY.fqn) if committed else None
+    current = table_versions(storage, [IDENTITY_PERSON_ID_HISTORY]).get(IDENTITY_PERSON_ID_HISTORY.fqn)
+    if current == recorded:
+        storage.write(history, IDENTITY_PERSON_ID_HISTORY, "append", run_id=run_id, step="identity/history")
+        return
+    rows = history if committed_history is None else committed_history.unionByName(history)
+    storage.write(rows, IDENTITY_PERSON_ID_HISTORY, "overwrite", run_id=run_id, step="identity/history")
 
 
 def _params(settings: Settings) -> dict:

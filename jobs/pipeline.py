@@ -26,11 +26,11 @@ from lakehouse.storage import Storage, open_storage
 from lakehouse.synth.generate import generate
 from lakehouse.tables import (
     BRONZE_FILES,
-    GOLD_PUBLISHED_CELLS,
     IDENTITY_CROSSWALK,
     SILVER_PERSON_RECORDS,
     all_tables,
 )
+from lakehouse.tables.manifest import adopt_existing_lake, layer_due
 from quality.gold_gate import GOLD_GATE
 from quality.gx_runner import GxValidator
 from quality.results import CheckResult, QualityGateFailed, stop_if_blocked, summarize
@@ -104,8 +104,16 @@ def run(
             if "://" not in settings.storage.restricted_root:  # restricted tables' pages stay in the zone
                 restricted_docs = Path(settings.storage.restricted_root) / "quality" / "docs"
         validator = GxValidator(docs, restricted_docs)
+        # A lake from before layer manifests: its layers count as promoted as they are, and are due once.
+        layers = {
+            "silver": silver_job.SILVER_TABLES,
+            "identity": identity_job.IDENTITY_TABLES,
+            "gold": gold_job.GOLD_TABLES,
+        }
+        adopt_existing_lake(storage, layers, run_id=run_id)
         pending = silver_job.landed_since_promotion(storage)
-        if pending or not storage.info(SILVER_PERSON_RECORDS).exists:
+        # Due: new bronze, a promotion cut short (a table newer than the manifest), or no manifest yet.
+        if pending or silver_job.due(storage):
             progress.say("silver", "standardizing, checking and promoting the new bronze rows")
             report["silver"] = silver_job.gated_silver(
                 spark,
@@ -185,14 +193,11 @@ def _gold(
 
 
 def _gold_behind(storage: Storage) -> bool:
-    """True when identity exists and gold is missing or older than the crosswalk or any silver table."""
+    """True when identity exists and gold is due: no manifest, a gold table newer than its manifest
+    (a promotion cut short), or silver's or identity's manifest newer than the ones gold was built on."""
     if not storage.info(IDENTITY_CROSSWALK).exists:
         return False
-    if not storage.info(GOLD_PUBLISHED_CELLS).exists:
-        return True
-    published = storage.history(GOLD_PUBLISHED_CELLS, 1)[0].timestamp
-    inputs = [t for t in all_tables() if t.layer == "silver" or t == IDENTITY_CROSSWALK]
-    return any(storage.info(t).exists and storage.history(t, 1)[0].timestamp > published for t in inputs)
+    return layer_due(storage, "gold", gold_job.GOLD_TABLES, gold_job.input_versions(storage))
 
 
 def _per_source(landing: dict) -> dict:
@@ -211,13 +216,12 @@ def _per_source(landing: dict) -> dict:
 
 
 def _identity_behind(storage: Storage) -> bool:
-    """True when silver person records exist and the crosswalk is missing or older than them."""
+    """True when silver person records exist and identity is due: no manifest, an identity table newer
+    than its manifest (a promotion cut short), or silver's manifest newer than the one identity was
+    built on."""
     if not storage.info(SILVER_PERSON_RECORDS).exists:
         return False
-    if not storage.info(IDENTITY_CROSSWALK).exists:
-        return True
-    records = storage.history(SILVER_PERSON_RECORDS, 1)[0].timestamp
-    return storage.history(IDENTITY_CROSSWALK, 1)[0].timestamp < records
+    return layer_due(storage, "identity", identity_job.IDENTITY_TABLES, identity_job.input_versions(storage))
 
 
 def _finish(

@@ -1,7 +1,9 @@
 """Silver step of `c2c run`: build every silver table from bronze, stage and check each one at the
 gate, and commit them together only if no `fail` check failed (otherwise every stage is discarded and
-nothing in silver changes). `gated_silver` is the whole step as the pipeline runs it, raw->bronze gate
-first; `landed_since_promotion` says whether it is due."""
+nothing in silver changes). The tables commit one by one, then the layer's manifest
+(lakehouse/tables/manifest.py): a promotion cut short is rebuilt by the next run. `gated_silver` is the
+whole step as the pipeline runs it, raw->bronze gate first; `due` and `landed_since_promotion` say
+whether it is due."""
 
 from __future__ import annotations
 
@@ -37,6 +39,14 @@ from lakehouse.tables import (
     SILVER_SERVICES,
     SILVER_STAFF_ASSIGNMENTS,
     SILVER_WAGES,
+    Table,
+)
+from lakehouse.tables.manifest import (
+    latest_manifest,
+    layer_due,
+    refuse_stale_rerun,
+    table_versions,
+    write_manifest,
 )
 from quality.bronze_gate import check_bronze_load
 from quality.gate import SILVER_GATE, TableCheck, check_references, finish_check, stage_table
@@ -54,6 +64,12 @@ EVENT_TABLES = (
     (SILVER_BENEFITS, build_benefits),
     (SILVER_AID, build_aid),
     (SILVER_SERVICES, build_services),
+)
+# Every table the silver step writes: the layer its manifest covers.
+SILVER_TABLES: tuple[Table, ...] = (
+    SILVER_PERSON_RECORDS,
+    *(table for table, _ in EVENT_TABLES),
+    SILVER_QUARANTINE,
 )
 
 
@@ -161,14 +177,34 @@ def results_of(checks: list[TableCheck]) -> list[CheckResult]:
     return [r for c in checks for r in c.results]
 
 
+def input_versions(storage: Storage) -> dict[str, int]:
+    """What silver is built from, by version: every bronze table, and the file ledger (recorded to know
+    which files a promotion covered; a ledger change alone, such as a duplicate file, is no new data)."""
+    return table_versions(storage, [*BRONZE.values(), BRONZE_FILES])
+
+
+def due(storage: Storage) -> bool:
+    """True when silver has no manifest, was left partly promoted, or bronze changed since it was built."""
+    return layer_due(
+        storage, "silver", SILVER_TABLES, input_versions(storage), ignore_inputs=[BRONZE_FILES.fqn]
+    )
+
+
 def landed_since_promotion(storage: Storage) -> list[dict]:
-    """Ledger rows of the files landed since silver was last promoted (all of them before the first
-    promotion). Non-empty means silver is behind bronze: this run landed something, or an earlier
-    run's gate blocked promotion and this run retries it."""
+    """Ledger rows of the files landed since silver was last promoted: those not in the ledger version
+    silver's manifest recorded (all of them before its first manifest, even if a cut-short run committed
+    some tables). Non-empty means silver is behind bronze: this run landed something, or an earlier
+    run's gate blocked promotion (or it was cut short) and this run retries it. A lake adopted from
+    before manifests falls back to the files ingested after silver.person_records' last commit."""
     if not storage.info(BRONZE_FILES).exists:
         return []
     landed = storage.read(BRONZE_FILES).where(F.col("status") == "landed")
-    if storage.info(SILVER_PERSON_RECORDS).exists:
+    manifest = latest_manifest(storage, "silver")
+    if manifest is not None and BRONZE_FILES.fqn in manifest.inputs:
+        before = storage.read(BRONZE_FILES, version=manifest.inputs[BRONZE_FILES.fqn])
+        promoted = before.where(F.col("status") == "landed").select("file", "sha256")
+        landed = landed.join(promoted, ["file", "sha256"], "left_anti")
+    elif manifest is not None and storage.info(SILVER_PERSON_RECORDS).exists:  # adopted
         promoted = storage.history(SILVER_PERSON_RECORDS, 1)[0].timestamp
         landed = landed.where(F.col("ingested_at") > F.lit(promoted))
     return [r.asDict() for r in landed.collect()]
@@ -189,7 +225,13 @@ def gated_silver(
 ) -> dict:
     """The raw->bronze gate on the `pending` files, then silver built, checked and promoted; the
     checks' results are appended to `results`, step timings to `steps`. Returns the report's silver
-    section; a gate that blocks raises QualityGateFailed (nothing of silver committed)."""
+    section; a gate that blocks raises QualityGateFailed (nothing of silver committed). The tables
+    commit one by one, each a full rebuild (so a rebuild after a cut-short promotion gives the same
+    tables), then the layer's manifest with the bronze versions read here."""
+    built_from = input_versions(storage)
+    refuse_stale_rerun(
+        latest_manifest(storage, "silver"), run_id, built_from, ignore_inputs=[BRONZE_FILES.fqn]
+    )
     t0 = time.perf_counter()
     ledger = storage.read(BRONZE_FILES) if storage.info(BRONZE_FILES).exists else None
     results += check_bronze_load(
@@ -205,6 +247,7 @@ def gated_silver(
         stop_if_blocked(SILVER_GATE, results, settings, run_id)
         t0 = time.perf_counter()
         promoted = promote(storage, checks, run_id=run_id)
+        write_manifest(storage, "silver", SILVER_TABLES, built_from, run_id=run_id)
         steps["silver_write"] = round(time.perf_counter() - t0, 3)
     finally:
         discard(storage, checks)
