@@ -3,7 +3,9 @@
 Behaviour every engine guarantees (tests/storage/test_contract.py holds them to it):
 - `write` appends, overwrites, or replaces the partitions named by `replace_where`, in one atomic commit.
 - With `run_id`, a write is an idempotent step: the commit carries a Delta application transaction
-  (`txnAppId` = `c2c:<step>:<run_id>`), and a second write with the same id commits nothing.
+  (`txnAppId` = `c2c:<step>:<run_id>`), and a second write with the same id commits nothing. The id
+  is checked inside the commit, against every commit since the writer read the table: two writers of
+  one step racing past the first check still commit once (the loser reports the write as skipped).
 - The data's schema must match the table's (names and types; order and nullability are free) unless
   `schema_mode="merge"` (add new columns) or `"overwrite"` (with mode="overwrite") is asked for.
 - A declared table's keys must be unique and non-null in the written data.

@@ -206,6 +206,13 @@ class DeltaRsStorage(Storage):
             )
         except BaseException as exc:
             self._undo(table, path, moved, app_id)
+            if isinstance(exc, CommitFailedError) and app_id:
+                # The commit checks the step's application transaction against every commit since this
+                # writer read the table: another writer of the same step landed first, so this one is
+                # a re-run of it and commits nothing, as if the check before the commit had seen it.
+                now = self._try_open(table)
+                if now is not None and now.transaction_version(app_id) is not None:
+                    return WriteResult(table.fqn, now.version(), skipped=True)
             if isinstance(exc, CommitFailedError):
                 raise ConcurrentWriteError(
                     f"{table.fqn}: a concurrent writer changed the table first; nothing was committed. "

@@ -175,3 +175,29 @@ def test_killed_writer_leaves_previous_version_and_vacuum_removes_orphans(
     assert disk_files(str(path)) == live_files(storage, t)
     assert not list((path / "_staging").glob("*"))
     assert storage.info(t).rows == 100
+
+
+def test_one_step_raced_by_two_writers_commits_once(spark, settings, new_table, monkeypatch):
+    """Two writers of the same step (same run id), both past the check that the step has not committed
+    yet, commit together: the step's application transaction is checked again inside the commit, against
+    every commit since the writer read the table, so one lands and the other commits nothing (it
+    reports the step as done, as a re-run of it would)."""
+    storage = DeltaRsStorage(spark, settings)
+    t = new_table(partition_by=("year",))
+    storage.write(batch(spark, 0, 100), t)
+    barrier = threading.Barrier(2, timeout=120)
+    real_commit = DeltaRsStorage._commit
+
+    def commit_together(self, *args, **kwargs):
+        barrier.wait()
+        return real_commit(self, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaRsStorage, "_commit", commit_together)
+    results = race(
+        lambda: storage.write(batch(spark, 100, 50), t, run_id="run-1", step="land"),
+        lambda: storage.write(batch(spark, 100, 50), t, run_id="run-1", step="land"),
+    )
+    assert not any(isinstance(r, Exception) for r in results), results
+    assert sorted(r.skipped for r in results) == [False, True]
+    assert_df_equality(storage.read(t), batch(spark, 0, 150), ignore_row_order=True, ignore_nullable=True)
+    assert storage.info(t).version == 1
