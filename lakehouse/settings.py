@@ -82,12 +82,13 @@ class QualitySettings(_Strict):
     """Thresholds of the quality gates (see quality/). A `fail` check blocks promotion; `warn` reports."""
 
     min_parse_rate: float = Field(0.95, ge=0, le=1)  # per source family over a load: landed / raw rows
-    min_bad_rows: int = Field(20, ge=0)  # ... judged once at least this many rows of the family failed
+    # ... judged once at least this many rows of the family failed; so are unknown-code rates (silver)
+    min_bad_rows: int = Field(20, ge=0)
     min_file_parse_rate: float = Field(0.5, ge=0, le=1)  # one file fails only when mostly unreadable
     min_file_rows: int = Field(20, ge=1)  # ... and it has at least this many rows
     max_unknown_code_rate: float = Field(0.01, ge=0, le=1)  # per coded column (fail above)
     max_quarantine_rate: float = Field(0.05, ge=0, le=1)  # per table, rows held back (fail above)
-    row_count_drift: float = Field(0.5, ge=0)  # vs the previous load/version, as a share (warn outside)
+    row_count_drift: float = Field(0.5, ge=0)  # rows per file vs earlier loads; silver vs its last version
     data_docs: bool = True  # build great-expectations Data Docs under <var>/quality/docs
     # Silver tables whose finishing checks (GX suite, unknown codes) run at once: each GX metric is a
     # small Spark job, latency-bound, so several tables' jobs overlap on the cluster's (or the

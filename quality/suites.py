@@ -4,8 +4,9 @@ Every table gets, from its registry entry: the schema (ordered column list, fail
 (fail; in GX for person records, in the writer for event tables, see `expectations`), row-count
 drift against its previous version (warn); every event table gets a record key and referential
 integrity to person records (quarantine, checked in quality/gate.py), plausible dates (quarantine)
-and unknown code rates (fail above `quality.max_unknown_code_rate`). The table's own value checks
-are listed below.
+and unknown code rates per coded source column (fail above `quality.max_unknown_code_rate`; counted in
+quality/gate.py from each row's `unknown_codes`, and for person records from the bronze rows they are
+built from, see docs/quality.md). The table's own value checks are listed below.
 """
 
 from __future__ import annotations

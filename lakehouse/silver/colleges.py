@@ -121,6 +121,17 @@ def build_college_enrollments(bronze: Bronze, *, codes: CodeMaps, key: bytes) ->
     return union_families(bronze, {"SX": sx, "ERSS": erss, "enrollment": uc, "AICCU_ENROLLMENT": aiccu})
 
 
+def _cip(c: Coder, column: str) -> Column:
+    """The CIP program code as sent, checked: well formed ("NN.NNNN") and of a known two-digit series."""
+    code = F.trim(column)
+    c.check(
+        column,
+        "cip_series",
+        F.when(code.rlike(r"^[0-9]{2}\.[0-9]{4}$"), F.substring(code, 1, 2)).otherwise(code),
+    )
+    return blank_to_null(F.col(column))
+
+
 COMPLETION_COLUMNS = ("segment", "institution", "award_level", "award_code", "cip", "award_date")
 
 
@@ -170,7 +181,7 @@ def build_completions(bronze: Bronze, *, codes: CodeMaps, key: bytes) -> DataFra
         return df.select(
             *_completion(
                 "SP", c, key, "GI01_DISTRICT_COLLEGE", "SP02_AWARD", "ccc_award", day,
-                cip=blank_to_null(F.col("SP01_PROGRAM_CIP")),
+                cip=_cip(c, "SP01_PROGRAM_CIP"),
             )
         )  # fmt: skip
 
@@ -178,9 +189,7 @@ def build_completions(bronze: Bronze, *, codes: CodeMaps, key: bytes) -> DataFra
         c = Coder(codes)
         day = F.try_to_date("DEGREE_DATE", "yyyyMMdd")
         return df.select(
-            *_completion(
-                "ERSD", c, key, "CAMPUS", "DEGREE", "csu_degree", day, cip=blank_to_null(F.col("CIP"))
-            )
+            *_completion("ERSD", c, key, "CAMPUS", "DEGREE", "csu_degree", day, cip=_cip(c, "CIP"))
         )
 
     def erst(df: DataFrame) -> DataFrame:
@@ -195,9 +204,7 @@ def build_completions(bronze: Bronze, *, codes: CodeMaps, key: bytes) -> DataFra
         c = Coder(codes)
         day = F.try_to_date("conferred", "yyyy-MM-dd")
         return df.select(
-            *_completion(
-                "degrees", c, key, "campus", "degree", "uc_degree", day, cip=blank_to_null(F.col("cip"))
-            )
+            *_completion("degrees", c, key, "campus", "degree", "uc_degree", day, cip=_cip(c, "cip"))
         )
 
     def aiccu(df: DataFrame) -> DataFrame:
@@ -206,7 +213,7 @@ def build_completions(bronze: Bronze, *, codes: CodeMaps, key: bytes) -> DataFra
         return df.select(
             *_completion(
                 "AICCU_DEGREES", c, key, "INSTITUTION_ID", "DEGREE_LEVEL", "aiccu_degree_level", day,
-                cip=blank_to_null(F.col("CIP")),
+                cip=_cip(c, "CIP"),
             )
         )  # fmt: skip
 

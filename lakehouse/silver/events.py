@@ -89,12 +89,24 @@ class Coder:
         self._flags: list[Column] = []
 
     def map(self, column: str, code_map: str, value: Column | None = None) -> Column:
+        """The common code of `column` (or of `value`, a code taken from it), flagging `column` when the
+        code is unknown."""
+        self.check(column, code_map, value)
+        return map_code(F.col(column) if value is None else value, self._codes[code_map])
+
+    def check(self, column: str, code_map: str, value: Column | None = None) -> None:
+        """Flag `column` when its code (or `value`, a code taken from it) is not blank and not in
+        `code_map`: for coded columns that silver keeps as sent, such as a county code."""
         raw = F.col(column) if value is None else value
-        mapping = self._codes[code_map]
-        self._flags.append(F.when(unknown_code(raw, mapping), F.lit(column)))
-        return map_code(raw, mapping)
+        self._flags.append(F.when(unknown_code(raw, self._codes[code_map]), F.lit(column)))
+
+    @property
+    def checked(self) -> bool:
+        """True once a column has been mapped or checked."""
+        return bool(self._flags)
 
     def unknown(self) -> Column:
+        """The columns of the row whose code is unknown (an empty array when none is)."""
         if not self._flags:
             return F.array().cast("array<string>")
         return F.array_compact(F.array(*self._flags))

@@ -11,7 +11,8 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from lakehouse.silver.events import record_key, record_token, row_order
+from lakehouse.silver.codes import CodeMaps
+from lakehouse.silver.events import Coder, record_key, record_token, row_order
 from lakehouse.silver.standardize import standardize_gender, standardize_name, standardize_zip, surname_parts
 from lakehouse.silver.tokens import ssn_part_tokens, ssn_token
 from lakehouse.sources.checks import parse_date
@@ -131,6 +132,29 @@ IDENTITY: dict[str, dict[str, str]] = {
     },
 }
 ROLES = ("first", "middle", "last", "birth", "gender", "ssn", "ssid", "seid", "cin", "zip")
+# Families whose reported gender an event table reads and checks (silver.demographics).
+GENDER_IN_EVENTS = ("SINF", "SDEM")
+
+
+def record_code_flags(family: str, codes: CodeMaps) -> Column | None:
+    """The coded columns of a bronze row of `family` that silver reads only into person records, as an
+    array of the columns whose code is unknown (None when the family has none). They are the reported
+    gender of each family that no event table reads it from, and the codes of rows no event table
+    reads: CAASPP test results (grade and subject) and CSU credential programs not completed (the
+    completed ones are checked in silver.completions). The silver gate counts them at person records,
+    per family and column (quality/gate.py), as every event table's unknown codes are counted."""
+    c = Coder(codes)
+    gender = IDENTITY.get(family, {}).get("gender")
+    if gender and family not in GENDER_IN_EVENTS:
+        c.check(gender, "gender", F.upper(F.trim(gender)))
+    if family == "CAASPP":
+        c.check("GRADE_LEVEL", "calpads_grade_level")
+        c.check("SUBJECT", "caaspp_subject")
+    if family == "ERST":
+        completed = F.upper(F.trim("COMPLETED"))
+        c.check("COMPLETED", "yes_no", completed)
+        c.check("PROGRAM", "csu_credential_program", F.when(completed != "Y", F.col("PROGRAM")))
+    return c.unknown() if c.checked else None
 
 
 def family_identities(family: str, bronze: DataFrame, *, key: bytes) -> DataFrame:

@@ -77,6 +77,7 @@ def build_aid(bronze: Bronze, *, codes: CodeMaps, key: bytes) -> DataFrame | Non
 
     def ersfa(df: DataFrame) -> DataFrame:
         c = Coder(codes)
+        c.check("CAMPUS", "institution_segment")
         values = {
             "award_year": ending_year(F.col("ACADEMIC_YEAR")),
             "aid_type": c.map("CAL_GRANT", "cal_grant_type"),
@@ -103,6 +104,7 @@ def build_benefits(bronze: Bronze, *, codes: CodeMaps, key: bytes) -> DataFrame 
     def cases(family: str, program: str):
         def build(df: DataFrame) -> DataFrame:
             c = Coder(codes)
+            c.check("COUNTY_CODE", "county_name")
             values = {
                 "program": F.lit(program),
                 "county_code": blank_to_null(F.col("COUNTY_CODE")),
@@ -116,6 +118,7 @@ def build_benefits(bronze: Bronze, *, codes: CodeMaps, key: bytes) -> DataFrame 
 
     def meds(df: DataFrame) -> DataFrame:
         c = Coder(codes)
+        c.check("COUNTY_CODE", "county_name")
         values = {
             "program": F.lit("medi_cal"),
             "county_code": blank_to_null(F.col("COUNTY_CODE")),
@@ -139,6 +142,8 @@ def build_services(bronze: Bronze, *, codes: CodeMaps, key: bytes) -> DataFrame 
     def elc(df: DataFrame) -> DataFrame:
         c = Coder(codes)
         ready = F.upper(F.trim("DRDP_KINDERGARTEN_READY"))
+        c.check("DRDP_KINDERGARTEN_READY", "yes_no", ready)
+        c.check("AGENCY_CODE", "county_name", F.substring(F.trim("AGENCY_CODE"), 1, 2))  # county first
         values = {
             **{n: _null("date") for n in ("start_date", "end_date")},
             "program": c.map("PROGRAM_TYPE", "elc_program"),
@@ -171,6 +176,8 @@ def build_services(bronze: Bronze, *, codes: CodeMaps, key: bytes) -> DataFrame 
 
     def dds(df: DataFrame) -> DataFrame:
         c = Coder(codes)
+        c.check("REGIONAL_CENTER", "dds_regional_center")
+        c.check("COUNTY_CODE", "county_name")
         values = {
             **{n: _null("date") for n in ("start_date", "end_date")},
             "program": F.lit("developmental_services"),
@@ -187,6 +194,7 @@ def build_services(bronze: Bronze, *, codes: CodeMaps, key: bytes) -> DataFrame 
         c = Coder(codes)
         start = F.try_to_date("ENTRY_DATE", "yyyyMMdd")
         attained = F.upper(F.trim("CREDENTIAL_ATTAINED"))
+        c.check("CREDENTIAL_ATTAINED", "yes_no", attained)
         values = {
             "program": c.map("PROGRAM", "wioa_program"),
             "provider": _null("string"),

@@ -39,6 +39,9 @@ def build_credentials(bronze: Bronze, *, codes: CodeMaps, key: bytes) -> DataFra
             .otherwise(c.map("RECOMMENDING_ENTITY", "institution_segment", F.when(~is_district, entity)))
         )
         issued = F.try_to_date("ISSUE_DATE", "yyyy-MM-dd")
+        # A district intern program's county (the first two digits of its code) is a county code.
+        c.check("RECOMMENDING_ENTITY", "county_name", F.when(is_district, F.substring(entity, 1, 2)))
+        c.check("SUBJECT", "ctc_subject")
         return df.select(
             *event_columns("CREDENTIALS", key),
             # A CTC document number leads to a name through the state's public educator search:
@@ -66,6 +69,7 @@ def build_staff_assignments(bronze: Bronze, *, codes: CodeMaps, key: bytes) -> D
     def sass(df: DataFrame) -> DataFrame:
         c = Coder(codes)
         job_class = c.map("JOB_CLASS_CODE", "calpads_job_class")
+        c.check("SCHOOL_CDS", "county_name", F.substring(F.trim("SCHOOL_CDS"), 1, 2))
         return df.select(
             *event_columns("SASS", key),
             ending_year(F.col("ACADEMIC_YEAR")).alias("academic_year"),
@@ -84,19 +88,25 @@ def build_staff_assignments(bronze: Bronze, *, codes: CodeMaps, key: bytes) -> D
     return union_families(bronze, {"SASS": sass})
 
 
-def latest_employers(employers: DataFrame) -> DataFrame:
-    """One row per employer account: the latest file's industry (NAICS sector) and county."""
+def latest_employers(employers: DataFrame, codes: CodeMaps) -> DataFrame:
+    """One row per employer account: the latest file's industry (NAICS sector) and county, and which of
+    the two is an unknown code (`employer_unknown_codes`, carried onto each of its wage rows)."""
     order = row_order(F.col("_source_file"), F.col("_row_number"))
     latest = F.max_by(
-        F.struct(F.trim("NAICS2").alias("naics2"), F.trim("COUNTY_CODE").alias("county")), order
+        F.struct(F.trim("NAICS2").alias("NAICS2"), F.trim("COUNTY_CODE").alias("COUNTY_CODE")), order
     )
+    c = Coder(codes)
+    c.check("NAICS2", "naics_sector")
+    c.check("COUNTY_CODE", "county_name")
     return (
         employers.groupBy(F.trim("EMPLOYER_ACCOUNT").alias("employer_account"))
         .agg(latest.alias("e"))
+        .select("employer_account", "e.NAICS2", "e.COUNTY_CODE")
         .select(
             "employer_account",
-            F.col("e.naics2").alias("naics2"),
-            F.col("e.county").alias("employer_county_code"),
+            F.col("NAICS2").alias("naics2"),
+            F.col("COUNTY_CODE").alias("employer_county_code"),
+            c.unknown().alias("employer_unknown_codes"),
         )
     )
 
@@ -117,12 +127,15 @@ def build_wages(bronze: Bronze, *, codes: CodeMaps, key: bytes) -> DataFrame | N
         *provenance_columns(c),
     )
     if "EMPLOYERS" in bronze:
-        employers = latest_employers(bronze["EMPLOYERS"])
+        employers = latest_employers(bronze["EMPLOYERS"], codes)
     else:
         employers = wages.sparkSession.createDataFrame(
-            [], "employer_account STRING, naics2 STRING, employer_county_code STRING"
+            [],
+            "employer_account STRING, naics2 STRING, employer_county_code STRING, "
+            "employer_unknown_codes ARRAY<STRING>",
         )
     joined = wages.join(employers, "employer_account", "left")
+    employer_codes = F.coalesce("employer_unknown_codes", F.array().cast("array<string>"))
     return joined.select(
         "source",
         "record_token",
@@ -133,7 +146,7 @@ def build_wages(bronze: Bronze, *, codes: CodeMaps, key: bytes) -> DataFrame | N
         "wages",
         "naics2",
         "employer_county_code",
-        "unknown_codes",
+        F.concat("unknown_codes", employer_codes).alias("unknown_codes"),
         "source_file",
         "source_row",
     )

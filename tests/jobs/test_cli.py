@@ -5,11 +5,15 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from collections import Counter
+from itertools import accumulate
 from pathlib import Path
 
 import pytest
+from deltalake import DeltaTable
 
 from lakehouse.settings import SOURCES
+from lakehouse.sources.layouts import LAYOUTS, family_of
 from tests.e2e import c2c
 
 
@@ -112,7 +116,7 @@ def test_generate_cli_and_its_errors(tmp_path):
         "--out",
         str(out),
         "--corrupt-rate",
-        "0.01",
+        "0.02",
         cwd=tmp_path,
     )
     assert made.returncode == 0, made.stderr[-3000:]
@@ -139,9 +143,10 @@ def test_generate_cli_and_its_errors(tmp_path):
     assert sorted(sources) == sorted(SOURCES)
     assert sum(s["quarantined"] for s in sources.values()) == quarantined
     assert all(s["raw"] == s["landed"] + s["quarantined"] for s in sources.values())
-    broken = [i for i in manifest["injections"] if i["kind"] != "invalid_code" and i["file"] != dup["file"]]
+    landed = [i for i in manifest["injections"] if i["file"] != dup["file"]]
+    broken = [i for i in landed if i["kind"] != "invalid_code"]
     assert quarantined == len(broken) > 0
-    # At 300 people the files are small, and 1% corruption takes some of them below 95% parsed; the
+    # At 300 people the files are small, and 2% corruption takes some of them below 95% parsed; the
     # raw->bronze gate judges source families over the load and files only when mostly unreadable, so
     # the run goes on: silver, identity, gold, and the tables are published.
     assert ran.returncode == 0, ran.stderr[-3000:]
@@ -149,6 +154,7 @@ def test_generate_cli_and_its_errors(tmp_path):
     assert report["status"] == "succeeded"
     assert report["gold"]["published_files"] > 0
     assert report["quality"]["gates"]["raw->bronze"]["failed"] == []
+    _invalid_codes_are_counted(out, [i for i in landed if i["kind"] == "invalid_code"], report, tmp_path)
     again = c2c("run", "--raw", str(out), "--run-id", "r-c2", cwd=tmp_path)  # nothing new: unchanged
     assert again.returncode == 0 and "silver:  unchanged" in again.stdout, again.stderr[-2000:]
 
@@ -162,6 +168,50 @@ def test_generate_cli_and_its_errors(tmp_path):
     foreign = c2c("generate", "--persons", "10", "--out", str(tmp_path / "foreign"), cwd=tmp_path)
     assert foreign.returncode == 2 and "not written by `c2c generate`" in foreign.stderr
     assert (tmp_path / "foreign" / "SENR_2024.txt").read_text() == "real data\n"
+
+
+def _invalid_codes_are_counted(raw: Path, injected: list[dict], report: dict, workdir: Path) -> None:
+    """Every line the generator gave an invalid code is counted by a silver code check, and nothing else
+    is: the event tables' rows with unknown codes are exactly the injected lines and columns (and their
+    counts are the report's), and the lines silver reads only into person records (CAASPP test results,
+    CSU programs not completed) are the person records' unknown codes by family and column."""
+    in_events, in_records = set(), Counter()
+    for injection in injected:
+        family, column, completed = _injected_column(raw, injection)
+        if family == "CAASPP" or family == "ERST" and completed != "Y":
+            in_records[f"{family}.{column}"] += 1
+        else:
+            in_events.add((injection["file"], injection["line"], column))
+    assert len(in_events) + sum(in_records.values()) == len(injected) > 0
+    flagged = set()
+    for fqn, counts in report["silver"].items():
+        if fqn in ("silver.person_records", "silver.quarantine"):
+            continue
+        table = DeltaTable(str(workdir / "var" / "lake" / "silver" / fqn.split(".", 1)[1]))
+        rows = table.to_pyarrow_table(columns=["source_file", "source_row", "unknown_codes"]).to_pylist()
+        bad = [(r["source_file"], r["source_row"], c) for r in rows for c in r["unknown_codes"] or []]
+        assert counts["unknown_codes"] == dict(Counter(c for _, _, c in bad)), fqn
+        flagged |= set(bad)
+    assert flagged == in_events
+    assert report["silver"]["silver.person_records"]["unknown_codes"] == dict(in_records)
+
+
+def _injected_column(raw: Path, injection: dict) -> tuple[str, str, str | None]:
+    """The family of an injected invalid code's line, the column that holds it, and (CSU credential
+    programs) whether the program was completed."""
+    family = family_of(injection["file"])
+    layout = LAYOUTS[family]
+    line = (raw / injection["file"]).read_bytes().split(b"\n")[injection["line"] - 1].decode("utf-8")
+    names = [n for n, _ in layout.columns]
+    if layout.kind == "jsonl":
+        values = json.loads(line)
+    elif layout.kind == "fixed":
+        ends = list(accumulate(w for _, w in layout.columns))
+        values = {n: line[end - w : end].strip() for (n, w), end in zip(layout.columns, ends, strict=True)}
+    else:
+        values = dict(zip(names, line.split("," if layout.kind == "csv" else layout.kind), strict=True))
+    [column] = [n for n in names if values.get(n) == "ZZ9"]
+    return family, column, values.get("COMPLETED")
 
 
 def test_run_with_a_weak_key_stops_before_landing_anything(tmp_path):

@@ -49,7 +49,7 @@ def test_rules_hold_back_bad_rows_and_fail_checks_report_them(spark, settings):
         K12,
     )
     known = spark.createDataFrame([("t1",), ("t2",)], "record_token STRING")
-    quality = QualitySettings(max_quarantine_rate=0.7, max_unknown_code_rate=0.1)
+    quality = QualitySettings(max_quarantine_rate=0.7, max_unknown_code_rate=0.1, min_bad_rows=1)
     storage = open_storage(spark, settings)
     checked = check_table(
         events,
@@ -196,6 +196,8 @@ def test_gate_blocks_promotion_until_the_code_map_is_fixed(spark, settings, tmp_
         update={
             "conf_dir": str(conf),
             "storage": settings.storage.model_copy(update={"raw_root": str(raw)}),
+            # 12 students: the unknown-code rate is judged from 10 bad rows here (20 by default).
+            "quality": settings.quality.model_copy(update={"min_bad_rows": 10}),
         }
     )
     storage = open_storage(spark, settings)
