@@ -130,7 +130,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         help="site folder (default: <var>/site, beside the published tables); new, empty or a site it built",
     )
+    _maintenance_commands(sub)
     return parser
+
+
+def _maintenance_commands(sub) -> None:
+    """`c2c quarantine` and `c2c vacuum` (jobs/maintenance_job.py)."""
+    quarantine = sub.add_parser(
+        "quarantine", help="landed files with unparsed rows: list them, release or exclude one"
+    )
+    action = quarantine.add_subparsers(dest="action", required=True, metavar="ACTION")
+    action.add_parser("list", help="files with unparsed rows, those blocking the raw->bronze gate, decisions")
+    for name, text in (
+        ("release", "accept a file's parsed rows: the raw->bronze gate no longer judges the file"),
+        ("exclude", "drop a file's rows from bronze: silver and the raw->bronze gate no longer see them"),
+    ):
+        decide = action.add_parser(name, help=text)
+        decide.add_argument(
+            "file", metavar="FILE", help="the file as bronze.files names it (under the raw root)"
+        )
+        decide.add_argument(
+            "--reason", required=True, help="why (recorded with the decision; no row contents)"
+        )
+        decide.add_argument("--by", help="who decides (default: the operating system's user)")
+    vacuum = sub.add_parser(
+        "vacuum", help="remove staging leftovers of dead runs and Delta data files no version in use reads"
+    )
+    vacuum.add_argument(
+        "--older-than", default="7d", help="keep what versions younger than this read: 7d, 36h (default 7d)"
+    )
+    vacuum.add_argument("--dry-run", action="store_true", help="print what would be removed, remove nothing")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -213,6 +242,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             from jobs import publish_job
 
             return publish_job.main(settings, out=args.out)
+        if args.command in ("quarantine", "vacuum"):
+            from jobs import maintenance_job
+
+            if args.command == "vacuum":
+                return maintenance_job.vacuum_main(settings, older_than=args.older_than, dry_run=args.dry_run)
+            if args.action == "list":
+                return maintenance_job.quarantine_list(settings)
+            return maintenance_job.quarantine_decide(
+                settings, args.action, args.file, reason=args.reason, by=args.by
+            )
     except C2CError as exc:
         if getattr(args, "debug", False):
             traceback.print_exception(exc, file=sys.stderr)

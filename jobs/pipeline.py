@@ -13,6 +13,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from jobs import gold_job, identity_job, silver_job
+from jobs.maintenance_job import sweep_dead_staging
 from jobs.progress import Progress, count, print_summary, with_progress_bar
 from jobs.run_record import keep_earlier_reports, record_failure, record_run, write_report
 from lakehouse.errors import C2CError
@@ -288,7 +289,8 @@ def main(settings: Settings, *, run_id: str, generate_if_empty: bool = True, qui
     check_pii_key(settings)
     prepare_restricted_zone(settings)
     # One run at a time: a second run stops here, before Spark starts, naming the run that holds it.
-    with run_lock(settings.storage.root, run_id):
+    with run_lock(settings.storage.root, run_id) as holder:
+        sweep_dead_staging(settings, holder, quiet=quiet)  # what killed runs left
         started, t0 = datetime.now(UTC), time.perf_counter()
         try:
             # A terminal gets Spark's stage progress bar; a scheduler's log does not.

@@ -5,7 +5,9 @@
 2. Decide per file against the ledger `bronze.files`, keyed by (file, sha256) (`plan`): the landed
    version of that name is skipped; a 0-byte file is recorded as empty; content landed under another
    name is recorded as a duplicate; new content under a landed name is a new version of that file,
-   which replaces the landed one (`on_resent="replace"`) or stops the run (`"refuse"`); the rest lands.
+   which replaces the landed one (`on_resent="replace"`) or stops the run (`"refuse"`); a version an
+   operator excluded is not landed again; the rest lands. Operators' decisions on landed files
+   (release, exclude: lakehouse/sources/decisions.py) are put in force before this step.
 3. Split the files to land into lines in Spark tasks (`split_file`) and check dates and numbers in one
    Spark pass (`checks.py`): a row that cannot be cut or parsed is quarantined with the reason.
 4. Write each family table and the quarantine in one commit each, an idempotent step of the load. A
@@ -34,6 +36,7 @@ from pyspark.sql import functions as F
 
 from lakehouse.errors import C2CError
 from lakehouse.sources.checks import LandedVersion, count_back, held_rows, with_reasons
+from lakehouse.sources.decisions import HELD, apply_pending
 from lakehouse.sources.layouts import LAYOUTS, family_of
 from lakehouse.sources.split import SPLIT_DDL, TRUNCATED, relative_path, splitter
 from lakehouse.storage import Storage
@@ -124,9 +127,10 @@ def _empty_files(spark: SparkSession, raw_root: str) -> list[str]:
 
 
 def current_versions(ledger: list[dict]) -> dict[str, dict]:
-    """Per file name, the ledger row of the version bronze holds: status "landed" (the latest, should
-    a ledger written before versions were replaced hold two)."""
-    landed = sorted((r for r in ledger if r["status"] == "landed"), key=lambda r: r["ingested_at"])
+    """Per file name, the ledger row of the version bronze holds: status "landed" or "released" (the
+    latest, should a ledger written before versions were replaced hold two). An excluded version's rows
+    left bronze on an operator's decision (lakehouse/sources/decisions.py): no file holds them."""
+    landed = sorted((r for r in ledger if r["status"] in HELD), key=lambda r: r["ingested_at"])
     return {r["file"]: r for r in landed}
 
 
@@ -149,7 +153,7 @@ def plan(files: list[RawFile], ledger: list[dict], *, reland: Collection[str] = 
             if now is not None:
                 out.replaces[f.file] = now
         elif now is not None or (f.file, f.sha256) in known:
-            continue  # the landed version, or a duplicate recorded before
+            continue  # the landed version, a duplicate recorded before, or a version excluded
         elif f.sha256 in landed_as:
             out.duplicates.append((f, landed_as[f.sha256]))
         else:
@@ -180,7 +184,9 @@ def land(
     if on_resent not in ("replace", "refuse"):
         raise C2CError(f"on_resent must be 'replace' or 'refuse', not {on_resent!r}")
     columns = BRONZE_FILES.struct(spark).fieldNames()
-    ledger = _read_ledger(storage, columns)
+    # Operators' decisions on landed files first: bronze and the ledger agree on them before anything
+    # lands (one recorded by a command cut short is applied here).
+    ledger, decided = apply_pending(spark, storage, read_ledger(storage, columns), columns)
     files = discover(spark, raw_root)
     missing = sorted(set(reland) - {f.file for f in files})
     if missing:
@@ -222,12 +228,17 @@ def land(
             schema_mode="merge",
         )
     report = _report(todo, counts, load_id, len(files))
+    if decided:
+        report["decisions_applied"] = [
+            {"file": o.decision.file, "decision": o.decision.decision, "rows_dropped": o.dropped}
+            for o in decided
+        ]
     if after_landing is not None:
         report["raw_after_landing"] = after_landing([f.file for f in files], load_id)
     return report
 
 
-def _read_ledger(storage: Storage, columns: list[str]) -> list[dict]:
+def read_ledger(storage: Storage, columns: list[str]) -> list[dict]:
     """The ledger's rows with every declared column (one a lake's ledger lacks reads as null), and
     `ingested_at` in UTC (Spark hands timestamps to Python as naive local times)."""
     if not storage.info(BRONZE_FILES).exists:
@@ -360,7 +371,7 @@ def _ledger_after(
 
     for f in todo.land:
         for (name, sha), r in rows.items():
-            if name == f.file and sha != f.sha256 and r["status"] == "landed":
+            if name == f.file and sha != f.sha256 and r["status"] in HELD:
                 r["status"] = "replaced"
         c = counts.get(f.file, {"raw": 0, "landed": 0, "quarantined": 0})
         old = todo.replaces.get(f.file, {}).get("sha256")

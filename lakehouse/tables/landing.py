@@ -96,10 +96,31 @@ BRONZE_FILES = register(
         keys=("file", "sha256"),
         # status: landed (bronze holds this version's rows), replaced (a later version of the file took
         # its rows' place; `replaces` on that version names this one's sha256), duplicate (content
-        # landed under another name, `duplicate_of`), empty (0 bytes, nothing to land).
+        # landed under another name, `duplicate_of`), empty (0 bytes, nothing to land), released (an
+        # operator accepted its parsed rows: the gate no longer judges it), excluded (an operator dropped
+        # its rows from bronze); decisions are recorded in bronze.file_decisions.
         # `replaces` came after the first lakes: a ledger without it reads as all nulls and gains the
         # column at its next write (schema_mode="merge").
         description="The ledger of raw files: each file's content hash and where its rows went.",
+    )
+)
+
+
+BRONZE_FILE_DECISIONS = register(
+    Table(
+        layer="bronze",
+        name="file_decisions",
+        schema=(
+            "decision_id STRING, file STRING, sha256 STRING, load_id STRING, decision STRING, "
+            "reason STRING, decided_by STRING, decided_at TIMESTAMP, raw_rows BIGINT, landed_rows BIGINT, "
+            "quarantined_rows BIGINT"
+        ),
+        keys=("decision_id",),
+        # decision: release or exclude, of the ledger row (file, sha256, load_id). The counts are the
+        # ledger's at the time of the decision. No row contents: file names, hashes and the operator's
+        # words only (the reason must not quote a row).
+        description="Operators' decisions on landed files with unparsed rows: who released or excluded "
+        "which file version, when and why.",
     )
 )
 
@@ -243,5 +264,20 @@ OPS_QUALITY_RESULTS = register(
         ),
         keys=("run_id", "table_name", "check_id"),
         description="Every quality check of every run: policy, outcome, counts and examples.",
+    )
+)
+
+
+OPS_LAYER_MANIFESTS = register(
+    Table(
+        layer="ops",
+        name="layer_manifests",
+        schema=(
+            "layer STRING, seq BIGINT, run_id STRING, committed_at TIMESTAMP, table_versions STRING, "
+            "input_versions STRING"
+        ),
+        keys=("layer", "seq"),
+        description="One row per promoted layer: its tables' versions (JSON) and its inputs' versions "
+        "(JSON), written after every table of the layer committed. The highest seq is the layer's state.",
     )
 )

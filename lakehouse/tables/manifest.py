@@ -26,24 +26,11 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from lakehouse.errors import StorageError
-from lakehouse.tables.registry import Table, register
+from lakehouse.tables.landing import OPS_LAYER_MANIFESTS
+from lakehouse.tables.registry import Table
 
 if TYPE_CHECKING:
     from lakehouse.storage import Storage
-
-OPS_LAYER_MANIFESTS = register(
-    Table(
-        layer="ops",
-        name="layer_manifests",
-        schema=(
-            "layer STRING, seq BIGINT, run_id STRING, committed_at TIMESTAMP, table_versions STRING, "
-            "input_versions STRING"
-        ),
-        keys=("layer", "seq"),
-        description="One row per promoted layer: its tables' versions (JSON) and its inputs' versions "
-        "(JSON), written after every table of the layer committed. The highest seq is the layer's state.",
-    )
-)
 
 
 @dataclass(frozen=True)

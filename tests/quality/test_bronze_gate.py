@@ -46,3 +46,30 @@ def test_a_mostly_unreadable_file_blocks_alone_and_a_tiny_one_does_not(spark):
     verdicts = _verdicts(spark, pending)
     assert verdicts["file_parse_rate"] == (False, ["calpads/SENR_2021.txt (25.0%)"])
     assert verdicts["parse_rate"] == (True, [])  # 30 bad of 10,040 SENR rows; 4 of 5 AICCU rows
+
+
+def test_drift_compares_rows_per_file_with_the_familys_earlier_files(spark):
+    """A first load of ten yearly files, then one new year: no warning (the whole load is a tenth of
+    the first, its file is like the others); a new file with a third of the usual rows warns."""
+    schema = "family STRING, load_id STRING, status STRING, landed_rows BIGINT, file STRING"
+    first = [
+        ("calpads_senr", "load-0", "landed", 1000 + i, f"calpads/SENR_{2010 + i}.txt") for i in range(10)
+    ]
+    first.append(("calpads_senr", "load-0", "replaced", 5, "calpads/SENR_2009.txt"))  # not counted
+
+    def drift(new_rows: int) -> tuple[bool, str]:
+        ledger = spark.createDataFrame(
+            [*first, ("calpads_senr", "load-1", "landed", new_rows, "calpads/SENR_2020.txt")], schema
+        )
+        pending = [_file("calpads/SENR_2020.txt", new_rows, new_rows)]
+        results = check_bronze_load(
+            spark, pending, ledger, "load-1", validator=GxValidator(None), quality=QualitySettings()
+        )
+        [result] = [r for r in results if r.check_id == "row_count_drift"]
+        return result.success, result.observed_value
+
+    assert drift(1010) == (
+        True,
+        "1,010 rows per file in this load (1 files), 1,004 in earlier loads (10 files)",
+    )
+    assert drift(300)[0] is False
