@@ -17,7 +17,7 @@ from pathlib import Path
 from uuid import uuid4
 
 from lakehouse.errors import C2CError
-from lakehouse.runlock import Holder, RunLockHeld, run_lock
+from lakehouse.runlock import Holder, RunLockHeld, run_lock, stale_after_hours
 from lakehouse.settings import Settings
 from lakehouse.vacuum import Removed, parse_age, remove_dead_staging
 
@@ -152,36 +152,49 @@ def quarantine_decide(settings: Settings, decision: str, file: str, *, reason: s
 
 
 def vacuum_main(settings: Settings, *, older_than: str, dry_run: bool) -> int:
-    """`c2c vacuum`: remove the staging folders runs no longer alive left and the Delta data files no
-    version younger than `older_than` (nor any layer manifest) reads; print each path and its bytes."""
+    """`c2c vacuum`: remove the staging folders runs no longer alive left, the Spark scratch folders of
+    killed processes, and the Delta data files no version younger than `older_than` (nor any layer
+    manifest) reads; print each path and its bytes."""
     from lakehouse.vacuum import vacuum_tables
 
     hours = parse_age(older_than)
     with _holding_lake(settings, "vacuum") as holder:
-        staging = remove_dead_staging(settings, holder, dry_run=dry_run)
+        # Before Spark starts here: its own scratch folder is new, and age keeps it anyway.
+        leftovers = remove_dead_staging(settings, holder, dry_run=dry_run)
         _, storage = _lake(settings)
         files = vacuum_tables(storage, hours, dry_run=dry_run)
+    staging = [r for r in leftovers if r.kind == "staging"]
+    scratch = [r for r in leftovers if r.kind == "spark-scratch"]
     verb = "would remove" if dry_run else "removed"
-    for r in [*staging, *files]:
+    for r in [*leftovers, *files]:
         print(f"{verb} {r.bytes:>14,} bytes  {r.path}")
     if holder is None:
         print("staging folders not checked: an object-store lake has no run lock to tell live runs apart")
     print(
         f"vacuum{' (dry run)' if dry_run else ''}: {verb} {len(staging)} staging folder(s) of runs no "
-        f"longer alive ({_total(staging):,} bytes) and {len(files)} unreferenced data file(s) older than "
-        f"{older_than} ({_total(files):,} bytes)"
+        f"longer alive ({_total(staging):,} bytes), {len(scratch)} Spark scratch folder(s) unchanged for "
+        f"{stale_after_hours():g} h ({_total(scratch):,} bytes) and {len(files)} unreferenced data "
+        f"file(s) older than {older_than} ({_total(files):,} bytes)"
     )
     return 0
 
 
 def sweep_dead_staging(settings: Settings, holder: Holder | None, *, quiet: bool = False) -> list[Removed]:
     """A run's first step, once it holds the lake's run lock: remove the staging folders runs no longer
-    alive left (lakehouse/vacuum.py), and say so in one line unless `quiet`."""
+    alive left and the Spark scratch folders of killed processes (lakehouse/vacuum.py), and say so in a
+    line for each unless `quiet`."""
     removed = remove_dead_staging(settings, holder)
-    if removed and not quiet:
+    staging = [r for r in removed if r.kind == "staging"]
+    scratch = [r for r in removed if r.kind == "spark-scratch"]
+    if staging and not quiet:
         print(
-            f"staging: removed {len(removed)} folder(s) left by runs no longer alive "
-            f"({_total(removed):,} bytes)"
+            f"staging: removed {len(staging)} folder(s) left by runs no longer alive "
+            f"({_total(staging):,} bytes)"
+        )
+    if scratch and not quiet:
+        print(
+            f"spark scratch: removed {len(scratch)} folder(s) unchanged for {stale_after_hours():g} h "
+            f"({_total(scratch):,} bytes)"
         )
     return removed
 

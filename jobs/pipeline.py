@@ -1,12 +1,14 @@
 """`c2c run`: the main pipeline. Each layer's job is a step: bronze, silver, identity, gold, then the
 dashboard (publish). Every run holds the lake's run lock (lakehouse/runlock.py), is recorded in
 `ops.runs` and leaves `var/runs/<run_id>/report.json`, failed runs too; a failed step's traceback goes
-to `var/runs/<run_id>/run.log`. A re-used run id keeps its earlier reports as `report.<n>.json`."""
+to `var/runs/<run_id>/run.log`. A run refused because another holds the lake leaves only its
+report.json (status "refused"). A re-used run id keeps its earlier reports as `report.<n>.json`."""
 
 from __future__ import annotations
 
 import sys
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,10 +17,10 @@ from pyspark.sql import SparkSession
 from jobs import gold_job, identity_job, silver_job
 from jobs.maintenance_job import sweep_dead_staging
 from jobs.progress import Progress, count, print_summary, with_progress_bar
-from jobs.run_record import keep_earlier_reports, record_failure, record_run, write_report
+from jobs.run_record import keep_earlier_reports, record_failure, record_refusal, record_run, write_report
 from lakehouse.errors import C2CError
 from lakehouse.privacy.zones import prepare_restricted_zone, private_dir, retire_landed
-from lakehouse.runlock import run_lock
+from lakehouse.runlock import RunLockHeld, run_lock
 from lakehouse.settings import Settings
 from lakehouse.silver.tokens import check_pii_key
 from lakehouse.sources.landing import land
@@ -284,12 +286,23 @@ def _table_summary(storage: Storage) -> dict[str, dict]:
 
 def main(settings: Settings, *, run_id: str, generate_if_empty: bool = True, quiet: bool = False) -> int:
     """Run the pipeline under the lake's run lock, print its summary (unless `quiet`), build the
-    dashboard. A failed step raises RunFailed (or its C2CError) after the failure is recorded."""
+    dashboard. A failed step raises RunFailed (or its C2CError) after the failure is recorded; a run
+    refused because another holds the lake raises RunLockHeld once its report.json says so."""
+    invoked_at = datetime.now(UTC)
     # Before any step: a run that cannot tokenize must not land raw extracts first.
     check_pii_key(settings)
     prepare_restricted_zone(settings)
-    # One run at a time: a second run stops here, before Spark starts, naming the run that holds it.
-    with run_lock(settings.storage.root, run_id) as holder:
+    # One run at a time: a second run stops here, before Spark starts, naming the run that holds it, and
+    # leaves report.json saying so (nothing in the lake: it is the holder's).
+    with ExitStack() as held_lake:
+        try:
+            holder = held_lake.enter_context(run_lock(settings.storage.root, run_id))
+        except RunLockHeld as held:
+            try:
+                record_refusal(settings, run_id=run_id, started_at=invoked_at, held=held)
+            except OSError as exc:  # the refusal itself still reaches the user
+                print(f"c2c: the refused run's report.json could not be written: {exc}", file=sys.stderr)
+            raise
         sweep_dead_staging(settings, holder, quiet=quiet)  # what killed runs left
         started, t0 = datetime.now(UTC), time.perf_counter()
         try:

@@ -1,6 +1,7 @@
 """What a run leaves behind: its row in `ops.runs`, `var/runs/<run_id>/report.json` (earlier
 attempts of one run id kept as `report.<n>.json`) and, when a step fails, the traceback in
-`var/runs/<run_id>/run.log` with a report that names the failed step."""
+`var/runs/<run_id>/run.log` with a report that names the failed step. A run refused because another
+holds the lake leaves its report.json only: the lake, `ops.runs` included, is the holder's."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from lakehouse.runlock import RunLockHeld
 from lakehouse.settings import Settings
 from lakehouse.storage import Storage, open_storage
 from lakehouse.tables import OPS_RUNS
@@ -70,8 +72,43 @@ def run_dir(settings: Settings, run_id: str) -> Path:
 
 
 def write_report(settings: Settings, report: dict) -> None:
+    """Write the attempt's report.json. A refused attempt's report found there (a run refused while this
+    attempt of the same run id held the lake) is kept as report.<n>.json first, not overwritten."""
     out = run_dir(settings, report["run_id"]) / "report.json"
+    if report.get("status") != "refused" and _status(out) == "refused":
+        keep_earlier_reports(settings, report["run_id"])
     out.write_text(json.dumps(report, indent=2, default=str))
+
+
+def _status(report: Path) -> str | None:
+    try:
+        return json.loads(report.read_text()).get("status")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def record_refusal(settings: Settings, *, run_id: str, started_at: datetime, held: RunLockHeld) -> dict:
+    """Record a run refused because another run holds the lake: report.json with status "refused", when
+    it started and the run that holds the lake (run id, host, pid, start), earlier reports of the run
+    id kept. Nothing else: no Spark, and no ops.runs row, since the lake belongs to the holder."""
+    report = {
+        "run_id": run_id,
+        "attempt": keep_earlier_reports(settings, run_id),
+        "env": settings.env,
+        "started_at": started_at.isoformat(),
+        "status": "refused",
+        "held_by": {
+            "run_id": held.holder.run_id,
+            "host": held.holder.host,
+            "pid": held.holder.pid,
+            "started_at": held.holder.started_at,
+        },
+        "lock": str(held.path),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "ops_runs": "not recorded: the lake belongs to the run that holds it",
+    }
+    write_report(settings, report)
+    return report
 
 
 def keep_earlier_reports(settings: Settings, run_id: str) -> int:

@@ -7,6 +7,11 @@ use reads.
   time, so once the lock is held (by a run, or by `c2c vacuum`), a staging folder last written before
   the holder took it belongs to a run that is no longer alive. Without a lock (an object-store root)
   nothing says which runs are alive, and nothing is removed.
+- **Spark scratch of killed processes.** Spark keeps shuffle and spill files in `blockmgr-*` and
+  `spark-*` folders under `spark.local.dir` and deletes them when it stops; a process killed outright
+  leaves them. A notebook may share that folder and sit idle for hours, so the lock says nothing of
+  them: a folder goes once nothing in it changed for `C2C_LOCK_STALE_HOURS` (default 24), the age
+  after which a run lock is stale too. Only local folders are looked at, never a URI.
 - **Unreferenced data files.** The storage engine decides which files of a table no version within
   the retention reads (delta-rs `DeltaTable.vacuum` in full mode, or Spark's `VACUUM`, both as a dry
   run), keeping every version a layer manifest names: silver's and identity's rebuilds read those by
@@ -22,6 +27,7 @@ import math
 import os
 import shutil
 import sys
+import time
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,7 +37,7 @@ from pathlib import Path
 from pyspark.sql import functions as F
 
 from lakehouse.errors import C2CError
-from lakehouse.runlock import Holder
+from lakehouse.runlock import Holder, stale_after_hours
 from lakehouse.settings import Settings
 from lakehouse.storage import Storage
 from lakehouse.storage.staged_files import STAGING_DIR
@@ -45,7 +51,12 @@ class Removed:
 
     path: str
     bytes: int
-    kind: str  # "staging" (a dead run's staging folder) or "unreferenced" (a table's data file)
+    # "staging" (a dead run's staging folder), "spark-scratch" (a killed Spark process's scratch
+    # folder) or "unreferenced" (a table's data file)
+    kind: str
+
+
+SCRATCH_PATTERNS = ("blockmgr-*", "spark-*")
 
 
 def local_root(root: str) -> Path | None:
@@ -72,9 +83,32 @@ def dead_staging(settings: Settings, holder: Holder | None) -> list[Path]:
     return found
 
 
+def spark_local_dirs(settings: Settings) -> list[Path]:
+    """The local folders `spark.local.dir` names (a comma-separated list); URIs are left out."""
+    value = settings.spark.conf.get("spark.local.dir", "")
+    return [Path(d.strip()) for d in value.split(",") if d.strip() and "://" not in d]
+
+
+def dead_spark_scratch(settings: Settings) -> list[Path]:
+    """The `blockmgr-*` and `spark-*` folders under `spark.local.dir` in which nothing changed for
+    `C2C_LOCK_STALE_HOURS` (default 24): scratch of Spark processes killed before they could clean up.
+    Age decides, not the run lock: a notebook sharing the folder may be alive but idle."""
+    cutoff = time.time() - stale_after_hours() * 3600
+    found = []
+    for local in spark_local_dirs(settings):
+        if not local.is_dir():
+            continue
+        folders = {p for pattern in SCRATCH_PATTERNS for p in local.glob(pattern)}
+        found += [
+            p for p in sorted(folders) if p.is_dir() and not p.is_symlink() and _newest_mtime(p) < cutoff
+        ]
+    return found
+
+
 def remove_dead_staging(settings: Settings, holder: Holder | None, *, dry_run: bool = False) -> list[Removed]:
     """Remove the staging folders of runs no longer alive (`dead_staging`), and each `_staging` folder
-    left empty; what was removed and its bytes. A dry run removes nothing."""
+    left empty, then the Spark scratch folders of killed processes (`dead_spark_scratch`, whether or not
+    there is a lock); what was removed and its bytes, staging first. A dry run removes nothing."""
     removed = []
     for folder in dead_staging(settings, holder):
         removed.append(Removed(str(folder), _bytes(folder), "staging"))
@@ -86,6 +120,16 @@ def remove_dead_staging(settings: Settings, holder: Holder | None, *, dry_run: b
             folder.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             folder.parent.rmdir()  # the table's `_staging`, once empty
+    for folder in dead_spark_scratch(settings):
+        size = _bytes(folder)
+        if not dry_run:
+            shutil.rmtree(folder, ignore_errors=True)
+            if folder.exists():  # another user's, or a file that would not go: say so, claim nothing
+                print(
+                    f"c2c: kept Spark scratch folder {folder}: it could not be removed whole", file=sys.stderr
+                )
+                continue
+        removed.append(Removed(str(folder), size, "spark-scratch"))
     return removed
 
 

@@ -1,7 +1,8 @@
 """Landing raw agency files into bronze: each raw file's content lands exactly once.
 
 1. List every file under the raw root and hash it in one Spark pass (`binaryFile`, SHA-256 in the
-   JVM). Spark's file reader skips 0-byte files; the file system's listing finds them.
+   JVM), noting whether its last byte is a line end (the ledger's `ends_with_newline`). Spark's file
+   reader skips 0-byte files; the file system's listing finds them.
 2. Decide per file against the ledger `bronze.files`, keyed by (file, sha256) (`plan`): the landed
    version of that name is skipped; a 0-byte file is recorded as empty; content landed under another
    name is recorded as a duplicate; new content under a landed name is a new version of that file,
@@ -44,6 +45,9 @@ from lakehouse.tables import BRONZE, BRONZE_FILES, BRONZE_QUARANTINE, Table
 
 OnResent = Literal["replace", "refuse"]
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+# A file's last byte that ends its last line: LF, or the CR of a CRLF file cut between CR and LF, whose
+# last line split.py keeps whole.
+LINE_ENDS = (bytearray(b"\n"), bytearray(b"\r"))
 
 
 class LandingError(C2CError):
@@ -60,6 +64,8 @@ class RawFile:
     path: str  # as Spark names it
     sha256: str
     size: int
+    # Whether its last byte is a line end (LF, or the CR of a CRLF cut before its LF); None for 0 bytes.
+    ends_with_newline: bool | None = None
 
 
 @dataclass
@@ -94,10 +100,16 @@ def discover(spark: SparkSession, raw_root: str) -> list[RawFile]:
         spark.read.format("binaryFile")
         .option("recursiveFileLookup", "true")
         .load(root_uri)
-        .select("path", "length", F.sha2("content", 256).alias("sha256"))
+        .select(
+            "path",
+            "length",
+            F.sha2("content", 256).alias("sha256"),
+            F.when(F.col("length") > 0, F.substring("content", -1, 1).isin(*LINE_ENDS)).alias("ends"),
+        )
     )
     files = [
-        RawFile(relative_path(r["path"], raw_root), r["path"], r["sha256"], r["length"]) for r in df.collect()
+        RawFile(relative_path(r["path"], raw_root), r["path"], r["sha256"], r["length"], r["ends"])
+        for r in df.collect()
     ]
     files += [RawFile(relative_path(p, raw_root), p, EMPTY_SHA256, 0) for p in _empty_files(spark, raw_root)]
     return sorted(
@@ -365,6 +377,7 @@ def _ledger_after(
             **dict.fromkeys(columns),
             **{"source": LAYOUTS[family].source if family else "unknown", "family": family},
             **{"file": f.file, "sha256": f.sha256, "bytes": f.size, "status": status},
+            "ends_with_newline": f.ends_with_newline,
             **{"raw_rows": 0, "landed_rows": 0, "quarantined_rows": 0, "load_id": load_id},
             **{"ingested_at": now, **values},
         }

@@ -91,7 +91,7 @@ BRONZE_FILES = register(
         schema=(
             "source STRING, family STRING, file STRING, sha256 STRING, bytes BIGINT, status STRING, "
             "duplicate_of STRING, raw_rows BIGINT, landed_rows BIGINT, quarantined_rows BIGINT, "
-            "load_id STRING, ingested_at TIMESTAMP, replaces STRING"
+            "load_id STRING, ingested_at TIMESTAMP, replaces STRING, ends_with_newline BOOLEAN"
         ),
         keys=("file", "sha256"),
         # status: landed (bronze holds this version's rows), replaced (a later version of the file took
@@ -99,8 +99,12 @@ BRONZE_FILES = register(
         # landed under another name, `duplicate_of`), empty (0 bytes, nothing to land), released (an
         # operator accepted its parsed rows: the gate no longer judges it), excluded (an operator dropped
         # its rows from bronze); decisions are recorded in bronze.file_decisions.
-        # `replaces` came after the first lakes: a ledger without it reads as all nulls and gains the
-        # column at its next write (schema_mode="merge").
+        # ends_with_newline: whether the file's last byte is a line end (LF, or the CR of a CRLF file cut
+        # between CR and LF), null for a 0-byte file; a last line without one in a file whose other lines
+        # have one is quarantined as truncated (lakehouse/sources/split.py).
+        # `replaces` and `ends_with_newline` came after the first lakes: a ledger without them reads them
+        # as nulls (so do rows written before) and gains the columns at its next write
+        # (schema_mode="merge").
         description="The ledger of raw files: each file's content hash and where its rows went.",
     )
 )

@@ -298,6 +298,43 @@ def test_vacuum_removes_dead_runs_staging_and_unreferenced_old_files_only(spark,
     assert vacuum_tables(storage, 0, tables=[probe]) == []
 
 
+def _scratch(local: Path, name: str, size: int, hours: float) -> Path:
+    """A Spark scratch folder with one file of `size` bytes in a subfolder, all last changed `hours` ago."""
+    (local / name / "0c").mkdir(parents=True)
+    (local / name / "0c" / "shuffle_0_1_0.data").write_bytes(b"s" * size)
+    _age(local / name, hours)
+    return local / name
+
+
+def test_spark_scratch_unchanged_for_the_stale_age_goes_whatever_the_lock(settings, monkeypatch, capsys):
+    """Spark's `blockmgr-*` and `spark-*` folders under spark.local.dir that killed processes left:
+    removed once nothing in them changed for C2C_LOCK_STALE_HOURS (default 24), lock or no lock. A
+    folder with anything newer (a live notebook's, however long idle) and other folders stay. No Spark
+    is started."""
+    monkeypatch.delenv("C2C_LOCK_STALE_HOURS", raising=False)
+    local = Path(settings.spark.conf["spark.local.dir"])
+    old = _scratch(local, "blockmgr-0d1e", 6, 25)
+    old_driver = _scratch(local, "spark-5b2c", 3, 25)
+    _scratch(local, "warehouse", 2, 25)  # not Spark's scratch
+    fresh = _scratch(local, "blockmgr-7f3a", 4, 25)
+    (fresh / "0c" / "shuffle_0_2_0.data").write_bytes(b"s" * 9)  # written just now: alive
+    recent = _scratch(local, "blockmgr-9e4f", 5, 2)
+    # A URI entry in the list is never looked at.
+    conf = {**settings.spark.conf, "spark.local.dir": f"hdfs://nn/tmp,{local}"}
+    settings = settings.model_copy(update={"spark": settings.spark.model_copy(update={"conf": conf})})
+    expected = [Removed(str(old), 6, "spark-scratch"), Removed(str(old_driver), 3, "spark-scratch")]
+
+    assert remove_dead_staging(settings, None, dry_run=True) == expected
+    assert old.exists() and old_driver.exists()  # a dry run removes nothing
+    assert sweep_dead_staging(settings, None) == expected
+    assert capsys.readouterr().out == "spark scratch: removed 2 folder(s) unchanged for 24 h (9 bytes)\n"
+    assert sorted(p.name for p in local.iterdir()) == ["blockmgr-7f3a", "blockmgr-9e4f", "warehouse"]
+    # The same stale age as the lock's: with C2C_LOCK_STALE_HOURS=1, a folder unchanged for 2 h goes too.
+    monkeypatch.setenv("C2C_LOCK_STALE_HOURS", "1")
+    assert sweep_dead_staging(settings, None, quiet=True) == [Removed(str(recent), 5, "spark-scratch")]
+    assert sorted(p.name for p in local.iterdir()) == ["blockmgr-7f3a", "warehouse"]
+
+
 def _files_of(storage: Storage, table: Table) -> list[str]:
     from deltalake import DeltaTable
 
@@ -378,11 +415,16 @@ def test_the_commands_from_the_command_line(spark, tmp_path, monkeypatch, capsys
     assert (status, out, len(err)) == (2, [], 1)
     assert err[0].startswith("c2c: error: vacuum refused: a run holds the lake (run r-live on host ")
     (lake / LOCK_NAME).unlink()
+    monkeypatch.delenv("C2C_LOCK_STALE_HOURS", raising=False)
+    dead_scratch = _scratch(Path(settings.spark.conf["spark.local.dir"]), "blockmgr-dead", 8, 30)
     status, out, err = c2c("vacuum", "--dry-run", "--older-than", "0h")
     assert (status, err) == (0, [])
+    assert out[0] == f"would remove              8 bytes  {dead_scratch}"
     assert out[-1].startswith(
-        "vacuum (dry run): would remove 0 staging folder(s) of runs no longer alive (0 bytes)"
+        "vacuum (dry run): would remove 0 staging folder(s) of runs no longer alive (0 bytes), 1 Spark "
+        "scratch folder(s) unchanged for 24 h (8 bytes) and "
     )
+    assert dead_scratch.exists()
     assert not (lake / LOCK_NAME).exists()
     assert c2c("vacuum", "--older-than", "7 days")[0] == 2
     assert _failing(spark, open_storage(spark, settings)) == []

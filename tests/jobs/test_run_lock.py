@@ -160,9 +160,87 @@ def test_a_bad_timeout_setting_names_the_variable(tmp_path, monkeypatch):
     )
 
 
+def _refused_report(run_id: str, holder: Holder, path: Path, attempt: int = 1) -> dict:
+    """The report a refused run leaves, but for its own start and finish times."""
+    return {
+        "run_id": run_id,
+        "attempt": attempt,
+        "env": "local",
+        "status": "refused",
+        "held_by": {
+            "run_id": holder.run_id,
+            "host": holder.host,
+            "pid": holder.pid,
+            "started_at": holder.started_at,
+        },
+        "lock": str(path),
+        "ops_runs": "not recorded: the lake belongs to the run that holds it",
+    }
+
+
+def _without_times(report: dict) -> dict:
+    """`report` without its times, after checking them: started before it finished, both just now."""
+    started, finished = (datetime.fromisoformat(report[k]) for k in ("started_at", "finished_at"))
+    assert started <= finished and datetime.now(UTC) - started < timedelta(minutes=5)
+    return {k: v for k, v in report.items() if k not in ("started_at", "finished_at")}
+
+
+def test_a_refused_run_leaves_its_report_and_keeps_the_earlier_ones(settings, live_pid, monkeypatch):
+    """In process: the refused run starts no Spark, writes nothing to the lake (the lock file stays the
+    only thing there) and leaves report.json saying who holds the lake; a re-used run id's earlier
+    reports are kept as report.<n>.json, as for failed attempts."""
+    from jobs import pipeline
+
+    def no_spark(*args, **kwargs):
+        pytest.fail("a refused run started Spark")
+
+    monkeypatch.setattr(pipeline, "build_spark", no_spark)
+    monkeypatch.setattr(pipeline, "sweep_dead_staging", no_spark)
+    lake = Path(settings.storage.root)
+    holder = Holder("r-first", HOST, live_pid, hours_ago(0.5))
+    path = write_lock(lake, holder)
+    runs = settings.runs_dir() / "r-again"
+    runs.mkdir(parents=True)
+    earlier = {"run_id": "r-again", "attempt": 1, "status": "failed"}
+    (runs / "report.json").write_text(json.dumps(earlier))
+
+    for attempt in (2, 3):
+        with pytest.raises(RunLockHeld) as held:
+            pipeline.main(settings, run_id="r-again", quiet=True)
+        assert held.value.holder == holder
+        report = json.loads((runs / "report.json").read_text())
+        assert _without_times(report) == _refused_report("r-again", holder, path, attempt)
+
+    assert sorted(p.name for p in runs.iterdir()) == ["report.1.json", "report.2.json", "report.json"]
+    assert json.loads((runs / "report.1.json").read_text()) == earlier
+    assert json.loads((runs / "report.2.json").read_text())["status"] == "refused"
+    assert [p.name for p in lake.iterdir()] == [LOCK_NAME] and path.read_text() == holder.text()
+
+
+def test_a_report_written_by_the_holder_keeps_a_refused_one_of_its_run_id(settings):
+    """A run refused while an attempt of the same run id held the lake: that attempt's report, written
+    when it ends, keeps the refused one as report.<n>.json."""
+    from jobs.run_record import keep_earlier_reports, record_refusal, write_report
+
+    attempt = keep_earlier_reports(settings, "r-same")
+    holder = Holder("r-same", HOST, os.getpid(), hours_ago(0.1))
+    held = RunLockHeld(Path(settings.storage.root) / LOCK_NAME, holder)
+    record_refusal(settings, run_id="r-same", started_at=datetime.now(UTC), held=held)
+    write_report(settings, {"run_id": "r-same", "attempt": attempt, "status": "succeeded"})
+
+    runs = settings.runs_dir() / "r-same"
+    assert sorted(p.name for p in runs.iterdir()) == ["report.1.json", "report.json"]
+    assert json.loads((runs / "report.1.json").read_text())["status"] == "refused"
+    assert json.loads((runs / "report.json").read_text()) == {
+        "run_id": "r-same",
+        "attempt": 1,
+        "status": "succeeded",
+    }
+
+
 def test_a_second_c2c_run_exits_2_at_once_naming_the_holder(tmp_path, live_pid):
     """The real CLI: the lock is checked before Spark starts, so the second run stops in seconds, prints
-    one line, and leaves no report (it never started)."""
+    one line, and leaves only its report.json saying it was refused."""
     holder = Holder("r-first", HOST, live_pid, hours_ago(0.5))
     path = write_lock(tmp_path / "var" / "lake", holder)
     result = c2c(
@@ -177,8 +255,14 @@ def test_a_second_c2c_run_exits_2_at_once_naming_the_holder(tmp_path, live_pid):
         "(C2C_LOCK_STALE_HOURS)."
     ]
     assert path.read_text() == holder.text()
-    assert not (tmp_path / "var" / "runs").exists()
-    assert json.loads(path.read_text())["run_id"] == "r-first"
+    runs = tmp_path / "var" / "runs"
+    assert [p.relative_to(runs).as_posix() for p in sorted(runs.rglob("*"))] == [
+        "r-second",
+        "r-second/report.json",
+    ]
+    report = json.loads((runs / "r-second" / "report.json").read_text())
+    assert _without_times(report) == _refused_report("r-second", holder, path)
+    assert [p.name for p in path.parent.iterdir()] == [LOCK_NAME]  # nothing written to the lake
 
 
 RACER = """

@@ -283,19 +283,73 @@ def test_the_count_back_over_all_loads_stops_on_a_repeated_row_and_reland_repair
     assert load != first["load_id"]
 
 
-def test_a_ledger_without_the_replaces_column_is_read_and_gains_it(spark, settings, tmp_path):
+def test_a_ledger_without_the_later_columns_is_read_and_gains_them(spark, settings, tmp_path):
     raw, storage = tmp_path / "raw", open_storage(spark, settings)
     first_sha = _put(raw, WAGES, _file("DE9C", WAGE_LINES))
     land(spark, storage, str(raw))
-    # The ledger as lakes landed before file versions were replaced have it.
-    older = Table(layer="bronze", name="files", schema=BRONZE_FILES.schema.removesuffix(", replaces STRING"))
-    rows = storage.read(BRONZE_FILES).drop("replaces").toArrow()
+    # The ledger as the first lakes have it: no `replaces`, no `ends_with_newline`.
+    later = ", replaces STRING, ends_with_newline BOOLEAN"
+    older = Table(layer="bronze", name="files", schema=BRONZE_FILES.schema.removesuffix(later))
+    assert older.schema != BRONZE_FILES.schema
+    rows = storage.read(BRONZE_FILES).drop("replaces", "ends_with_newline").toArrow()
     storage.write(spark.createDataFrame(rows), older, "overwrite", schema_mode="overwrite")
-    assert "replaces" not in storage.read(BRONZE_FILES).columns
+    assert storage.read(BRONZE_FILES).columns == older.struct(spark).fieldNames()
 
     second_sha = _put(raw, WAGES, _file("DE9C", CORRECTED_WAGES))
     land(spark, storage, str(raw))
 
-    assert _ledger(storage, "sha256", "status", "replaces") == sorted(
-        [(first_sha, "replaced", None), (second_sha, "landed", first_sha)]
+    # The row written before reads as null in both; the new version's row has both.
+    assert _ledger(storage, "sha256", "status", "replaces", "ends_with_newline") == sorted(
+        [(first_sha, "replaced", None, None), (second_sha, "landed", first_sha, True)]
+    )
+
+
+def test_the_ledger_records_whether_each_file_ends_with_a_line_end(spark, settings, tmp_path):
+    """A file ending with its newline, one cut inside its last line (quarantined as truncated, as
+    before), a CRLF file cut between its last CR and LF (a whole line), a duplicate of the cut one and a
+    0-byte file (null: no last byte)."""
+    raw, storage = tmp_path / "raw", open_storage(spark, settings)
+    ended = _put(raw, WAGES, _file("DE9C", WAGE_LINES))
+    cut_text = "\n".join([LAYOUTS["SENR"].header, *ENROLL_LINES])  # no newline after the last line
+    cut = _put(raw, ENROLL, cut_text)
+    copy = _put(raw, "calpads/SENR_2019_copy.txt", cut_text)
+    crlf = _put(raw, ENROLL_2020, "\r\n".join([LAYOUTS["SENR"].header, *ENROLL_2020_LINES]) + "\r")
+    empty = _put(raw, "edd/DE9C_20202.csv", b"")
+
+    report = land(spark, storage, str(raw))
+
+    load = report["load_id"]
+    rows = [r.asDict() for r in storage.read(BRONZE_FILES).collect()]
+    at = rows[0]["ingested_at"]
+    assert at is not None and all(r["ingested_at"] == at for r in rows)
+    sizes = {str(f.relative_to(raw)): f.stat().st_size for f in raw.rglob("*") if f.is_file()}
+
+    def row(file, sha, status, ends, raw_rows=0, landed=0, quarantined=0, **values) -> dict:
+        family = file.split("/")[1].split("_")[0]
+        return {
+            "source": file.split("/")[0],
+            "family": family,
+            "file": file,
+            "sha256": sha,
+            "bytes": sizes[file],
+            "status": status,
+            "duplicate_of": None,
+            "raw_rows": raw_rows,
+            "landed_rows": landed,
+            "quarantined_rows": quarantined,
+            "load_id": load,
+            "ingested_at": at,
+            "replaces": None,
+            "ends_with_newline": ends,
+        } | values
+
+    assert sorted(rows, key=lambda r: r["file"]) == [
+        row(ENROLL, cut, "landed", False, 2, 1, 1),
+        row("calpads/SENR_2019_copy.txt", copy, "duplicate", False, duplicate_of=ENROLL),
+        row(ENROLL_2020, crlf, "landed", True, 1, 1, 0),
+        row(WAGES, ended, "landed", True, 3, 2, 1),
+        row("edd/DE9C_20202.csv", empty, "empty", None),
+    ]
+    assert _quarantine(storage) == sorted(
+        [(ENROLL, 3, ENROLL_LINES[1], TRUNCATED, load), (WAGES, 4, WAGE_LINES[2], BAD_WAGE, load)]
     )
