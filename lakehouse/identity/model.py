@@ -42,7 +42,13 @@ PREDICTION_BLOCKING = (
     block_on("birth_date", "first_soundex"),
     block_on("birth_date", "last_soundex"),
     block_on("first_soundex", "last_soundex", "birth_year"),
-    block_on("first_name", "last_name"),
+    # The same full name with a birth year that disagrees (a mistyped or guessed year: the month and
+    # day survive) or with no birth date to compare, at one residence ZIP. A full name alone is not
+    # a block: the commonest names are held by thousands of people in a state, and the pairs among
+    # holders of one name grow with the square of their number (statewide, one name would give tens
+    # of millions of pairs that only a birth date or an id could tell apart anyway).
+    block_on("first_name", "last_name", "birth_month_day"),
+    block_on("first_name", "last_name", "zip"),
     # A slip in both names can change both Soundex codes; one birth date at one ZIP is a handful of
     # people even in a dense city, so the pair is still cheap to score.
     block_on("birth_date", "zip"),
