@@ -9,8 +9,11 @@ STAMP  := $(VENV)/.installed
 run: $(STAMP)
 	$(BIN)/c2c run
 
+# The suite in parallel worker processes (pytest-xdist), each test file on one worker; `pytest` alone
+# runs it in one process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check lakehouse quality jobs tests benchmarks

@@ -50,6 +50,12 @@ def make_settings(tmp: Path, **storage_overrides):
     )
 
 
+def pytest_collection_modifyitems(items):
+    """The standalone-cluster test first: it is the longest, and with the suite split over worker
+    processes by file (`make test`), a long file taken last by one worker is the suite's tail."""
+    items.sort(key=lambda item: 0 if item.nodeid.startswith("tests/cluster/") else 1)
+
+
 @pytest.fixture(scope="session")
 def session_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("session")
@@ -92,19 +98,42 @@ def state(spark, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pipeline_run(tmp_path_factory):
-    """`c2c run` once on the embedded default, in its own working directory (see tests/e2e.py)."""
+def pipeline_run(tmp_path_factory, worker_id):
+    """`c2c run` once on the embedded default, in its own working directory (see tests/e2e.py).
+
+    Once per test run, not once per worker: the suite runs in parallel processes (pytest-xdist), and
+    the first worker to ask runs it under a file lock in the run's shared temporary folder while the
+    others wait, then read what it left. Tests treat the folder as read-only (a test that writes,
+    such as a re-run or `c2c publish`, works on a copy of its `var`)."""
+    import fcntl
+    import json
+    import subprocess
+
     from tests.e2e import PipelineRun, c2c
 
-    workdir = tmp_path_factory.mktemp("pipeline")
-    # Spark's event log, as an operator's cluster keeps it for the History Server: every query plan
-    # of the run, which the privacy tests search for the PII key (tests/privacy/test_leaks.py).
-    spark_conf = workdir / "spark-conf"
-    spark_conf.mkdir()
-    (spark_conf / "spark-defaults.conf").write_text(
-        f"spark.eventLog.enabled true\nspark.eventLog.dir file://{workdir / 'eventlog'}\n"
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent
+    workdir = shared / "pipeline"
+    done = shared / "pipeline.json"
+    with (shared / "pipeline.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            workdir.mkdir()
+            # Spark's event log, as an operator's cluster keeps it for the History Server: every query
+            # plan of the run, which the privacy tests search for the PII key (tests/privacy/test_leaks.py).
+            spark_conf = workdir / "spark-conf"
+            spark_conf.mkdir()
+            (spark_conf / "spark-defaults.conf").write_text(
+                f"spark.eventLog.enabled true\nspark.eventLog.dir file://{workdir / 'eventlog'}\n"
+            )
+            (workdir / "eventlog").mkdir()
+            ran = c2c("run", "--run-id", "r-1", cwd=workdir, env={"SPARK_CONF_DIR": str(spark_conf)})
+            done.write_text(
+                json.dumps({"returncode": ran.returncode, "stdout": ran.stdout, "stderr": ran.stderr})
+            )
+    outcome = json.loads(done.read_text())
+    result = subprocess.CompletedProcess(
+        ["c2c", "run"], outcome["returncode"], outcome["stdout"], outcome["stderr"]
     )
-    (workdir / "eventlog").mkdir()
-    result = c2c("run", "--run-id", "r-1", cwd=workdir, env={"SPARK_CONF_DIR": str(spark_conf)})
     assert result.returncode == 0, result.stderr[-3000:]
     return PipelineRun(workdir=workdir, run_id="r-1", result=result)

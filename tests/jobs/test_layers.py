@@ -13,10 +13,14 @@ from pathlib import Path
 import pytest
 
 from jobs import gold_job, identity_job, pipeline, silver_job
+from jobs.cli import main
 from jobs.run_record import RunFailed
+from lakehouse.identity import registry
 from lakehouse.settings import load_settings
 from lakehouse.storage import open_storage
 from lakehouse.tables import (
+    GOLD_COHORT_MEMBERS,
+    GOLD_COHORT_OUTCOMES,
     GOLD_PUBLISHED_CELLS,
     IDENTITY_CROSSWALK,
     IDENTITY_PAIRS,
@@ -116,12 +120,15 @@ def uninterrupted(pipeline_run, spark, tmp_path_factory):
     shutil.copytree(pipeline_run.var, workdir / "var", symlinks=True)
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(workdir)
-        return _results(spark, load_settings("local", ROOT / "conf"))
+        results = _results(spark, load_settings("local", ROOT / "conf"))
+    assert len(results["csv"]) > 10, "no published CSV files: the comparison would prove nothing"
+    return results
 
 
 def _results(spark, settings) -> dict:
     """The whole outcome of silver, identity and gold, without run ids and timestamps: each table's row
-    count, the crosswalk, the linkage pairs, the id history and the published cells."""
+    count, the crosswalk, the linkage pairs, the id history, the published cells and the published
+    CSV files."""
     storage = open_storage(spark, settings)
 
     def rows(table: Table, *drop: str) -> list[tuple]:
@@ -137,6 +144,8 @@ def _results(spark, settings) -> dict:
         "pairs": pairs,
         "history": rows(IDENTITY_PERSON_ID_HISTORY, "recorded_at"),
         "published": rows(GOLD_PUBLISHED_CELLS),
+        # The dashboard's published files, byte for byte.
+        "csv": {p.name: p.read_bytes() for p in sorted((settings.var_dir / "site" / "data").glob("*.csv"))},
     }
 
 
@@ -229,8 +238,40 @@ def test_a_run_killed_inside_identity_is_repaired_by_the_retry(
     report = _run(spark, lake, retry_id)
     assert report["silver"] == "unchanged (no new bronze rows)"
     assert isinstance(report["identity"], dict) and isinstance(report["gold"], dict), report
+    # The model the first run trained and registered is the champion, and the retry links with it.
+    assert report["identity"]["model"] == {"version": "1", "trained_in_this_run": False}
     assert _results(spark, lake) == uninterrupted
     assert latest_manifest(storage, "identity").run_id == retry_id
+
+
+@pytest.mark.slow
+def test_a_run_killed_inside_gold_is_repaired_by_the_next_run(spark, lake, monkeypatch, uninterrupted):
+    """Gold and its manifests removed (silver and identity kept): r-2 dies after gold.person_timeline
+    and gold.cohort_members committed, before the outcomes and the published cells did. Nothing is
+    published from the cut-short run; r-3 rebuilds gold whole and publishes what the uninterrupted run
+    published, byte for byte."""
+    for root in ("lake", "restricted"):
+        shutil.rmtree(Path("var") / root / "gold", ignore_errors=True)
+    shutil.rmtree(Path("var") / "site" / "data")
+    storage = open_storage(spark, lake)
+    kept = storage.read(OPS_LAYER_MANIFESTS).where("layer <> 'gold'").localCheckpoint()
+    storage.write(kept, OPS_LAYER_MANIFESTS, "overwrite")
+    with monkeypatch.context() as m:
+        _kill_at(m, storage, method="write", table=GOLD_COHORT_OUTCOMES)
+        with pytest.raises(RunFailed, match="killed before gold.cohort_outcomes"):
+            _run(spark, lake, "r-2")
+    assert storage.info(GOLD_COHORT_MEMBERS).exists and not storage.info(GOLD_PUBLISHED_CELLS).exists
+    assert not (Path("var") / "site" / "data").exists()
+    assert latest_manifest(storage, "gold") is None and pipeline._gold_behind(storage)
+
+    report = _run(spark, lake, "r-3")
+    assert (report["silver"], report["identity"]) == (
+        "unchanged (no new bronze rows)",
+        "unchanged (no new person records)",
+    )
+    assert isinstance(report["gold"], dict), report
+    assert _results(spark, lake) == uninterrupted
+    assert latest_manifest(storage, "gold").run_id == "r-3"
 
 
 @pytest.mark.slow
@@ -249,3 +290,26 @@ def test_a_lake_from_before_manifests_is_rebuilt_once_and_keeps_its_person_ids(s
     ]
     again = _run(spark, lake, "r-3")
     assert [again[layer].split(" ")[0] for layer in LAYERS] == ["unchanged"] * 3
+
+
+@pytest.mark.slow
+def test_train_linkage_registers_a_version_and_promote_makes_it_the_champion(
+    spark, lake, monkeypatch, capsys
+):
+    """`c2c train-linkage` trains on silver and registers a new version; only `--promote` moves the
+    champion alias, which the next run loads (the first run's trained model is version 1)."""
+    assert registry.load_champion(lake)[1] == "1"
+    trained = []
+    real_link = identity_job.link
+    monkeypatch.setattr(
+        identity_job, "link", lambda *a, **k: trained.append(real_link(*a, **k)) or trained[-1]
+    )
+    assert main(["train-linkage"]) == 0
+    assert "registered c2c-person-linkage version 2\n" in capsys.readouterr().out
+    assert registry.load_champion(lake)[1] == "1"
+    # The same training promoted (its resolution reused: training again would only cost time).
+    monkeypatch.setattr(identity_job, "link", lambda *a, **k: trained[0])
+    assert main(["train-linkage", "--promote"]) == 0
+    assert "version 3 as champion" in capsys.readouterr().out
+    assert registry.load_champion(lake) == (trained[0].model, "3")
+    assert registry.load_model(lake, "2") == (trained[0].model, "2")

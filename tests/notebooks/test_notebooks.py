@@ -49,11 +49,16 @@ def jupyter_path(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def conf_dir(tmp_path_factory) -> Path:
     """conf/ plus the environment `notebook-test`: local.yml (same paths, so the same lake) with the
-    fast test Spark settings."""
+    fast test Spark settings, and Spark's scratch outside the shared run's folder, which the tests
+    only read."""
     conf = tmp_path_factory.mktemp("settings") / "conf"
     shutil.copytree(ROOT / "conf", conf)
     local = yaml.safe_load((conf / "local.yml").read_text())
-    local["spark"] = {"master": "local[2]", "conf": {**local["spark"]["conf"], **TEST_SPARK_CONF}}
+    scratch = {
+        "spark.local.dir": str(conf.parent / "spark-local"),
+        "spark.sql.warehouse.dir": str(conf.parent / "warehouse"),
+    }
+    local["spark"] = {"master": "local[2]", "conf": {**local["spark"]["conf"], **TEST_SPARK_CONF, **scratch}}
     (conf / f"{TEST_ENV}.yml").write_text(yaml.safe_dump(local))
     return conf
 

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import io
 import stat
+import time
 
 import pytest
 from pyspark.sql import functions as F
@@ -28,15 +29,27 @@ def plan_text(df) -> str:
     return out.getvalue()
 
 
+def _executions(spark) -> list:
+    executions = spark._jsparkSession.sharedState().statusStore().executionsList()
+    return [executions.apply(i) for i in range(executions.size())]
+
+
 def sql_executions(spark) -> int:
-    return spark._jsparkSession.sharedState().statusStore().executionsCount()
+    """The id of the session's latest SQL execution (-1 before any): later ones have larger ids. (The
+    store keeps only the latest `spark.sql.ui.retainedExecutions`, so a count is no position in it.)"""
+    return max((e.executionId() for e in _executions(spark)), default=-1)
 
 
-def sql_tab_plans(spark, since: int) -> list[str]:
-    """The physical plan strings of the SQL executions after the first `since`, as the UI's SQL tab
-    and the History Server show them (they come from the same status store)."""
-    executions = spark._jsparkSession.sharedState().statusStore().executionsList(since, 10_000)
-    return [executions.apply(i).physicalPlanDescription() for i in range(executions.size())]
+def sql_tab_plans(spark, since: int, *, expect: int = 1) -> list[str]:
+    """The physical plan strings of the SQL executions after execution `since`, as the UI's SQL tab
+    and the History Server show them (they come from the same status store). The store is filled by an
+    asynchronous listener: wait (up to 60 s) until at least `expect` of them are there."""
+    deadline = time.monotonic() + 60
+    while True:
+        later = [e for e in _executions(spark) if e.executionId() > since]
+        if len(later) >= expect or time.monotonic() > deadline:
+            return [e.physicalPlanDescription() for e in later]
+        time.sleep(0.5)
 
 
 def old_style_hmac(message, key: bytes):
@@ -59,6 +72,7 @@ def test_tokenizing_puts_no_key_material_in_any_plan(spark):
     rows = tokens.collect()
     assert rows[0]["t"] == hmac.new(KEY, b"123456789", hashlib.sha256).hexdigest()
     texts = [plan_text(tokens), *sql_tab_plans(spark, since)]
+    tokenized = sql_executions(spark)
     assert any("keyed_hash" in t for t in texts)  # the plans were really looked at
     assert [f for f in fragments for t in texts if f.decode("latin-1") in t] == []
 
@@ -66,7 +80,7 @@ def test_tokenizing_puts_no_key_material_in_any_plan(spark):
     leaky = df.select(old_style_hmac(F.col("ssn"), KEY).alias("t"))
     leaky.collect()
     assert any(f.decode("latin-1") in plan_text(leaky) for f in fragments)
-    assert any(f.decode("latin-1") in t for f in fragments for t in sql_tab_plans(spark, since))
+    assert any(f.decode("latin-1") in t for f in fragments for t in sql_tab_plans(spark, tokenized))
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ import csv
 import json
 import math
 import re
+import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -30,12 +31,16 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def site(pipeline_run) -> Path:
-    """`c2c run` built the site and said where; `c2c publish` rebuilds it from the published tables."""
-    index = (pipeline_run.var / "site" / "index.html").resolve()
-    assert f"site:    {index}" in pipeline_run.result.stdout
-    result = c2c("publish", cwd=pipeline_run.workdir, timeout=300)
+def site(pipeline_run, tmp_path_factory) -> Path:
+    """`c2c run` built the site and said where; `c2c publish` rebuilds it from the published tables
+    (in a copy of the run's `var`: the shared run stays as it was for the tests that read it)."""
+    built = (pipeline_run.var / "site" / "index.html").resolve()
+    assert f"site:    {built}" in pipeline_run.result.stdout
+    workdir = tmp_path_factory.mktemp("publish")
+    shutil.copytree(pipeline_run.var, workdir / "var", symlinks=True)
+    result = c2c("publish", cwd=workdir, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
+    index = (workdir / "var" / "site" / "index.html").resolve()
     assert f"site:    {index}" in result.stdout
     return index
 
