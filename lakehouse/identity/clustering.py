@@ -1,6 +1,7 @@
-"""Clusters from the matched pairs, on either engine (lakehouse/identity/engine.py): Splink's
-connected components on the backend's own database, then the chaining guards
-(lakehouse/identity/guards.py) on the clusters that may be suspect.
+"""Clusters from the matched pairs, on either engine (lakehouse/identity/engine.py): connected
+components (Splink's on DuckDB; on Spark our own, `components_on_spark`), then the chaining guards
+(lakehouse/identity/guards.py) on the clusters that may be suspect. On both engines a cluster's id is
+the smallest record token among its records.
 
 Only suspect clusters are split, each on its own: on DuckDB their members, links and facts are read
 into Python; on Spark each suspect cluster is a group of a cogrouped pandas function, so the work
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from lakehouse.errors import C2CError
 from lakehouse.identity.engine import DuckEngine, Engine, SparkEngine
 from lakehouse.identity.guards import (
     PERSON_KEYED_SOURCES,
@@ -31,11 +33,11 @@ GUARDED_SCHEMA = (
 def cluster(
     db: Engine, db_api: Any, max_cluster_size: int, keyed: tuple[str, ...] = PERSON_KEYED_SOURCES
 ) -> dict:
-    """Connected components of the pairs in `pairs` that are not 'below_threshold' (Splink's, on
-    `db_api`, the backend of `db`), into table `clusters` [record_token, cluster_id]; then the
-    chaining guards (`keyed`: the sources that hold a person once). Returns the guards' report."""
-    from splink.clustering import cluster_pairwise_predictions_at_threshold
-
+    """Connected components of the pairs in `pairs` that are not 'below_threshold', into table
+    `clusters` [record_token, cluster_id]; then the chaining guards (`keyed`: the sources that hold a
+    person once). Returns the guards' report. On DuckDB the components are Splink's, on `db_api`;
+    on Spark they are `components_on_spark`, whose memory and scratch do not grow with the number
+    of iterations. The working tables are dropped at the end."""
     db.create(
         "matched",
         "SELECT record_token_l, record_token_r, match_probability, method "
@@ -43,22 +45,81 @@ def cluster(
     )
     db.create("cluster_nodes", "SELECT record_token FROM linkage_input")
     if isinstance(db, SparkEngine):
-        from lakehouse.identity.spark_backend import register_input
-
-        nodes = register_input(db_api, db.frame("cluster_nodes"), "c2c_cluster_nodes")
-        edges = register_input(db_api, db.frame("matched"), "c2c_cluster_edges")
+        components_on_spark(db, "matched", "cluster_nodes", "clusters")
     else:
+        from splink.clustering import cluster_pairwise_predictions_at_threshold
+
         nodes = db_api.register("cluster_nodes", dataset_display_name="cluster_nodes")
         edges = db_api.register("matched", dataset_display_name="cluster_edges")
-    result = cluster_pairwise_predictions_at_threshold(nodes, edges, db_api, "record_token")
-    if isinstance(db, SparkEngine):
-        db.put("clusters", result.as_spark_dataframe().select("record_token", "cluster_id"))
-    else:
+        result = cluster_pairwise_predictions_at_threshold(nodes, edges, db_api, "record_token")
         db.create("clusters", f"SELECT record_token, cluster_id FROM {result.physical_name}")
+    db.drop("cluster_nodes")
     db.create("suspect", suspect_clusters_sql("clusters", "linkage_input", max_cluster_size, keyed))
     if isinstance(db, SparkEngine):
-        return _guard_on_spark(db, max_cluster_size, keyed)
-    return _guard_in_duckdb(db, max_cluster_size, keyed)
+        guard = _guard_on_spark(db, max_cluster_size, keyed)
+    else:
+        guard = _guard_in_duckdb(db, max_cluster_size, keyed)
+    for table in ("matched", "suspect", "suspect_records", "suspect_links", "guarded", "moved"):
+        db.drop(table)
+    return guard
+
+
+# Rounds of `components_on_spark` before it gives up: each round at least halves the longest chain
+# of most graphs, and the alternating algorithm needs O(log^2 n) rounds at worst.
+MAX_ROUNDS = 200
+
+
+def components_on_spark(db: SparkEngine, edges: str, nodes: str, out: str) -> int:
+    """Connected components of the graph whose edges are table `edges` [record_token_l,
+    record_token_r] and whose nodes are table `nodes` [record_token], into table `out`
+    [record_token, cluster_id]: every node of `nodes` once, its cluster id the smallest token of
+    its component (as Splink's). Returns the number of rounds.
+
+    The alternating algorithm of Kiveris et al. ("Connected Components in MapReduce and Beyond",
+    2014): the edges, each kept once as (hi, lo) with hi > lo, are rewritten by a large-star step
+    (every node's larger neighbours are linked to the smallest node of its neighbourhood) and a
+    small-star step (a node and its smaller neighbours are linked to the smallest of them) until
+    every component is a star around its smallest node. Each step is one SELECT whose result the
+    engine checkpoints and whose previous version it releases, so the query plan, the memory and
+    the scratch space of a round do not depend on the rounds before it: a chain of records that
+    takes many rounds costs time, not memory."""
+    db.create(
+        "cc_edges",
+        f"SELECT DISTINCT greatest(record_token_l, record_token_r) AS hi, "
+        f"least(record_token_l, record_token_r) AS lo FROM {edges} "
+        "WHERE record_token_l <> record_token_r",
+    )
+    rounds = 0
+    while _unsettled(db):
+        rounds += 1
+        if rounds > MAX_ROUNDS:
+            raise C2CError(f"connected components did not settle in {MAX_ROUNDS} rounds")
+        db.create(  # large star
+            "cc_edges",
+            "SELECT DISTINCT e.hi, coalesce(m.lo, e.lo) AS lo FROM cc_edges e "
+            "LEFT JOIN (SELECT hi, min(lo) AS lo FROM cc_edges GROUP BY hi) m ON m.hi = e.lo",
+        )
+        db.create(  # small star
+            "cc_edges",
+            "WITH m AS (SELECT hi, min(lo) AS lo FROM cc_edges GROUP BY hi) "
+            "SELECT hi, lo FROM m UNION "
+            "SELECT e.lo AS hi, m.lo FROM cc_edges e JOIN m ON m.hi = e.hi WHERE e.lo <> m.lo",
+        )
+    db.create(
+        out,
+        f"SELECT n.record_token, coalesce(e.lo, n.record_token) AS cluster_id "
+        f"FROM (SELECT DISTINCT record_token FROM {nodes}) n LEFT JOIN cc_edges e ON e.hi = n.record_token",
+    )
+    db.drop("cc_edges")
+    return rounds
+
+
+def _unsettled(db: Engine) -> bool:
+    """Whether table `cc_edges` is not yet a set of stars, each around its smallest node: some node
+    has two smaller neighbours, or is both a centre and a leaf."""
+    forks = db.one("SELECT count(*) - count(DISTINCT hi) FROM cc_edges")[0]
+    chained = db.one("SELECT count(*) FROM cc_edges WHERE lo IN (SELECT hi FROM cc_edges)")[0]
+    return bool(forks or chained)
 
 
 def _move(db: Engine) -> None:

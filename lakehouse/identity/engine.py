@@ -55,7 +55,11 @@ class DuckEngine:
 class SparkEngine:
     """The statements on Spark: each table is a temporary view of a checkpointed DataFrame (reliable
     checkpoints when the session has a checkpoint directory, local ones otherwise), so a table
-    rebuilt from itself reads its previous version and lineage stays one step long."""
+    rebuilt from itself reads its previous version and lineage stays one step long.
+
+    A table's data is released as soon as the table is rebuilt (once its new version is written) or
+    dropped, so an iterative step holds two versions at most in executor storage or the checkpoint
+    directory, not one per iteration."""
 
     name = "spark"
 
@@ -74,10 +78,13 @@ class SparkEngine:
         self.put(table, frame)
 
     def put(self, table: str, frame: Any) -> None:
-        """Make `table` the checkpointed `frame` (a DataFrame built elsewhere)."""
+        """Make `table` the checkpointed `frame` (a DataFrame built elsewhere); the table's previous
+        version, which `frame` may have been built from, is released once `frame` is written."""
         frame = frame.checkpoint(eager=True) if self.reliable else frame.localCheckpoint(eager=True)
         frame.createOrReplaceTempView(table)
-        self.frames[table] = frame
+        previous, self.frames[table] = self.frames.get(table), frame
+        if previous is not None:
+            release(previous)
 
     def frame(self, table: str) -> Any:
         return self.frames[table] if table in self.frames else self.spark.table(table)
@@ -90,13 +97,35 @@ class SparkEngine:
         return tuple(found[0]) if found else None
 
     def drop(self, table: str) -> None:
+        """Forget `table` and release its data: no frame handed out for it may be read after this."""
         self.spark.catalog.dropTempView(table)
-        self.frames.pop(table, None)
+        frame = self.frames.pop(table, None)
+        if frame is not None:
+            release(frame)
 
     def close(self) -> None:
-        """Drop every view this engine made."""
-        for table in list(self.frames):
-            self.drop(table)
+        """Drop every view this engine made. Their data is not released here, since the caller may
+        still read the frames it took (the pairs and clusters of a resolution): Spark's cleaner frees
+        it once those frames are no longer referenced."""
+        for table in self.frames:
+            self.spark.catalog.dropTempView(table)
+        self.frames.clear()
+
+
+def release(frame: Any) -> None:
+    """Free the data of a checkpointed DataFrame now rather than when Spark's cleaner finds it
+    unreferenced: the blocks of a local checkpoint (executor memory and spill disk), the files of a
+    reliable one. Anything not yet computed from `frame` can no longer be computed afterwards."""
+    plan = frame._jdf.queryExecution().logical()
+    if plan.getClass().getSimpleName() != "LogicalRDD":
+        return
+    rdd = plan.rdd()
+    rdd.unpersist(False)
+    written = rdd.getCheckpointFile()
+    if written.isDefined():
+        jvm = frame.sparkSession._jvm
+        path = jvm.org.apache.hadoop.fs.Path(written.get())
+        path.getFileSystem(frame.sparkSession._jsc.hadoopConfiguration()).delete(path, True)
 
 
 def as_engine(con: Any) -> Engine:

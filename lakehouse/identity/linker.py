@@ -34,7 +34,14 @@ class SplinkOnEngine:
 
             self.model = settings if isinstance(settings, dict) else settings.get_settings("duckdb").as_dict()
             settings = spark_settings(self.model)
+            if hasattr(self, "linker"):
+                self.release()
         self.linker = self._linker_type(self.input, settings, log_level=logging.WARNING)
+
+    def release(self) -> None:
+        """Drop the tables Splink made for this linker (on Spark: persisted frames in executor storage
+        and on the local dir), once its results are copied into the engine's own tables."""
+        self.linker.table_management.invalidate_cache()
 
     def table(self, name: str) -> Any:
         """The engine's table `name` for Splink (labels for training)."""
@@ -59,5 +66,6 @@ class SplinkOnEngine:
         columns = ("record_token_l", "record_token_r", "match_weight", "match_probability")
         if self.on_spark:
             self.db.put(table, scored.as_spark_dataframe().select(*columns))
+            self.release()
         else:
             self.db.create(table, f"SELECT {', '.join(columns)} FROM {scored.physical_name}")

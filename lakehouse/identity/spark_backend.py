@@ -1,6 +1,6 @@
-"""Splink on Spark for `identity.backend: spark`: the model is trained, scores candidate pairs and
-the matches are clustered on the cluster (lakehouse/identity/link.py `_resolve`, whose other steps
-run as Spark SQL through lakehouse/identity/engine.py).
+"""Splink on Spark for `identity.backend: spark`: the model is trained and scores candidate pairs on
+the cluster (lakehouse/identity/link.py `_resolve`, whose other steps, clustering included, run as
+Spark SQL through lakehouse/identity/engine.py).
 
 The model is one JSON for both backends. It is stored in DuckDB's SQL dialect; `spark_settings`
 translates its comparison levels and blocking rules to Spark's (sqlglot, plus the
@@ -50,10 +50,20 @@ def spark_settings(model: dict[str, Any]) -> dict[str, Any]:
 
 
 def spark_api(spark: SparkSession) -> Any:
-    """Splink's Spark backend on this session (its iterative steps break lineage by persisting)."""
+    """Splink's Spark backend on this session, for training and scoring (the connected components
+    on Spark are lakehouse/identity/clustering.py's). Its tables are persisted (executor memory,
+    spilling to the local dir), and a table Splink drops is also uncached: Spark keeps a persisted
+    frame whose temporary view is dropped, so without that every table of a linkage would stay in
+    executor storage until the session ends."""
     from splink.backends.spark import SparkAPI
 
-    return SparkAPI(spark_session=spark, break_lineage_method="persist")
+    class ReleasingSparkAPI(SparkAPI):
+        def delete_table_from_database(self, name: str) -> None:
+            if self.spark.catalog.tableExists(name):
+                self.spark.catalog.uncacheTable(name)
+            super().delete_table_from_database(name)
+
+    return ReleasingSparkAPI(spark_session=spark, break_lineage_method="persist")
 
 
 def register_input(db_api: Any, frame: DataFrame, name: str) -> Any:

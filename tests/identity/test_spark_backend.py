@@ -12,6 +12,8 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs.identity_job import link
+from lakehouse.identity.clustering import components_on_spark
+from lakehouse.identity.engine import SparkEngine
 from lakehouse.identity.link import resolve
 from lakehouse.identity.spark_backend import to_spark_sql
 from lakehouse.storage import open_storage
@@ -80,6 +82,74 @@ def test_the_model_sql_is_translated_to_spark_functions():
         to_spark_sql('jaro_winkler_similarity("n_l", "n_r") >= 0.92') == "jaro_winkler(`n_l`, `n_r`) >= 0.92"
     )
     assert to_spark_sql('damerau_levenshtein("n_l", "n_r") <= 1') == "damerau_levenshtein(`n_l`, `n_r`) <= 1"
+
+
+def _components(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, str]:
+    """Each node's smallest connected node, by union-find: what clustering must give."""
+    parent = {n: n for n in nodes}
+
+    def root(n):
+        while parent[n] != n:
+            n = parent[n]
+        return n
+
+    for a, b in edges:
+        ra, rb = root(a), root(b)
+        parent[max(ra, rb)] = min(ra, rb)
+    return {n: root(n) for n in nodes}
+
+
+def test_connected_components_on_spark_match_union_find_with_long_chains_and_loose_nodes(spark):
+    """Spark's connected components: every node once, labelled with the smallest token of its
+    component, for chains whose order runs against the tokens' (many rounds), a star, a clique,
+    duplicate, reversed and self pairs, edges below the cut already filtered out, and nodes with
+    no edge; the working tables are gone afterwards."""
+    rng = random.Random(7)
+    nodes = [f"r{i:04d}" for i in range(600)]
+    shuffled = nodes[:400]
+    rng.shuffle(shuffled)
+    edges = [(shuffled[i], shuffled[i + 1]) for i in range(0, 199)]  # one chain of 200 in random order
+    edges += [(nodes[400 + i], nodes[401 + i]) for i in range(60)][::-1]  # a sorted chain of 61
+    edges += [("r0470", nodes[j]) for j in range(471, 500)]  # a star around a large token
+    edges += [(nodes[a], nodes[b]) for a in range(500, 512) for b in range(500, 512) if a != b]  # clique
+    edges += [(b, a) for a, b in edges[:50]] + edges[:20] + [("r0550", "r0550")]
+    edges += [(rng.choice(shuffled[200:]), rng.choice(shuffled[200:])) for _ in range(150)]
+    db = SparkEngine(spark)
+    db.put("edges", spark.createDataFrame(edges, "record_token_l STRING, record_token_r STRING"))
+    db.put("nodes", spark.createDataFrame([(n,) for n in nodes + nodes[:5]], "record_token STRING"))
+    rounds = components_on_spark(db, "edges", "nodes", "out")
+    got = db.rows("SELECT record_token, cluster_id FROM out")
+    assert sorted(got) == sorted(_components(nodes, [e for e in edges if e[0] != e[1]]).items())
+    assert 1 < rounds < 20
+    assert "cc_edges" not in db.frames and not spark.catalog.tableExists("cc_edges")
+    db.close()
+
+
+def test_connected_components_on_spark_of_no_edges_are_the_nodes_themselves(spark):
+    db = SparkEngine(spark)
+    db.put("edges", spark.createDataFrame([], "record_token_l STRING, record_token_r STRING"))
+    db.put("nodes", spark.createDataFrame([("b",), ("a",)], "record_token STRING"))
+    assert components_on_spark(db, "edges", "nodes", "out") == 0
+    assert sorted(db.rows("SELECT record_token, cluster_id FROM out")) == [("a", "a"), ("b", "b")]
+    db.close()
+
+
+def test_a_rebuilt_or_dropped_table_releases_its_data_and_closing_keeps_what_was_handed_out(spark):
+    """The engine frees a table's checkpoint when the table is rebuilt (after the new version is
+    written from it) or dropped, and leaves the frames a caller took readable after `close`."""
+    db = SparkEngine(spark)
+    persisted = lambda: set(dict(spark.sparkContext._jsc.getPersistentRDDs()))  # noqa: E731
+    before = persisted()
+    db.put("t", spark.range(10).selectExpr("id AS n"))
+    db.create("t", "SELECT n + 1 AS n FROM t")
+    db.create("u", "SELECT n * 2 AS n FROM t")
+    assert len(persisted() - before) == 2  # t's second version and u
+    db.drop("u")
+    assert len(persisted() - before) == 1
+    kept = db.frame("t")
+    db.close()
+    assert sorted(r[0] for r in kept.collect()) == list(range(1, 11))
+    assert not spark.catalog.tableExists("t")
 
 
 def _rounded(pairs):
