@@ -9,11 +9,12 @@ STAMP  := $(VENV)/.installed
 run: $(STAMP)
 	$(BIN)/c2c run
 
-# The suite in parallel worker processes (pytest-xdist), each test file on one worker; `pytest` alone
-# runs it in one process.
+# The suite in parallel worker processes (pytest-xdist), each test file on one worker, in collection
+# order (tests/conftest.py puts the longest test first; xdist would otherwise start with the files that
+# hold the most tests and leave the one-test cluster file for last); `pytest` alone runs it in one process.
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 lint: $(STAMP)
 	$(BIN)/ruff check lakehouse quality jobs tests benchmarks
