@@ -23,7 +23,7 @@ from lakehouse.errors import TableNotFoundError
 from lakehouse.sources.layouts import LAYOUTS, SPARK_DATE
 from lakehouse.sources.spec import all_specs
 from lakehouse.storage import Storage
-from lakehouse.tables import BRONZE, BRONZE_QUARANTINE, Table
+from lakehouse.tables import BRONZE, BRONZE_FILES, BRONZE_QUARANTINE, Table
 
 DATE_SHAPES = {
     "%Y%m%d": r"^[0-9]{8}$",
@@ -170,3 +170,10 @@ def count_back(expected: Mapping[str, LandedVersion], held: HeldRows) -> list[st
                 f"{want.quarantined} quarantined, load {want.load_id}), but bronze holds {where or 'none'}"
             )
     return problems
+
+
+def write_ledger(storage: Storage, rows: list[dict], columns: list[str], *, run_id: str, step: str) -> None:
+    """The whole ledger `rows` (one per file version, small) as `bronze.files`' next version, in one
+    idempotent commit; `merge` adds a column an older lake's ledger lacks."""
+    frame = storage.spark.createDataFrame([tuple(r[c] for c in columns) for r in rows], BRONZE_FILES.schema)
+    storage.write(frame, BRONZE_FILES, "overwrite", run_id=run_id, step=step, schema_mode="merge")

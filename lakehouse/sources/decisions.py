@@ -28,9 +28,9 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from lakehouse.errors import C2CError
-from lakehouse.sources.checks import held_rows
+from lakehouse.sources.checks import held_rows, write_ledger
 from lakehouse.storage import Storage
-from lakehouse.tables import BRONZE, BRONZE_FILE_DECISIONS, BRONZE_FILES, BRONZE_QUARANTINE
+from lakehouse.tables import BRONZE, BRONZE_FILE_DECISIONS, BRONZE_QUARANTINE
 
 RELEASE, EXCLUDE = "release", "exclude"
 STATUS_OF = {RELEASE: "released", EXCLUDE: "excluded"}
@@ -200,14 +200,7 @@ def apply_pending(
     for r in after:
         r["status"] = status.get((r["file"], r["sha256"], r["load_id"]), r["status"])
     digest = hashlib.sha256("\n".join(sorted(d.decision_id for d in pending)).encode()).hexdigest()[:16]
-    storage.write(
-        spark.createDataFrame([tuple(r[c] for c in columns) for r in after], BRONZE_FILES.schema),
-        BRONZE_FILES,
-        "overwrite",
-        run_id=digest,
-        step="bronze/files/decisions",
-        schema_mode="merge",
-    )
+    write_ledger(storage, after, columns, run_id=digest, step="bronze/files/decisions")
     return after, outcomes
 
 

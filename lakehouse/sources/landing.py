@@ -36,7 +36,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakehouse.errors import C2CError
-from lakehouse.sources.checks import LandedVersion, count_back, held_rows, with_reasons
+from lakehouse.sources.checks import LandedVersion, count_back, held_rows, with_reasons, write_ledger
 from lakehouse.sources.decisions import HELD, apply_pending
 from lakehouse.sources.layouts import LAYOUTS, family_of
 from lakehouse.sources.split import SPLIT_DDL, TRUNCATED, relative_path, splitter
@@ -229,16 +229,8 @@ def land(
     if problems:
         raise LandingError(_count_back_message(problems))
     if todo.land or todo.duplicates or todo.empty:
-        # Replacing a version changes an earlier row's status: the ledger (one row per file version,
-        # small) is written whole, in one commit; `merge` adds a column a lake's ledger lacks.
-        storage.write(
-            spark.createDataFrame([tuple(r[c] for c in columns) for r in after], BRONZE_FILES.schema),
-            BRONZE_FILES,
-            "overwrite",
-            run_id=load_id,
-            step="bronze/files",
-            schema_mode="merge",
-        )
+        # Replacing a version changes an earlier row's status: the ledger is written whole.
+        write_ledger(storage, after, columns, run_id=load_id, step="bronze/files")
     report = _report(todo, counts, load_id, len(files))
     if decided:
         report["decisions_applied"] = [
