@@ -1,7 +1,8 @@
 """What a run leaves behind: its row in `ops.runs`, `var/runs/<run_id>/report.json` (earlier
 attempts of one run id kept as `report.<n>.json`) and, when a step fails, the traceback in
 `var/runs/<run_id>/run.log` with a report that names the failed step. A run refused because another
-holds the lake leaves its report.json only: the lake, `ops.runs` included, is the holder's."""
+holds the lake leaves its report.json only: the lake, `ops.runs` included, is the holder's. The next
+run that holds the lake adds the refused runs' rows to `ops.runs` when it records its own ending."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 from lakehouse.runlock import RunLockHeld
 from lakehouse.settings import Settings
@@ -48,6 +50,52 @@ def record_run(
     df = spark.createDataFrame([row], OPS_RUNS.schema)
     step = f"{job}/ops.runs" if attempt is None else f"{job}/ops.runs/failed-{attempt}"
     storage.write(df, OPS_RUNS, "append", run_id=run_id, step=step)
+    if job == "pipeline":
+        record_refusals(spark, storage, settings, by_run_id=run_id)
+
+
+REFUSAL_PENDING = "not recorded: the lake belongs to the run that holds it"
+
+
+def record_refusals(spark: SparkSession, storage: Storage, settings: Settings, *, by_run_id: str) -> int:
+    """Add to ops.runs a "refused" row for every refused attempt whose report.json (or kept
+    report.<n>.json) says it is not recorded yet, then say in each report which run recorded it.
+    Called by the run that holds the lake when it records its own ending, however it ends. Rows
+    already in ops.runs (the holder died between the commit and the reports) are not added again:
+    a refused attempt is (run id, attempt). Returns how many rows were added."""
+    pending: dict[tuple[str, int], tuple[Path, dict, list[datetime]]] = {}
+    for path in sorted(settings.runs_dir().glob("*/report*.json")):
+        try:
+            report = json.loads(path.read_text())
+            if report.get("status") != "refused" or report.get("ops_runs") != REFUSAL_PENDING:
+                continue
+            key = (str(report["run_id"]), int(report["attempt"]))
+            times = [datetime.fromisoformat(report[k]) for k in ("started_at", "finished_at")]
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            continue  # not a whole refused report (one being written is read by the next run)
+        pending[key] = (path, report, times)
+    if not pending:
+        return 0
+    recorded = set()
+    if storage.info(OPS_RUNS).exists:
+        done = storage.read(OPS_RUNS).where(F.col("status") == "refused").select("run_id", "detail")
+        recorded = {(r.run_id, json.loads(r.detail).get("attempt")) for r in done.collect()}
+    # One commit per attempt: ops.runs holds one row per (run id, job) in each commit.
+    new = sorted(key for key in pending if key not in recorded)
+    for run_id, attempt in new:
+        _, report, times = pending[(run_id, attempt)]
+        detail = {"attempt": attempt, "held_by": report.get("held_by"), "recorded_by": by_run_id}
+        row = (run_id, "pipeline", settings.env, storage.engine, *times, "refused", json.dumps(detail))
+        df = spark.createDataFrame([row], OPS_RUNS.schema)
+        step = f"pipeline/ops.runs/refused/{run_id}/{attempt}"
+        storage.write(df, OPS_RUNS, "append", run_id=by_run_id, step=step)
+    for path, report, _ in pending.values():
+        report["ops_runs"] = f"recorded in ops.runs by run {by_run_id}"
+        if path.exists():  # a later attempt of its run id may have just renamed it
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(json.dumps(report, indent=2, default=str))
+            tmp.replace(path)
+    return len(new)
 
 
 JAVA_ERROR = re.compile(r"^(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Error|Exception)\b")
@@ -90,7 +138,8 @@ def _status(report: Path) -> str | None:
 def record_refusal(settings: Settings, *, run_id: str, started_at: datetime, held: RunLockHeld) -> dict:
     """Record a run refused because another run holds the lake: report.json with status "refused", when
     it started and the run that holds the lake (run id, host, pid, start), earlier reports of the run
-    id kept. Nothing else: no Spark, and no ops.runs row, since the lake belongs to the holder."""
+    id kept. Nothing else: no Spark, and no ops.runs row yet, since the lake belongs to the holder
+    (record_refusals adds it later)."""
     report = {
         "run_id": run_id,
         "attempt": keep_earlier_reports(settings, run_id),
@@ -105,7 +154,7 @@ def record_refusal(settings: Settings, *, run_id: str, started_at: datetime, hel
         },
         "lock": str(held.path),
         "finished_at": datetime.now(UTC).isoformat(),
-        "ops_runs": "not recorded: the lake belongs to the run that holds it",
+        "ops_runs": REFUSAL_PENDING,
     }
     write_report(settings, report)
     return report

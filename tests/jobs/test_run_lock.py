@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from jobs.run_record import REFUSAL_PENDING
 from lakehouse.errors import SettingsError
 from lakehouse.runlock import LOCK_NAME, Holder, RunLockHeld, release, run_lock
 from tests.e2e import c2c
@@ -174,7 +175,7 @@ def _refused_report(run_id: str, holder: Holder, path: Path, attempt: int = 1) -
             "started_at": holder.started_at,
         },
         "lock": str(path),
-        "ops_runs": "not recorded: the lake belongs to the run that holds it",
+        "ops_runs": REFUSAL_PENDING,
     }
 
 
@@ -236,6 +237,57 @@ def test_a_report_written_by_the_holder_keeps_a_refused_one_of_its_run_id(settin
         "attempt": 1,
         "status": "succeeded",
     }
+
+
+def test_the_holder_records_the_runs_it_refused_in_ops_runs_once(spark, settings):
+    """Refused attempts (one kept as report.1.json by a later attempt of its run id) get their ops.runs
+    rows when the holder records its own ending, and each report says which run recorded it. A second
+    recording, as after a holder that died between the commit and the reports, adds nothing."""
+    from jobs.run_record import keep_earlier_reports, record_refusal, record_refusals, record_run
+    from lakehouse.storage import open_storage
+    from lakehouse.tables import OPS_RUNS
+
+    holder = Holder("r-holder", HOST, os.getpid(), hours_ago(0.1))
+    held = RunLockHeld(Path(settings.storage.root) / LOCK_NAME, holder)
+    for run_id in ("r-a", "r-b", "r-a"):
+        record_refusal(settings, run_id=run_id, started_at=datetime.now(UTC), held=held)
+    (settings.runs_dir() / "r-broken").mkdir()
+    (settings.runs_dir() / "r-broken" / "report.json").write_text('{"status": "refused", "run_')
+    storage = open_storage(spark, settings)
+    keep_earlier_reports(settings, "r-holder")
+    started = datetime.now(UTC)
+    record_run(
+        spark,
+        storage,
+        settings,
+        run_id="r-holder",
+        job="pipeline",
+        started_at=started,
+        status="succeeded",
+        detail={},
+    )
+
+    rows = storage.read(OPS_RUNS).orderBy("run_id", "detail").collect()
+    held_by = {"run_id": "r-holder", "host": HOST, "pid": os.getpid(), "started_at": holder.started_at}
+    assert [(r.run_id, r.job, r.status, json.loads(r.detail)) for r in rows] == [
+        ("r-a", "pipeline", "refused", {"attempt": 1, "held_by": held_by, "recorded_by": "r-holder"}),
+        ("r-a", "pipeline", "refused", {"attempt": 2, "held_by": held_by, "recorded_by": "r-holder"}),
+        ("r-b", "pipeline", "refused", {"attempt": 1, "held_by": held_by, "recorded_by": "r-holder"}),
+        ("r-holder", "pipeline", "succeeded", {}),
+    ]
+    for r in rows[:3]:
+        assert r.started_at <= r.finished_at
+    for report in ("r-a/report.1.json", "r-a/report.json", "r-b/report.json"):
+        saved = json.loads((settings.runs_dir() / report).read_text())
+        assert saved["ops_runs"] == "recorded in ops.runs by run r-holder"
+
+    for report in ("r-a/report.json", "r-b/report.json"):  # as if the holder died before saying so
+        path = settings.runs_dir() / report
+        path.write_text(json.dumps({**json.loads(path.read_text()), "ops_runs": REFUSAL_PENDING}))
+    assert record_refusals(spark, storage, settings, by_run_id="r-next") == 0
+    assert storage.info(OPS_RUNS).rows == 4
+    saved = json.loads((settings.runs_dir() / "r-b" / "report.json").read_text())
+    assert saved["ops_runs"] == "recorded in ops.runs by run r-next"
 
 
 def test_a_second_c2c_run_exits_2_at_once_naming_the_holder(tmp_path, live_pid):
