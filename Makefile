@@ -17,8 +17,8 @@ test: $(STAMP)
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 lint: $(STAMP)
-	$(BIN)/ruff check lakehouse quality jobs tests benchmarks
-	$(BIN)/ruff format --check lakehouse quality jobs tests benchmarks
+	$(BIN)/ruff check lakehouse quality jobs tests benchmarks deploy
+	$(BIN)/ruff format --check lakehouse quality jobs tests benchmarks deploy
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/storage.py
