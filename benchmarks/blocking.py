@@ -16,8 +16,8 @@ distinct candidate pairs of both rule sets are counted on the linkage input (Duc
 (`WORKDIR/var/lake` and `WORKDIR/var/restricted`), with the model's rules and `--rule`: how a rule
 grows with the population, without linking.
 
-Last line: `pairs_model_<p>=... pairs_with_rule_<p>=... f1_model_<p>=... f1_with_rule_<p>=...
-f1_baseline_<p>=...` per profile.
+Last line: `pairs_without_rule_<p>=... f1_without_rule_<p>=... pairs_with_rule_<p>=...
+f1_with_rule_<p>=... f1_baseline_<p>=...` per profile.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """What keeping the PII key out of query plans costs: the keyed-hash UDF against an HMAC composed from
-Spark expressions (the key's pads as plan literals, which is what it replaced), same rows, same session.
+Spark expressions, which puts the key's pads in every plan as literals; same rows, same Spark session.
 
     .venv/bin/python benchmarks/tokens.py [--rows 5000000] [--repeats 3]
 
@@ -28,7 +28,8 @@ KEY = b"0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
 
 def expression_hmac(message, key: bytes):
-    """The replaced construction (never use it: it prints the key's pads in every plan)."""
+    """HMAC-SHA256 from Spark expressions, the baseline of the comparison. Never use it on real data: the
+    key's pads are plan literals, so every plan, log and UI page that shows the plan shows them."""
     block = key.ljust(64, b"\0")
     ipad, opad = bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
     inner = F.unhex(F.sha2(F.concat(F.lit(ipad), F.encode(message, "UTF-8")), 256))

@@ -1,5 +1,5 @@
-"""Restricted data stays restricted: on the session's real `c2c run` (tests/e2e.py), no plan holds the
-PII key, no file or table outside the restricted zone holds an SSN, a document number or a person
+"""Restricted data stays restricted: on the real `c2c run` the tests share (tests/e2e.py), no plan holds
+the PII key, no file or table outside the restricted zone holds an SSN, a document number or a person
 record's birth date, no silver or identity table holds an SSN at all, and the restricted zone and the
 raw root are their owner's only. Plus the same plan check on the tokenizing transforms themselves,
 with a check that the scan does find a key that is in a plan."""
@@ -52,7 +52,7 @@ def sql_tab_plans(spark, since: int, *, expect: int = 1) -> list[str]:
         time.sleep(0.5)
 
 
-def old_style_hmac(message, key: bytes):
+def plan_literal_hmac(message, key: bytes):
     """An HMAC composed from Spark expressions: its pads enter the plan as literals."""
     block = key.ljust(64, b"\0")
     ipad, opad = bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
@@ -76,8 +76,8 @@ def test_tokenizing_puts_no_key_material_in_any_plan(spark):
     assert any("keyed_hash" in t for t in texts)  # the plans were really looked at
     assert [f for f in fragments for t in texts if f.decode("latin-1") in t] == []
 
-    # The scan is not blind: the old construction is caught in both places.
-    leaky = df.select(old_style_hmac(F.col("ssn"), KEY).alias("t"))
+    # The scan is not blind: an HMAC whose key pads are plan literals is caught in both places.
+    leaky = df.select(plan_literal_hmac(F.col("ssn"), KEY).alias("t"))
     leaky.collect()
     assert any(f.decode("latin-1") in plan_text(leaky) for f in fragments)
     assert any(f.decode("latin-1") in t for f in fragments for t in sql_tab_plans(spark, tokenized))
