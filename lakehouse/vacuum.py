@@ -41,7 +41,7 @@ from lakehouse.runlock import Holder, stale_after_hours
 from lakehouse.settings import Settings
 from lakehouse.storage import Storage
 from lakehouse.storage.staged_files import STAGING_DIR
-from lakehouse.tables import Table, all_tables
+from lakehouse.tables import BRONZE_FILE_DECISIONS, Table, all_tables
 from lakehouse.tables.manifest import OPS_LAYER_MANIFESTS
 
 
@@ -186,8 +186,6 @@ def manifest_versions(storage: Storage) -> dict[str, set[int]]:
 
 def lake_tables() -> list[Table]:
     """Every declared table, the manifests and operators' file decisions included."""
-    from lakehouse.sources.decisions import BRONZE_FILE_DECISIONS
-
     tables = {t.fqn: t for t in all_tables()}
     for t in (OPS_LAYER_MANIFESTS, BRONZE_FILE_DECISIONS):
         tables[t.fqn] = t

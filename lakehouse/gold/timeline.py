@@ -15,32 +15,15 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+# The columns are declared with the table (lakehouse/tables/gold.py); TIMELINE_COLUMNS is re-exported.
+from lakehouse.tables.gold import TIMELINE_COLUMNS as TIMELINE_COLUMNS
+from lakehouse.tables.gold import TIMELINE_FIELDS
+
 ACADEMIC_YEAR = "academic_year"
 WAGE_QUARTER = "wage_quarter"
 
-TIMELINE_FIELDS = (
-    ("person_id", "STRING"),
-    ("period_type", "STRING"),
-    ("period", "INT"),
-    ("k12_district", "STRING"),
-    ("k12_grade", "INT"),
-    ("k12_exit", "STRING"),
-    ("hs_completion", "STRING"),
-    ("college_terms", "ARRAY<STRUCT<start: DATE, segment: STRING, institution: STRING, term: STRING>>"),
-    ("awards", "ARRAY<STRUCT<award_date: DATE, segment: STRING, award_level: STRING>>"),
-    ("credentials", "ARRAY<STRING>"),
-    ("teaching", "BOOLEAN"),
-    ("teaching_district", "STRING"),
-    ("staff_fte", "DOUBLE"),
-    ("benefit_programs", "ARRAY<STRING>"),
-    ("service_programs", "ARRAY<STRING>"),
-    ("aid_amount", "DECIMAL(12,2)"),
-    ("wages", "DECIMAL(14,2)"),
-    ("employers", "INT"),
-)
 # Used while building, not kept: orders several enrollments of one year.
 WORKING_FIELDS = (("_k12_entry", "DATE"),)
-TIMELINE_COLUMNS = ", ".join(f"{name} {kind}" for name, kind in TIMELINE_FIELDS)
 
 # Academic calendar convention (the segments' published calendars, to the half month): a fall term
 # starts in August of the academic year's first calendar year; winter and spring in January, summer in

@@ -1,5 +1,8 @@
 """One simulated life course: who a person is, and what happens to them year by year.
 
+`simulate` draws the person and runs the stages in order (`life_paths.py`, then `life_work.py`); the
+records a life is made of are in `life_course.py` and re-exported here.
+
 Pure Python and deterministic: everything is drawn from generators seeded by (seed, person id), and
 twins share the draws of their family. Academic years are labelled by their ending year (2019-20 is
 2020) and run July to June; `q` quarters are YRQTR integers such as 20234.
@@ -8,11 +11,27 @@ twins share the draws of their family. Academic years are labelled by their endi
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from datetime import date
 
 from lakehouse.settings import SynthSettings
-from lakehouse.synth.world import GROUP_WEIGHTS, GROUPS, School, World
+from lakehouse.synth import life_paths, life_work  # the stages, in order
+from lakehouse.synth.identity import ssn_for
+from lakehouse.synth.life_course import Assignment, Award, Credential, K12Year, Life, Spell, Term
+from lakehouse.synth.world import GROUP_WEIGHTS, GROUPS, World
+
+__all__ = [
+    "RACE_CODES",
+    "REPORT_GROUPS",
+    "Assignment",
+    "Award",
+    "Credential",
+    "K12Year",
+    "Life",
+    "Spell",
+    "Term",
+    "report_group",
+    "simulate",
+]
 
 RACE_CODES = {
     "hispanic": ((500,),),
@@ -46,125 +65,6 @@ def report_group(hispanic: bool, race: tuple[int, ...]) -> str:
     if 300 <= code < 400:
         return "Pacific Islander"
     return REPORT_GROUPS.get(code, "Not reported")
-
-
-@dataclass
-class K12Year:
-    ay: int
-    grade: int  # 0 = kindergarten
-    school: School
-    entry: date
-    exit: date
-    exit_code: (
-        str  # E155 year end, E230 completer, E156 12th-grade continuing, E140 dropout, E130 died, T160 moved
-    )
-    completion: str = ""  # 100 standard diploma, 250 adult-ed diploma, 330 CHSPE
-
-
-@dataclass
-class Term:
-    segment: str
-    college: str
-    ay: int
-    term: str  # FA, WI, SP, SU
-    start: date
-    units: float
-    level: str  # UG, CRED (credential program)
-
-
-@dataclass
-class Award:
-    segment: str
-    college: str
-    ay: int
-    date: date
-    kind: str  # CERT, AA, BA, CRED
-    cip: str
-
-
-@dataclass
-class Credential:
-    doc: str
-    kind: str  # intern, preliminary, clear, permit, waiver
-    subject: str
-    issued: date
-    ihe: str  # preparing institution code ('' for permits)
-    segment: str  # CSU, UC, AICCU, DISTRICT, NONE
-
-
-@dataclass
-class Assignment:
-    ay: int
-    school: School
-    job_class: int  # 12 teacher, 10 administrator
-    fte: float
-    cred_code: int  # 10 full, 20 university intern, 30 district intern, 40 waiver, 50 provisional permit
-
-
-@dataclass
-class Spell:
-    program: str
-    start: date
-    end: date
-    county: str
-    detail: str = ""
-
-
-@dataclass
-class Life:
-    pid: int
-    sex: str
-    group: str
-    race: tuple[int, ...]
-    hispanic: bool
-    birth: date
-    first: str
-    middle: str
-    last: str
-    ssn: str | None
-    county: str
-    low_income: bool
-    english_learner: bool
-    foster: bool
-    homeless: bool
-    disability: bool
-    dev_disability: bool
-    arrived: date
-    gone: date | None = None  # left the state or died: no record after this date
-    died: bool = False
-    name_changes: list[tuple[date, str]] = field(default_factory=list)
-    moves: list[tuple[date, str]] = field(default_factory=list)  # adult moves to another county
-    district: str = ""
-    elc: list[tuple[int, str, int, int, str]] = field(default_factory=list)  # ay, program, age, days, drdp
-    k12: list[K12Year] = field(default_factory=list)
-    scores: list[tuple[int, int, str, int]] = field(default_factory=list)  # ay, grade, subject, score
-    terms: list[Term] = field(default_factory=list)
-    awards: list[Award] = field(default_factory=list)
-    aid: list[tuple[int, str, str, int]] = field(default_factory=list)  # ay, app type, grant, amount
-    credentials: list[Credential] = field(default_factory=list)
-    assignments: list[Assignment] = field(default_factory=list)
-    wages: list[tuple[int, str, float]] = field(default_factory=list)  # yrqtr, employer account, wages
-    spells: list[Spell] = field(default_factory=list)  # CALFRESH, CALWORKS, MEDICAL, DOR, DDS, WIOA
-    grad_ay: int | None = None
-    completion: str = ""
-
-    def last_name_on(self, day: date) -> str:
-        name = self.last
-        for when, new in self.name_changes:
-            if when <= day:
-                name = new
-        return name
-
-    def county_on(self, day: date) -> str:
-        """Where the person lives on `day`: the county of their school years, then their moves."""
-        county = self.county
-        for when, new in self.moves:
-            if when <= day:
-                county = new
-        return county
-
-    def present(self, day: date) -> bool:
-        return self.arrived <= day and (self.gone is None or day < self.gone)
 
 
 def _rng(seed: int, *keys: int | str) -> random.Random:
@@ -213,7 +113,7 @@ def simulate(pid: int, world: World, cfg: SynthSettings) -> Life:
         first=first,
         middle=middle,
         last=last,
-        ssn=None if frng.random() < no_ssn_rate else _ssn(pid, seed),
+        ssn=None if frng.random() < no_ssn_rate else ssn_for(pid, seed),
         county=county,
         low_income=low_income,
         english_learner=group in ("hispanic", "asian", "other") and rng.random() < 0.38,
@@ -227,9 +127,6 @@ def simulate(pid: int, world: World, cfg: SynthSettings) -> Life:
         life.arrived = date(birth.year + frng.randint(2, 35), frng.randint(1, 12), 1)
     _leave_or_die(life, rng, cfg)
     life.district = rng.choice(world.districts[county])
-
-    from lakehouse.synth import life_paths, life_work  # the stages, in order
-
     life_paths.early_learning(life, rng, cfg)
     life_paths.k12(life, rng, world, cfg)
     life_paths.college(life, rng, world, cfg)
@@ -240,12 +137,6 @@ def simulate(pid: int, world: World, cfg: SynthSettings) -> Life:
     life_work.work(life, rng, world, cfg, commute_rng=_rng(seed, "commute", pid))
     life_work.services(life, rng, world, cfg)
     return life
-
-
-def _ssn(pid: int, seed: int) -> str:
-    from lakehouse.synth.identity import ssn_for
-
-    return ssn_for(pid, seed)
 
 
 def _pick_index(rng: random.Random, weights: tuple[float, ...]) -> int:

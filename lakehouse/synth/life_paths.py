@@ -10,7 +10,8 @@ import random
 from datetime import date
 
 from lakehouse.settings import SynthSettings
-from lakehouse.synth.life import Award, Credential, K12Year, Life, Term
+from lakehouse.synth.life_course import Award, Credential, K12Year, Life, Term
+from lakehouse.synth.life_work import teach
 from lakehouse.synth.world import School, World
 
 CIPS = (
@@ -231,8 +232,6 @@ def _four_year_path(
 
 
 def teaching(life: Life, rng: random.Random, world: World, cfg: SynthSettings) -> None:
-    from lakehouse.synth.life_work import teach
-
     ba = next((a for a in life.awards if a.kind == "BA"), None)
     if ba is None:
         return

@@ -6,7 +6,7 @@ import random
 from datetime import date
 
 from lakehouse.settings import SynthSettings
-from lakehouse.synth.life import Assignment, Credential, Life, Spell
+from lakehouse.synth.life_course import Assignment, Credential, Life, Spell
 from lakehouse.synth.world import World
 
 BASE_QUARTERLY = {"none": 6_000, "hs": 8_000, "some": 9_000, "aa": 10_500, "ba": 16_000}

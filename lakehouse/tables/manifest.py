@@ -26,7 +26,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from lakehouse.errors import StorageError
-from lakehouse.tables.landing import OPS_LAYER_MANIFESTS
+from lakehouse.tables.ops import OPS_LAYER_MANIFESTS
 from lakehouse.tables.registry import Table
 
 if TYPE_CHECKING:

@@ -1,53 +1,44 @@
-"""Tables of the linked layers: the master person index (identity) and the gold outcome marts."""
+"""Gold tables: the person timeline, cohorts and outcome marts, keyed by the pseudonymous person id, and
+the metric cells before and after disclosure control.
+"""
 
 from __future__ import annotations
 
-from lakehouse.gold.timeline import TIMELINE_COLUMNS
 from lakehouse.tables.registry import Table, register
 
-# ---- identity: the master person index -------------------------------------------------------------
+__all__ = [
+    "GOLD_COHORT_MEMBERS",
+    "GOLD_COHORT_OUTCOMES",
+    "GOLD_METRIC_CELLS",
+    "GOLD_PERSON_TIMELINE",
+    "GOLD_PUBLISHED_CELLS",
+    "TIMELINE_COLUMNS",
+    "TIMELINE_FIELDS",
+]
 
-IDENTITY_CROSSWALK = register(
-    Table(
-        layer="identity",
-        name="person_crosswalk",
-        schema=(
-            "source STRING, source_record_key STRING, record_token STRING, person_id STRING, run_id STRING"
-        ),
-        keys=("source", "source_record_key"),
-        restricted=True,  # source record keys are agency ids such as SSIDs and CINs
-        description="Every source person record's pseudonymous person id (keys as silver.person_records).",
-        sensitive=(("source_record_key", "direct"),),
-    )
+# The timeline's columns, in order: who, which period, then what happened in it. The timeline build
+# (lakehouse/gold/timeline.py) shapes every event to these columns.
+TIMELINE_FIELDS = (
+    ("person_id", "STRING"),
+    ("period_type", "STRING"),
+    ("period", "INT"),
+    ("k12_district", "STRING"),
+    ("k12_grade", "INT"),
+    ("k12_exit", "STRING"),
+    ("hs_completion", "STRING"),
+    ("college_terms", "ARRAY<STRUCT<start: DATE, segment: STRING, institution: STRING, term: STRING>>"),
+    ("awards", "ARRAY<STRUCT<award_date: DATE, segment: STRING, award_level: STRING>>"),
+    ("credentials", "ARRAY<STRING>"),
+    ("teaching", "BOOLEAN"),
+    ("teaching_district", "STRING"),
+    ("staff_fte", "DOUBLE"),
+    ("benefit_programs", "ARRAY<STRING>"),
+    ("service_programs", "ARRAY<STRING>"),
+    ("aid_amount", "DECIMAL(12,2)"),
+    ("wages", "DECIMAL(14,2)"),
+    ("employers", "INT"),
 )
-IDENTITY_PERSON_ID_HISTORY = register(
-    Table(
-        layer="identity",
-        name="person_id_history",
-        schema=(
-            "run_id STRING, person_id STRING, event STRING, related_person_id STRING, records BIGINT, "
-            "recorded_at TIMESTAMP"
-        ),
-        description="Person ids created, merged into another, split from another, or retired, per run.",
-    )
-)
-IDENTITY_PAIRS = register(
-    Table(
-        layer="identity",
-        name="linkage_pairs",
-        schema=(
-            "record_token_l STRING, record_token_r STRING, match_probability DOUBLE, method STRING, "
-            "run_id STRING"
-        ),
-        keys=("record_token_l", "record_token_r"),
-        restricted=True,
-        description="Record pairs from the deterministic rules and the model (scored at or above the "
-        "review floor), and whether each made a match.",
-    )
-)
-
-
-# ---- gold: longitudinal timeline, cohorts and outcome marts (keyed by the pseudonymous person id) ----
+TIMELINE_COLUMNS = ", ".join(f"{name} {kind}" for name, kind in TIMELINE_FIELDS)
 
 GOLD_PERSON_TIMELINE = register(
     Table(
