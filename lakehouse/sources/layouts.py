@@ -1,10 +1,11 @@
-"""How to read the 15 agency extracts: their file layouts, how each family writes its dates, and which
-columns make a row's source record key.
+"""How to read the 15 agency extracts: their file layouts, how each family writes its dates, which
+columns must be numbers, and which columns make a row's source record key.
 
 The layouts themselves (source, folder, kind, extension, columns and widths of each file family) are
 declared with the tables, in lakehouse/tables/layouts.py, since each family's bronze table has the
-layout's columns; they are re-exported here. The generator (lakehouse/synth) writes these layouts; the
-landing modules of lakehouse/sources read them.
+layout's columns; they are re-exported here. The generator (lakehouse/synth) writes these layouts;
+landing reads them and checks each row's dates and numbers by the specs lakehouse/sources/spec.py
+builds from them.
 
 Source record keys (what identifies a person record within its source, as `_truth/person_truth.csv`
 spells it; silver spells EDD's with the SSN's keyed token in place of the SSN):
@@ -31,7 +32,16 @@ from __future__ import annotations
 
 from lakehouse.tables.layouts import LAYOUTS, Layout
 
-__all__ = ["DATE_FORMATS", "LAYOUTS", "RECORD_KEYS", "SPARK_DATE", "Layout", "family_of", "header_for"]
+__all__ = [
+    "DATE_FORMATS",
+    "LAYOUTS",
+    "NUMERIC",
+    "RECORD_KEYS",
+    "SPARK_DATE",
+    "Layout",
+    "family_of",
+    "header_for",
+]
 
 
 def header_for(path: str) -> str | None:
@@ -70,6 +80,23 @@ DATE_FORMATS: dict[str, dict[str, str]] = {
     "VR_CASES": {"dob": ISO, "application_date": ISO, "closure_date": ISO},
     "CONSUMERS": {"BIRTH_DATE": MDY},
     "PIRL": {"BIRTH_DATE": YMD, "ENTRY_DATE": YMD, "EXIT_DATE": YMD},
+}
+
+# The columns that must parse as numbers, per family (a family not listed has none): a row with a value
+# in one of them that is not a plain decimal is quarantined with the reason; an empty one is missing.
+NUMERIC: dict[str, tuple[str, ...]] = {
+    "ELC_ENROLLMENT": ("ENTRY_AGE", "DAYS_ENROLLED"),
+    "CAASPP": ("SCALE_SCORE",),
+    "SASS": ("JOB_CLASS_CODE", "FTE_PERCENT", "CREDENTIAL_TYPE_CODE"),
+    "SX": ("SX03_UNITS_ATTEMPTED", "SX04_UNITS_EARNED"),
+    "ERSS": ("UNITS",),
+    "ERST": ("ACADEMIC_YEAR",),
+    "ERSFA": ("ACADEMIC_YEAR", "AMOUNT"),
+    "enrollment": ("units",),
+    "AICCU_ENROLLMENT": ("CREDITS",),
+    "CALGRANT_PAYMENTS": ("AMOUNT",),
+    "DE9C": ("YRQTR", "TOTAL_SUBJECT_WAGES"),
+    "CONSUMERS": ("STATUS_YEAR",),
 }
 
 

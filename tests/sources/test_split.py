@@ -4,18 +4,52 @@ from __future__ import annotations
 
 import pytest
 
-from lakehouse.sources.layouts import LAYOUTS
-from lakehouse.sources.spec import all_specs
+from lakehouse.settings import SOURCES
+from lakehouse.sources import spec
+from lakehouse.sources.layouts import DATE_FORMATS, LAYOUTS, NUMERIC
+from lakehouse.sources.spec import SourceSpec, all_specs, spec_problems
 from lakehouse.sources.split import TRUNCATED, cut, split_file
 
 SENR_HEADER = LAYOUTS["SENR"].header
 SENR_ROW = "2018-19^13610036545362^1007894995^5728466^10^20180820^20190610^E155^"
 
 
-def test_every_source_has_a_landing_module_matching_the_layouts():
+def test_every_family_in_the_layouts_has_a_spec_whose_columns_are_its_own():
     specs = all_specs()
-    assert len(specs) == 15
-    assert {f for s in specs for f in s.families()} == set(LAYOUTS)
+    assert [s.source for s in specs] == list(SOURCES) and len(specs) == 15
+    assert {f: s.source for s in specs for f in s.families()} == {
+        f: layout.source for f, layout in LAYOUTS.items()
+    }
+    assert {f: c for s in specs for f, c in s.numeric.items()} == {f: NUMERIC.get(f, ()) for f in LAYOUTS}
+    assert specs[SOURCES.index("csu")] == SourceSpec(
+        "csu",
+        {"ERSS": ("UNITS",), "ERSD": (), "ERST": ("ACADEMIC_YEAR",), "ERSFA": ("ACADEMIC_YEAR", "AMOUNT")},
+    )
+    for s in specs:
+        for family, layout in s.families().items():
+            columns = {name for name, _ in layout.columns}
+            assert set(s.numeric[family]) <= columns and set(s.dates(family)) <= columns, family
+    assert spec_problems(LAYOUTS, NUMERIC, DATE_FORMATS, SOURCES) == []
+
+
+def test_a_spec_naming_a_column_or_family_its_layouts_lack_is_caught(monkeypatch):
+    numeric = {**NUMERIC, "CAASPP": ("SCALE_SCORE", "SCALE"), "CAASP": ("SCALE_SCORE",)}
+    dates = {**DATE_FORMATS, "SENR": {"ENROLL_START_DATE": "%Y%m%d", "ENROLL_END": "%Y%m%d"}}
+    layouts = {f: layout for f, layout in LAYOUTS.items() if layout.source != "wioa"}
+    assert spec_problems(layouts, numeric, dates, (*SOURCES, "nowhere")) == [
+        "CAASPP has no number columns SCALE",
+        "number columns for CAASP, which no layout has",
+        "SENR has no date columns ENROLL_END",
+        "date columns for PIRL, which no layout has",
+        "source wioa has no layout",
+        "source nowhere has no layout",
+    ]
+    assert spec_problems(LAYOUTS, NUMERIC, DATE_FORMATS, SOURCES[1:]) == [
+        "layouts of cde_elc, which is not a source"
+    ]
+    monkeypatch.setattr(spec, "NUMERIC", {**NUMERIC, "SENR": ("GRADE",)})
+    with pytest.raises(ValueError, match="SENR has no number columns GRADE"):
+        all_specs()
 
 
 def test_good_lines_of_each_kind():
