@@ -82,6 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train-linkage", help="train the linkage model on silver, log and register it")
     train.add_argument("--promote", action="store_true", help="make the new version the champion")
 
+    evaluate = sub.add_parser(
+        "evaluate", help="score the lake's identity against a synthetic state's truth (<raw>/_truth/)"
+    )
+    evaluate.add_argument(
+        "--run-id", help="run id to file the evaluation under (default: the run that committed the identity)"
+    )
+    evaluate.add_argument(
+        "--raw", help="raw root holding the truth (default: storage.raw_root, var/raw locally)"
+    )
+
     link = sub.add_parser("link", help="link two person files (or deduplicate one), training on them")
     link.add_argument("--left", required=True, help="CSV file with a header line")
     link.add_argument("--right", help="second CSV file (omit to deduplicate --left)")
@@ -217,6 +227,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from jobs import identity_job
 
             return identity_job.train_main(settings, promote=args.promote)
+        if args.command == "evaluate":
+            from jobs import evaluate_job
+
+            return evaluate_job.main(settings, run_id=args.run_id)
         if args.command == "link":
             from jobs import link_job
 

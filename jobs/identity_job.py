@@ -2,6 +2,9 @@
 pseudonymous person id (identity.person_crosswalk), keep ids stable across runs
 (identity.person_id_history), and manage the linkage model in MLflow.
 
+The identity step reads no truth: a real state has none. On a synthetic state `c2c run` scores the
+crosswalk in a step of its own, after this one (jobs/evaluate_job.py).
+
 The identity tables commit one by one, then the layer's manifest (lakehouse/tables/manifest.py). A
 rebuild starts from the identity state the last manifest committed, not from tables a cut-short run
 left behind, so that it issues the same ids and history events as the run it replaces.
@@ -15,9 +18,9 @@ from datetime import UTC, date, datetime
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from jobs import evaluate_job
 from jobs.silver_job import SILVER_TABLES
 from lakehouse.identity import registry
-from lakehouse.identity.evaluate import evaluation_report, read_truth
 from lakehouse.identity.features import nickname_roots, record_counties, with_linkage_features
 from lakehouse.identity.ids import assign_person_ids, id_events_summary
 from lakehouse.identity.link import LinkageError, Resolution, match_counts, resolve
@@ -123,21 +126,17 @@ def run(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: st
     crosswalk = records.join(tokens, "record_token").select(
         "source", "source_record_key", "record_token", "person_id", F.lit(run_id).alias("run_id")
     )
-    crosswalk = crosswalk.localCheckpoint()  # written, counted and evaluated: compute it once
+    crosswalk = crosswalk.localCheckpoint()  # written and counted: compute it once
     report: dict = {"backend": settings.identity.backend, "timings_s": dict(resolution.seconds)}
-    truth = read_truth(spark, settings)
-    if truth is not None:
-        report["evaluation"] = evaluation_report(crosswalk, truth)
     if champion is None:
         # No champion yet (a new deployment): the model trained on this data becomes version 1.
         version = registry.log_model(
             settings,
             resolution.model,
             params=_params(settings),
-            metrics=_metrics(report.get("evaluation")),
+            metrics={},
             run_name=f"trained-in-run-{run_id}",
             champion=True,
-            artifacts={"evaluation.json": report.get("evaluation", {})},
         )
         report["model"] = {"version": version, "trained_in_this_run": True}
     else:
@@ -194,21 +193,10 @@ def _params(settings: Settings) -> dict:
     return {k: v for k, v in settings.identity.model_dump().items() if k != "tracking_uri"}
 
 
-def _metrics(evaluation: dict | None) -> dict[str, float]:
-    if not evaluation:
-        return {}
-    out = {}
-    for group in ("pairwise", "bcubed"):
-        for k, v in (evaluation.get(group) or {}).items():
-            if isinstance(v, int | float):
-                out[f"{group}_{k}"] = v
-    return out
-
-
 def train_main(settings: Settings, *, promote: bool) -> int:
-    """`c2c train-linkage`: train on the current silver person records, evaluate against the truth
-    when there is one, log the run and register the model; `promote` (or no champion yet) makes it
-    the champion that scheduled runs load."""
+    """`c2c train-linkage`: train on the current silver person records, score the trained clustering
+    against the raw root's truth when it holds one (a synthetic state), log the run and register the
+    model; `promote` (or no champion yet) makes it the champion that scheduled runs load."""
     from lakehouse.spark import build_spark
     from lakehouse.storage import open_storage
 
@@ -220,14 +208,16 @@ def train_main(settings: Settings, *, promote: bool) -> int:
     resolution = link(spark, settings, storage, model=None, as_of=datetime.now(UTC).date())
     records = storage.read(SILVER_PERSON_RECORDS).select("source", "source_record_key", "record_token")
     crosswalk = records.join(resolution.clusters.withColumnRenamed("cluster_id", "person_id"), "record_token")
-    truth = read_truth(spark, settings)
-    evaluation = evaluation_report(crosswalk, truth) if truth is not None else {}
+    evaluation = evaluate_job.score(spark, settings, crosswalk) or {}
     champion = promote or registry.load_champion(settings) is None
     version = registry.log_model(
         settings,
         resolution.model,
         params=_params(settings),
-        metrics={**_metrics(evaluation), **{f"seconds_{k}": v for k, v in resolution.seconds.items()}},
+        metrics={
+            **evaluate_job.metrics(evaluation),
+            **{f"seconds_{k}": v for k, v in resolution.seconds.items()},
+        },
         run_name="train-linkage",
         champion=champion,
         artifacts={"evaluation.json": evaluation, "guard.json": resolution.guard},
@@ -236,10 +226,6 @@ def train_main(settings: Settings, *, promote: bool) -> int:
         f"registered {settings.identity.model_name} version {version}" + (" as champion" if champion else "")
     )
     if evaluation:
-        pw, bc = evaluation["pairwise"], evaluation["bcubed"]
-        print(
-            f"  vs truth: pairwise precision {pw['precision']:.4f} recall {pw['recall']:.4f} "
-            f"F1 {pw['f1']:.4f}; B-cubed F1 {bc['f1']:.4f}"
-        )
+        print(f"  vs truth: {evaluate_job.figures(evaluation)}")
     print(f"  tracking: {registry.tracking_uri(settings)}")
     return 0

@@ -1,7 +1,9 @@
 """`c2c run`: the main pipeline. Each layer's job is a step: bronze, silver, identity, gold, then the
-dashboard (publish). Every run holds the lake's run lock (lakehouse/runlock.py), is recorded in
-`ops.runs` and leaves `var/runs/<run_id>/report.json`, failed runs too; a failed step's traceback goes
-to `var/runs/<run_id>/run.log`. A run refused because another holds the lake leaves only its
+dashboard (publish). On a synthetic state, whose raw root holds the truth, the identity a run links
+is scored against it in a step of its own, evaluate (jobs/evaluate_job.py). Every run holds the
+lake's run lock (lakehouse/runlock.py), is recorded in `ops.runs` and leaves
+`var/runs/<run_id>/report.json`, failed runs too; a failed step's traceback goes to
+`var/runs/<run_id>/run.log`. A run refused because another holds the lake leaves only its
 report.json (status "refused"). A re-used run id keeps its earlier reports as `report.<n>.json`."""
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from jobs import gold_job, identity_job, silver_job
+from jobs import evaluate_job, gold_job, identity_job, silver_job
 from jobs.maintenance_job import sweep_dead_staging
 from jobs.progress import Progress, count, print_summary, with_progress_bar
 from jobs.run_record import keep_earlier_reports, record_failure, record_refusal, record_run, write_report
@@ -151,6 +153,11 @@ def run(
                 else str(ident)
             )
             progress.say("identity", linked, steps["identity"])
+            if isinstance(ident, dict) and evaluate_job.has_truth(settings):
+                step, t0 = "evaluate", time.perf_counter()
+                ident["evaluation"] = evaluate_job.run(spark, settings, storage, run_id=run_id)
+                steps["evaluate"] = round(time.perf_counter() - t0, 3)
+                progress.say("evaluate", evaluate_job.figures(ident["evaluation"]), steps["evaluate"])
         else:
             report["identity"] = "unchanged (no new person records)"
             progress.say("identity", report["identity"])
