@@ -220,6 +220,7 @@ def steps_of(report: dict, launched_at: datetime, wall: float) -> dict:
         "bronze_s": t.get("bronze"),
         "silver_s": sum(t.get(k, 0.0) for k in ("gate_bronze", "silver_build_and_gate", "silver_write")),
         "identity_s": t.get("identity"),
+        "evaluate_s": t.get("evaluate"),  # scoring against a synthetic truth, outside identity
         "gold_s": t.get("gold"),
         "report_s": t.get("quality_store", 0.0) + t.get("record_run", 0.0),
     }
