@@ -196,7 +196,7 @@ def disclose_and_check(built: dict) -> list[CheckResult]:
 def stage_site(settings: Settings, built: dict, *, run_id: str) -> tuple[Path, list[Path]]:
     """Write every mart's CSV and JSON files into a staging folder beside the site's data folder."""
     catalog: Catalog = built["catalog"]
-    staging = settings.var_dir / "site" / ".staging-data"
+    staging = settings.site_dir / ".staging-data"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     files = []
@@ -238,7 +238,7 @@ def publish(
         run_id=run_id,
         step="gold/published",
     )
-    site = settings.var_dir / "site" / "data"
+    site = settings.site_dir / "data"
     shutil.rmtree(site, ignore_errors=True)  # a table dropped from the catalog must not linger
     staging.rename(site)
     write_manifest(storage, "gold", GOLD_TABLES, built["inputs"], run_id=run_id)

@@ -1,5 +1,5 @@
-"""`c2c publish`: build the public dashboard under `<var>/site/` from the published tables in
-`<var>/site/data/` (written by the gold step of `c2c run`). `c2c run` calls `build_if_published` at
+"""`c2c publish`: build the public dashboard in `paths.site` (default `<var>/site/`) from the published
+tables in its `data/` folder (written by the gold step of `c2c run`). `c2c run` calls `build_if_published` at
 its end, so `make run` leaves the site built."""
 
 from __future__ import annotations
@@ -14,17 +14,17 @@ from lakehouse.site import SiteBuild, build_site
 
 
 def data_dir(settings: Settings) -> Path:
-    return settings.var_dir / "site" / "data"
+    return settings.site_dir / "data"
 
 
 def build(settings: Settings, *, out: str | Path | None = None) -> SiteBuild:
-    """Build the site in `out` (default `<var>/site`); the catalog gives the minimum cell size the
+    """Build the site in `out` (default `paths.site`); the catalog gives the minimum cell size the
     published counts are checked against and the order of the breakdowns."""
     catalog = load_catalog(settings.conf_dir, cohorts=COHORTS, outcomes=OUTCOMES)
     order = [b for mart in catalog.marts for b in mart.breakdowns]
     return build_site(
         data_dir(settings),
-        Path(out) if out else settings.var_dir / "site",
+        Path(out) if out else settings.site_dir,
         min_cell_size=catalog.min_cell_size,
         breakdown_order=list(dict.fromkeys(order)),
     )

@@ -68,7 +68,12 @@ class RawSettings(_Strict):
 
 
 class PathSettings(_Strict):
+    """var: run reports, Data Docs, the MLflow store, `c2c submit` artifacts.
+    site: the public dashboard and the published tables it reads (`<site>/data/`); empty means
+    `<var>/site`. It is public: it may not lie in the restricted zone or under the raw root."""
+
     var: str
+    site: str = ""
 
 
 class PiiSettings(_Strict):
@@ -144,6 +149,11 @@ class Settings(_Strict):
     def runs_dir(self) -> Path:
         return self.var_dir / "runs"
 
+    @property
+    def site_dir(self) -> Path:
+        """Where the dashboard is built; the published tables are in its `data/` folder."""
+        return Path(self.paths.site)
+
 
 def default_conf_dir() -> Path:
     """`C2C_CONF_DIR`, else the repository's `conf/`, else `./conf`."""
@@ -193,6 +203,13 @@ def load_settings(
         raise SettingsError("invalid settings:\n  " + "\n  ".join(problems)) from None
     settings = _resolve_paths(settings)
     _check_zones(settings.storage)
+    for name in ("restricted_root", "raw_root"):
+        root = getattr(settings.storage, name)
+        if _inside(settings.paths.site, root) or _inside(root, settings.paths.site):
+            raise SettingsError(
+                f"paths.site ({settings.paths.site}) and storage.{name} ({root}) overlap: the site is "
+                "public, and restricted data and raw extracts must stay out of it"
+            )
     return settings
 
 
@@ -319,7 +336,9 @@ def _resolve_paths(settings: Settings) -> Settings:
         if key in conf:
             conf[key] = _absolute(conf[key])
     spark = settings.spark.model_copy(update={"conf": conf})
-    paths = settings.paths.model_copy(update={"var": _absolute(settings.paths.var)})
+    var = _absolute(settings.paths.var)
+    site = _absolute(settings.paths.site) if settings.paths.site else str(Path(var) / "site")
+    paths = settings.paths.model_copy(update={"var": var, "site": site})
     pii = settings.pii
     if pii.dev_key_file:
         pii = pii.model_copy(update={"dev_key_file": _absolute(pii.dev_key_file)})

@@ -27,6 +27,7 @@ def test_local_overlay_puts_everything_under_var(conf, tmp_path, monkeypatch):
     assert s.spark.master == "local[*]"
     assert s.storage.root == str(tmp_path / "var" / "lake")
     assert s.storage.restricted_root == str(tmp_path / "var" / "restricted")
+    assert s.site_dir == tmp_path / "var" / "site"
     assert s.spark.conf["spark.sql.session.timeZone"] == "UTC"  # from base.yml
     assert s.spark.conf["spark.sql.shuffle.partitions"] == "8"  # from local.yml, a number made a string
 
@@ -128,3 +129,22 @@ def test_raw_after_landing_is_keep_locally_and_move_on_a_cluster(conf, monkeypat
     assert load_settings("cluster", conf).raw.after_landing == "move"
     with pytest.raises(SettingsError, match="raw.after_landing"):
         load_settings("local", conf, overrides={"raw": {"after_landing": "shred"}})
+
+
+def test_the_site_folder_is_a_setting_and_stays_out_of_restricted_data(conf, tmp_path, monkeypatch):
+    """paths.site (C2C_SITE_DIR on a cluster) puts the public dashboard where a web server serves it;
+    unset, it is <var>/site. A site that overlaps the restricted zone or the raw root is refused."""
+    for name in ("C2C_SPARK_MASTER", "C2C_STORAGE_ROOT", "C2C_RESTRICTED_ROOT", "C2C_RAW_ROOT"):
+        monkeypatch.setenv(name, f"s3a://bucket-{name.lower()}/x")
+    monkeypatch.setenv("C2C_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("C2C_SITE_DIR", raising=False)
+    assert load_settings("cluster", conf).site_dir == tmp_path / "var" / "site"
+    monkeypatch.setenv("C2C_SITE_DIR", str(tmp_path / "www" / "c2c"))
+    assert load_settings("cluster", conf).site_dir == tmp_path / "www" / "c2c"
+    monkeypatch.chdir(tmp_path)
+    assert (
+        load_settings("local", conf, overrides={"paths": {"site": "public"}}).site_dir == tmp_path / "public"
+    )
+    for inside in ("var/restricted/site", "var/raw/site", "var"):
+        with pytest.raises(SettingsError, match=r"paths.site .* overlap: the site is public"):
+            load_settings("local", conf, overrides={"paths": {"site": inside}})
