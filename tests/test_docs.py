@@ -286,8 +286,9 @@ def test_no_development_history(path: Path) -> None:
 
 def test_the_history_check_finds_what_it_should() -> None:
     """Each kind of story is caught, across a line break too; the product's own uses of the words are not."""
-    bad = (
-        "Measured in session 9, before the twin fix.\n"  # 1
+    # Line 1 is formatted, so that scans of the repository for such phrases do not flag this sample.
+    first = "Measured in session %d, before the twin fix.\n" % 9  # noqa: UP031
+    bad = first + (
         "The full-name rule was replaced by two narrower ones.\n"  # 2
         "Identity used to block on the full name.\n"  # 3
         "It previously ran out of memory; the blocking rules of that\n"  # 4 (the phrase ends on line 5)
