@@ -6,7 +6,7 @@ Generates a state (or reuses `<DIR>/raw`), lands it and builds silver as `c2c ru
 gate, gated silver), and skips identity: the crosswalk is the generator's truth instead
 (`_truth/person_truth.csv` joined with silver.person_records on each record's key, see
 `lakehouse.gold.accuracy.truth_crosswalk`). Gold is then the pipeline's own gold step
-(`jobs.pipeline._gold`: build, suppression, the gold gate, publication) on that crosswalk, and every
+(`jobs.gold_job.run`: build, suppression, the gold gate, publication) on that crosswalk, and every
 published cell is compared with `_truth/metrics.csv` (`compare_exactly`): with a perfect linkage
 every published number must equal the truth's, since the truth counts only what the extracts carry.
 
@@ -32,11 +32,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from jobs import pipeline, silver_job  # noqa: E402
+from jobs import bronze_job, gold_job, silver_job  # noqa: E402
+from jobs.layer import context  # noqa: E402
 from lakehouse.gold.accuracy import compare_exactly, read_true_metrics, truth_crosswalk  # noqa: E402
 from lakehouse.identity.evaluate import read_truth  # noqa: E402
 from lakehouse.settings import Settings  # noqa: E402
-from lakehouse.sources.landing import land  # noqa: E402
 from lakehouse.storage import Storage, open_storage  # noqa: E402
 from lakehouse.tables import (  # noqa: E402
     GOLD_METRIC_CELLS,
@@ -44,7 +44,6 @@ from lakehouse.tables import (  # noqa: E402
     IDENTITY_CROSSWALK,
     SILVER_PERSON_RECORDS,
 )
-from quality.gx_runner import GxValidator  # noqa: E402
 
 TRUTH_METRICS = "_truth/metrics.csv"
 
@@ -62,23 +61,17 @@ def copy_silver(source: Settings, target: Settings) -> None:
 
 def land_and_silver(spark, settings: Settings, *, run_id: str) -> dict:
     """Bronze and gated silver on `settings`' lake from its raw root, as `c2c run` builds them (the raw
-    files stay where they are); no identity, no gold."""
-    storage = open_storage(spark, settings)
-    landing = land(spark, storage, settings.storage.raw_root)
-    steps: dict[str, float] = {}
-    silver_job.gated_silver(
-        spark,
-        settings,
-        storage,
-        silver_job.landed_since_promotion(storage),
-        run_id=run_id,
-        load_id=landing["load_id"],
-        run_date=datetime.now(UTC).date(),
-        validator=GxValidator(None),
-        results=[],
-        steps=steps,
-    )
-    return steps
+    files stay where they are, whatever `raw.after_landing` says); no identity, no gold."""
+    settings = settings.model_copy(update={"raw": settings.raw.model_copy(update={"after_landing": "keep"})})
+    ctx = context(spark, settings, run_id=run_id)
+    timings: dict[str, float] = {}
+    for job in (bronze_job, silver_job):
+        layer = job.run(ctx)
+        ctx = ctx.after(layer)
+        timings.update(layer.timings_s)
+        if layer.blocked is not None:
+            raise layer.blocked
+    return timings
 
 
 def gold_on_truth(spark, settings: Settings, *, run_id: str, silver_from: Settings | None = None) -> dict:
@@ -100,7 +93,9 @@ def gold_on_truth(spark, settings: Settings, *, run_id: str, silver_from: Settin
     crosswalk = truth_crosswalk(records, truth, run_id=run_id).localCheckpoint()
     storage.write(crosswalk, IDENTITY_CROSSWALK, "overwrite", run_id=run_id, step="truth/crosswalk")
     started = time.perf_counter()
-    pipeline._gold(spark, settings, storage, [], run_id=run_id)
+    gold = gold_job.run(context(spark, settings, run_id=run_id))
+    if gold.blocked is not None:
+        raise gold.blocked
     seconds = time.perf_counter() - started
     truth_cells = true_metrics(settings)
     result = compare_exactly(published_cells(storage), truth_cells)

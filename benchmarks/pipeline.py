@@ -41,6 +41,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import reduce
 from pathlib import Path
@@ -50,7 +51,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gold_on_truth import gold_on_truth, show  # noqa: E402
 
-from jobs import pipeline, silver_job  # noqa: E402
+from jobs import bronze_job, pipeline, silver_job  # noqa: E402
+from jobs.layer import context  # noqa: E402
 from lakehouse.gold.accuracy import cell_errors, compare_to_truth, read_true_metrics  # noqa: E402
 from lakehouse.settings import Settings, load_settings  # noqa: E402
 from lakehouse.silver.codes import load_code_maps  # noqa: E402
@@ -109,27 +111,20 @@ def copy_bronze(gated: Settings, lake: Settings) -> None:
 
 
 def silver_with_gates(spark, lake: Settings, *, load_id: str) -> float:
-    """The pipeline's own gated silver step on `lake` (a copy of the gated run's bronze), with its
-    results and Data Docs stored, as `c2c run` does."""
+    """The pipeline's own raw->bronze gate and silver step on `lake` (a copy of the gated run's bronze),
+    with their results and Data Docs stored, as `c2c run` does."""
     started = time.perf_counter()
-    storage = open_storage(spark, lake)
     validator = GxValidator(lake.var_dir / "quality" / "docs")
-    results: list = []
     run_id = f"repeat-{datetime.now(UTC):%H%M%S%f}"
-    silver_job.gated_silver(
-        spark,
-        lake,
-        storage,
-        silver_job.landed_since_promotion(storage),
-        run_id=run_id,
-        load_id=load_id,
-        run_date=datetime.now(UTC).date(),
-        validator=validator,
-        results=results,
-        steps={},
-    )
-    write_results(spark, storage, results, run_id=run_id, checked_at=datetime.now(UTC))
+    ctx = replace(context(spark, lake, run_id=run_id), validator=validator)
+    checks, blocked = bronze_job.gate_and_promote(ctx, load_id)
+    silver = silver_job.run(ctx) if blocked is None else None
+    results = [*checks, *(silver.checks if silver else ())]
+    write_results(spark, ctx.storage, results, run_id=run_id, checked_at=datetime.now(UTC))
     validator.build_docs()
+    for gate in (blocked, silver.blocked if silver else None):
+        if gate is not None:
+            raise gate
     return time.perf_counter() - started
 
 

@@ -14,11 +14,12 @@ record key, name or token.
 from __future__ import annotations
 
 import json
-import tempfile
+import time
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 
+from jobs.layer import LayerReport, RunContext
 from jobs.run_record import run_dir
 from lakehouse.errors import C2CError
 from lakehouse.identity import registry
@@ -94,10 +95,20 @@ def evaluate(spark: SparkSession, settings: Settings, storage: Storage, *, run_i
     return evaluation
 
 
-def run(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: str) -> dict:
-    """The evaluation step of `c2c run`, after identity linked and only when `has_truth`: the
-    evaluation of the identity this run committed, filed under the run; returns the report's section."""
-    return evaluate(spark, settings, storage, run_id=run_id)
+def run(ctx: RunContext) -> LayerReport:
+    """The evaluation step of `c2c run`: when this run's identity step linked and the raw root holds
+    a truth, the evaluation of the identity it committed, filed under the run."""
+    identity = ctx.earlier.get("identity")
+    if identity is None or not identity.ran or not has_truth(ctx.settings):
+        return LayerReport("evaluate", {}, "", ran=False, silent=True)
+    started = time.perf_counter()
+    evaluation = evaluate(ctx.spark, ctx.settings, ctx.storage, run_id=ctx.run_id)
+    return LayerReport(
+        "evaluate",
+        evaluation,
+        figures(evaluation),
+        timings_s={"evaluate": round(time.perf_counter() - started, 3)},
+    )
 
 
 def record(settings: Settings, evaluation: dict, *, run_id: str) -> Path:
@@ -105,28 +116,14 @@ def record(settings: Settings, evaluation: dict, *, run_id: str) -> Path:
     run again when the run id is evaluated again). Returns the file written."""
     out = run_dir(settings, run_id) / EVALUATION_FILE
     out.write_text(json.dumps(evaluation, indent=2, default=str))
-    mlflow, _ = registry._client(settings)
-    if mlflow.get_experiment_by_name(EXPERIMENT) is None:
-        mlflow.create_experiment(EXPERIMENT, artifact_location=registry._artifact_root(settings))
-    experiment = mlflow.set_experiment(EXPERIMENT)
-    name = mlflow_run_name(run_id)
-    earlier = [
-        r.info.run_id
-        for r in mlflow.search_runs(
-            experiment_ids=[experiment.experiment_id],
-            filter_string="attributes.run_name LIKE 'evaluate-%'",
-            output_format="list",
-        )
-        if r.info.run_name == name
-    ]
-    with (
-        mlflow.start_run(run_id=earlier[0]) if earlier else mlflow.start_run(run_name=name),
-        tempfile.TemporaryDirectory() as tmp,
-    ):
-        mlflow.set_tags({"c2c.run_id": run_id, "c2c.identity_run_id": evaluation["identity_run_id"]})
-        mlflow.log_metrics({k: float(v) for k, v in metrics(evaluation).items()})
-        (Path(tmp) / EVALUATION_FILE).write_text(json.dumps(evaluation, indent=2, default=str))
-        mlflow.log_artifact(str(Path(tmp) / EVALUATION_FILE), artifact_path="evaluation")
+    registry.log_evaluation(
+        settings,
+        experiment=EXPERIMENT,
+        run_name=mlflow_run_name(run_id),
+        tags={"c2c.run_id": run_id, "c2c.identity_run_id": evaluation["identity_run_id"]},
+        metrics=metrics(evaluation),
+        artifacts={EVALUATION_FILE: evaluation},
+    )
     return out
 
 

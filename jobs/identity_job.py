@@ -19,6 +19,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs import evaluate_job
+from jobs.layer import LayerReport, RunContext
+from jobs.progress import count
 from jobs.silver_job import SILVER_TABLES
 from lakehouse.identity import registry
 from lakehouse.identity.features import nickname_roots, record_counties, with_linkage_features
@@ -42,6 +44,7 @@ from lakehouse.tables.manifest import (
     Manifest,
     committed_frame,
     latest_manifest,
+    layer_due,
     refuse_stale_rerun,
     table_versions,
     upstream_versions,
@@ -101,7 +104,31 @@ def input_versions(storage: Storage) -> dict[str, int]:
     return upstream_versions(storage, {"silver": SILVER_TABLES})
 
 
-def run(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: str) -> dict:
+def due(storage: Storage) -> bool:
+    """True when silver person records exist and identity is due: no manifest, an identity table newer
+    than its manifest (a promotion cut short), or silver's manifest newer than the one identity was
+    built on."""
+    if not storage.info(SILVER_PERSON_RECORDS).exists:
+        return False
+    return layer_due(storage, "identity", IDENTITY_TABLES, input_versions(storage))
+
+
+def run(ctx: RunContext) -> LayerReport:
+    """The identity step of `c2c run`: link and promote when due (see `link_and_promote`)."""
+    if not due(ctx.storage):
+        return LayerReport.unchanged("identity", "no new person records")
+    ctx.progress.say("identity", f"linking person records on {ctx.settings.identity.backend}")
+    started = time.perf_counter()
+    section = link_and_promote(ctx.spark, ctx.settings, ctx.storage, run_id=ctx.run_id)
+    return LayerReport(
+        "identity",
+        section,
+        f"{count(section['records'])} person records -> {count(section['persons'])} persons",
+        timings_s={"identity": round(time.perf_counter() - started, 3)},
+    )
+
+
+def link_and_promote(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: str) -> dict:
     """Link, assign stable ids, write the identity tables and then the layer's manifest; returns the
     report section. Ids carry over from the crosswalk and history of the last manifest: what a run
     killed before its manifest committed does not count. Re-running gives the same tables: the

@@ -67,7 +67,7 @@ def ledger_name(file: str, settings: Settings, names: set[str]) -> str:
 def quarantine_list(settings: Settings) -> int:
     """Print the files with unparsed rows, those that block the raw->bronze gate, and those released
     or excluded, with their counts from the ledger (no row contents)."""
-    from jobs.silver_job import landed_since_promotion
+    from jobs.bronze_job import landed_since_promotion
     from lakehouse.sources.decisions import HELD, latest_by_version, read_decisions
     from lakehouse.sources.landing import read_ledger
     from lakehouse.tables import BRONZE_FILES

@@ -1,11 +1,13 @@
-"""`c2c publish`: build the public dashboard in `paths.site` (default `<var>/site/`) from the published
-tables in its `data/` folder (written by the gold step of `c2c run`). `c2c run` calls `build_if_published` at
-its end, so `make run` leaves the site built."""
+"""`c2c publish`, and the publish step of `c2c run`: build the public dashboard in `paths.site`
+(default `<var>/site/`) from the published tables in its `data/` folder (written by the gold step).
+The step runs last in every `c2c run`, so `make run` leaves the site built."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+from jobs.layer import LayerReport, RunContext
 from lakehouse.gold.catalog import load_catalog
 from lakehouse.gold.cohorts import COHORTS
 from lakehouse.gold.outcomes import OUTCOMES
@@ -36,6 +38,24 @@ def build_if_published(settings: Settings) -> SiteBuild | None:
     if not (folder.is_dir() and any(folder.glob("*.csv"))):
         return None
     return build(settings)
+
+
+def run(ctx: RunContext) -> LayerReport:
+    """The site built from the published tables; not built (and the run still succeeds) when gold
+    has published none."""
+    started = time.perf_counter()
+    site = build_if_published(ctx.settings)
+    timings = {"publish": round(time.perf_counter() - started, 3)}
+    if site is None:
+        return LayerReport(
+            "publish", {"site": None}, "not built: gold published no tables", ran=False, timings_s=timings
+        )
+    return LayerReport(
+        "publish",
+        {"site": str(site.index), "tables": site.tables, "marts": list(site.marts)},
+        f"site built from {site.tables} published tables",
+        timings_s=timings,
+    )
 
 
 def main(settings: Settings, *, out: str | None = None) -> int:

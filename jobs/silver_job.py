@@ -1,9 +1,9 @@
-"""Silver step of `c2c run`: build every silver table from bronze, stage and check each one at the
-gate, and commit them together only if no `fail` check failed (otherwise every stage is discarded and
-nothing in silver changes). The tables commit one by one, then the layer's manifest
-(lakehouse/tables/manifest.py): a promotion cut short is rebuilt by the next run. `gated_silver` is the
-whole step as the pipeline runs it, raw->bronze gate first; `due` and `landed_since_promotion` say
-whether it is due."""
+"""Silver step of `c2c run`: build every silver table from the bronze versions bronze's manifest
+names, stage and check each one at the gate, and commit them together only if no `fail` check failed
+(otherwise every stage is discarded and nothing in silver changes; `quality.promotion.promote`). The
+tables commit one by one, then the layer's manifest (lakehouse/tables/manifest.py): a promotion cut
+short is rebuilt by the next run. `run` is the step as the pipeline runs it; `due` says whether it is
+due."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from datetime import date
 from functools import reduce
 
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
+from jobs.bronze_job import BRONZE_TABLES
+from jobs.layer import LayerReport, RunContext
+from jobs.progress import count
 from lakehouse.settings import Settings
 from lakehouse.silver.codes import load_code_maps
 from lakehouse.silver.colleges import build_college_enrollments, build_completions
@@ -27,6 +29,7 @@ from lakehouse.storage import Storage
 from lakehouse.tables import (
     BRONZE,
     BRONZE_FILES,
+    BRONZE_QUARANTINE,
     SILVER_AID,
     SILVER_BENEFITS,
     SILVER_COLLEGE_ENROLLMENTS,
@@ -46,12 +49,13 @@ from lakehouse.tables.manifest import (
     layer_due,
     refuse_stale_rerun,
     table_versions,
+    upstream_versions,
     write_manifest,
 )
-from quality.bronze_gate import check_bronze_load
 from quality.gate import SILVER_GATE, TableCheck, check_references, finish_check, stage_table
 from quality.gx_runner import GxValidator
-from quality.results import CheckResult, stop_if_blocked
+from quality.promotion import Stage, promote
+from quality.results import CheckResult, QualityGateFailed
 
 EVENT_TABLES = (
     (SILVER_K12_ENROLLMENTS, build_k12_enrollments),
@@ -80,13 +84,15 @@ def build_and_check(
     *,
     run_id: str,
     run_date: date,
-    validator: GxValidator,
+    validator: GxValidator | None,
+    bronze_versions: dict[str, int] | None = None,
 ) -> list[TableCheck]:
-    """Every silver table built from the bronze tables that exist, staged and checked (nothing
-    committed; the caller commits with `promote` or calls `discard`)."""
+    """Every silver table built from the bronze tables at `bronze_versions` (default: their current
+    versions), staged and checked (nothing committed; `run` commits them or calls `discard`)."""
     key = pii_key(settings)
     codes = load_code_maps(settings.conf_dir)
-    bronze = {f: storage.read(t) for f, t in BRONZE.items() if storage.info(t).exists}
+    versions = bronze_versions if bronze_versions is not None else table_versions(storage, BRONZE.values())
+    bronze = {f: storage.read(t, version=versions[t.fqn]) for f, t in BRONZE.items() if t.fqn in versions}
     identities = [family_identities(f, df, key=key) for f, df in bronze.items() if f != "EMPLOYERS"]
     if not identities:
         return []
@@ -138,7 +144,7 @@ def discard(storage: Storage, checks: list[TableCheck]) -> None:
         c.discard(storage)
 
 
-def promote(storage: Storage, checks: list[TableCheck], *, run_id: str) -> dict:
+def _commit(storage: Storage, checks: list[TableCheck], *, run_id: str) -> dict:
     """Commit each checked table's staged rows and write its held-back rows; returns per-table
     counts for the report. (The caller discards what is left staged, whether or not it promotes.)"""
     report = {}
@@ -178,77 +184,79 @@ def results_of(checks: list[TableCheck]) -> list[CheckResult]:
 
 
 def input_versions(storage: Storage) -> dict[str, int]:
-    """What silver is built from, by version: every bronze table, and the file ledger (recorded to know
-    which files a promotion covered; a ledger change alone, such as a duplicate file, is no new data)."""
-    return table_versions(storage, [*BRONZE.values(), BRONZE_FILES])
+    """What silver is built from, by version: the bronze tables and the file ledger at the versions
+    bronze's last manifest names (the ledger is recorded to know which files a promotion covered; a
+    ledger change alone, such as a duplicate file, is no new data)."""
+    versions = upstream_versions(storage, {"bronze": BRONZE_TABLES})
+    return {fqn: v for fqn, v in versions.items() if fqn != BRONZE_QUARANTINE.fqn}
 
 
 def due(storage: Storage) -> bool:
-    """True when silver has no manifest, was left partly promoted, or bronze changed since it was built."""
+    """True when bronze has a promotion and silver has no manifest, was left partly promoted, or was
+    built from another bronze promotion."""
+    if latest_manifest(storage, "bronze") is None and latest_manifest(storage, "silver") is None:
+        return False
     return layer_due(
         storage, "silver", SILVER_TABLES, input_versions(storage), ignore_inputs=[BRONZE_FILES.fqn]
     )
 
 
-def landed_since_promotion(storage: Storage) -> list[dict]:
-    """Ledger rows of the files landed since silver was last promoted: those not in the ledger version
-    silver's manifest recorded (all of them before its first manifest, even if a cut-short run committed
-    some tables). Non-empty means silver is behind bronze: this run landed something, or an earlier
-    run's gate blocked promotion (or it was cut short) and this run retries it. A lake adopted from
-    before manifests falls back to the files ingested after silver.person_records' last commit."""
-    if not storage.info(BRONZE_FILES).exists:
-        return []
-    landed = storage.read(BRONZE_FILES).where(F.col("status") == "landed")
-    manifest = latest_manifest(storage, "silver")
-    if manifest is not None and BRONZE_FILES.fqn in manifest.inputs:
-        before = storage.read(BRONZE_FILES, version=manifest.inputs[BRONZE_FILES.fqn])
-        promoted = before.where(F.col("status") == "landed").select("file", "sha256")
-        landed = landed.join(promoted, ["file", "sha256"], "left_anti")
-    elif manifest is not None and storage.info(SILVER_PERSON_RECORDS).exists:  # adopted
-        promoted = storage.history(SILVER_PERSON_RECORDS, 1)[0].timestamp
-        landed = landed.where(F.col("ingested_at") > F.lit(promoted))
-    return [r.asDict() for r in landed.collect()]
-
-
-def gated_silver(
-    spark: SparkSession,
-    settings: Settings,
-    storage: Storage,
-    pending: list[dict],
-    *,
-    run_id: str,
-    load_id: str,
-    run_date: date,
-    validator: GxValidator,
-    results: list[CheckResult],
-    steps: dict[str, float],
-) -> dict:
-    """The raw->bronze gate on the `pending` files, then silver built, checked and promoted; the
-    checks' results are appended to `results`, step timings to `steps`. Returns the report's silver
-    section; a gate that blocks raises QualityGateFailed (nothing of silver committed). The tables
-    commit one by one, each a full rebuild (so a rebuild after a cut-short promotion gives the same
-    tables), then the layer's manifest with the bronze versions read here."""
+def run(ctx: RunContext) -> LayerReport:
+    """Silver built, checked and promoted, when bronze was promoted since silver was; the report's
+    silver section has per-table counts. The tables commit one by one, each a full rebuild (so a
+    rebuild after a cut-short promotion gives the same tables), then the layer's manifest with the
+    bronze versions read here."""
+    storage = ctx.storage
+    if not due(storage):
+        return LayerReport.unchanged("silver", "no new bronze rows")
+    ctx.progress.say("silver", "standardizing, checking and promoting the new bronze rows")
     built_from = input_versions(storage)
     refuse_stale_rerun(
-        latest_manifest(storage, "silver"), run_id, built_from, ignore_inputs=[BRONZE_FILES.fqn]
+        latest_manifest(storage, "silver"), ctx.run_id, built_from, ignore_inputs=[BRONZE_FILES.fqn]
     )
-    t0 = time.perf_counter()
-    ledger = storage.read(BRONZE_FILES) if storage.info(BRONZE_FILES).exists else None
-    results += check_bronze_load(
-        spark, pending, ledger, load_id, validator=validator, quality=settings.quality
+    started = time.perf_counter()
+    checks = build_and_check(
+        ctx.spark,
+        ctx.settings,
+        storage,
+        run_id=ctx.run_id,
+        run_date=ctx.run_date,
+        validator=ctx.validator,
+        bronze_versions=built_from,
     )
-    steps["gate_bronze"] = round(time.perf_counter() - t0, 3)
-    stop_if_blocked("raw->bronze", results, settings, run_id)
-    t0 = time.perf_counter()
-    checks = build_and_check(spark, settings, storage, run_id=run_id, run_date=run_date, validator=validator)
-    results += results_of(checks)
-    steps["silver_build_and_gate"] = round(time.perf_counter() - t0, 3)
+    stage = Stage(checks, results_of(checks))
+    timings = {"silver_build_and_gate": round(time.perf_counter() - started, 3)}
+    started = time.perf_counter()
+
+    def commit(checks: list[TableCheck]) -> dict:
+        promoted = _commit(storage, checks, run_id=ctx.run_id)
+        write_manifest(storage, "silver", SILVER_TABLES, built_from, run_id=ctx.run_id)
+        return promoted
+
     try:
-        stop_if_blocked(SILVER_GATE, results, settings, run_id)
-        t0 = time.perf_counter()
-        promoted = promote(storage, checks, run_id=run_id)
-        write_manifest(storage, "silver", SILVER_TABLES, built_from, run_id=run_id)
-        steps["silver_write"] = round(time.perf_counter() - t0, 3)
-    finally:
-        discard(storage, checks)
-    return promoted
+        promoted = promote(
+            SILVER_GATE,
+            stage,
+            commit=commit,
+            discard=lambda checks: discard(storage, checks),
+            settings=ctx.settings,
+            run_id=ctx.run_id,
+        )
+    except QualityGateFailed as blocked:
+        return LayerReport(
+            "silver",
+            f"blocked at the {SILVER_GATE} gate",
+            "blocked",
+            checks=tuple(stage.checks),
+            timings_s=timings,
+            blocked=blocked,
+        )
+    timings["silver_write"] = round(time.perf_counter() - started, 3)
+    written = sum(t["rows_written"] for t in promoted.values())
+    return LayerReport(
+        "silver",
+        promoted,
+        f"{len(promoted)} tables, {count(written)} rows written",
+        checks=tuple(stage.checks),
+        timings_s=timings,
+    )

@@ -84,6 +84,7 @@ class QualityGateFailed(C2CError):
     def __init__(self, gate: str, failures: list[CheckResult], where: str) -> None:
         self.gate = gate
         self.failures = failures
+        self.results: list[CheckResult] = list(failures)  # every check of the blocked stage, once known
         lines = "\n".join(f"  - {f.describe()}" for f in failures)
         super().__init__(
             f"quality gate {gate} failed: promotion blocked, no table of the next layer was changed.\n"

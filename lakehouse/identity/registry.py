@@ -102,3 +102,38 @@ def log_model(
     if champion:
         client.set_registered_model_alias(name, CHAMPION, version.version)
     return str(version.version)
+
+
+def log_evaluation(
+    settings: Settings,
+    *,
+    experiment: str,
+    run_name: str,
+    tags: dict[str, str],
+    metrics: dict[str, float],
+    artifacts: dict[str, Any],
+) -> None:
+    """Log an evaluation as the MLflow run `run_name` of `experiment`: the same run again when one of
+    that name exists (an identity evaluated again updates its run instead of adding a second one).
+    `artifacts` are written as JSON files under `evaluation/`."""
+    mlflow, _ = _client(settings)
+    if mlflow.get_experiment_by_name(experiment) is None:
+        mlflow.create_experiment(experiment, artifact_location=_artifact_root(settings))
+    found = mlflow.set_experiment(experiment)
+    earlier = [
+        r.info.run_id
+        for r in mlflow.search_runs(
+            experiment_ids=[found.experiment_id],
+            filter_string=f"attributes.run_name = '{run_name}'",
+            output_format="list",
+        )
+    ]
+    with (
+        mlflow.start_run(run_id=earlier[0]) if earlier else mlflow.start_run(run_name=run_name),
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        mlflow.set_tags(tags)
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+        for name, content in artifacts.items():
+            (Path(tmp) / name).write_text(json.dumps(content, indent=2, default=str))
+            mlflow.log_artifact(str(Path(tmp) / name), artifact_path="evaluation")

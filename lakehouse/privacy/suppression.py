@@ -45,6 +45,7 @@ def suppress(
     threshold: int = DEFAULT_THRESHOLD,
     relations: Sequence[Relation] = (),
     strict: bool = False,
+    audited: bool = True,
 ) -> pd.DataFrame:
     """The mart with suppression flags, ready for `audit` and publication.
 
@@ -59,6 +60,8 @@ def suppress(
     suppressed only as a complement, since it is a statistic of at least `threshold` people.
     `relations` are the cross-metric identities a reader could use; `strict` raises `MartError` when a
     dimension does not add up to its statewide row instead of leaving that equation out.
+    `audited=False` leaves the audit to the caller, who must run it on what it publishes (the gold
+    gate does, and blocks publication on a problem instead of raising).
     """
     threshold = check_threshold(threshold)
     cells = build_cells(mart)
@@ -69,6 +72,8 @@ def suppress(
     state = _primary(cells, threshold)
     _Complements(cells, build_equations(cells, relations, strict=strict), state, threshold).run()
     out = _with_flags(mart, cells, state)
+    if not audited:
+        return out
     # The loop stops when no exposure has a published cell left to suppress. An exposure made of
     # suppressed cells alone (identities forcing a count) is beyond any flag: refuse to hand it on.
     problems = audit(out, threshold=threshold, relations=relations, strict=strict)

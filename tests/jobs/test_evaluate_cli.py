@@ -97,7 +97,7 @@ def test_evaluate_prints_and_files_the_scores_of_the_committed_identity(spark, l
 
     # The step `c2c run` calls, on a run id evaluated before: the same evaluation, in the same MLflow run.
     filed.unlink()
-    assert evaluate_job.run(spark, lake, storage, run_id="r-1") == expected
+    assert evaluate_job.evaluate(spark, lake, storage, run_id="r-1") == expected
     assert json.loads(filed.read_text()) == expected
     assert [r.info.run_id for r in _evaluation_runs(lake)] == [run.info.run_id]
 

@@ -200,7 +200,7 @@ def _killed_then_repaired(spark, lake, monkeypatch, job, layer: str, kills, repa
     tables = {"silver": silver_job.SILVER_TABLES, "identity": identity_job.IDENTITY_TABLES}.get(
         layer, gold_job.GOLD_TABLES
     )
-    due = {"silver": silver_job.due, "identity": pipeline._identity_behind}.get(layer, pipeline._gold_behind)
+    due = {"silver": silver_job.due, "identity": identity_job.due}.get(layer, gold_job.due)
     run_ids = {run_id for run_id, _ in kills}
     killed_after: list[str] = []
     for run_id, kill_at in [*kills, (repair_id, None)]:
@@ -247,7 +247,7 @@ def test_runs_killed_inside_silver_are_repaired_by_the_next_run(spark, lake, mon
     storage = open_storage(spark, lake)
     assert _results(spark, lake) == uninterrupted
     assert {layer: latest_manifest(storage, layer).run_id for layer in LAYERS} == dict.fromkeys(LAYERS, "r-6")
-    assert not pipeline._identity_behind(storage) and not pipeline._gold_behind(storage)
+    assert not identity_job.due(storage) and not gold_job.due(storage)
 
 
 @pytest.mark.slow

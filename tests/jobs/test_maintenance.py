@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
+from jobs.bronze_job import landed_since_promotion
 from jobs.cli import main
 from jobs.maintenance_job import sweep_dead_staging
-from jobs.silver_job import landed_since_promotion
 from lakehouse.runlock import LOCK_NAME, Holder
 from lakehouse.settings import QualitySettings, load_settings
 from lakehouse.sources.decisions import (

@@ -15,7 +15,8 @@ import pytest
 from pyspark.errors import PySparkRuntimeError
 from pyspark.errors.exceptions.captured import UnknownException
 
-from jobs import cli, identity_job, pipeline, silver_job
+from jobs import bronze_job, cli, identity_job, pipeline, silver_job
+from jobs.layer import LayerReport
 from jobs.run_record import RunFailed
 from lakehouse.errors import StorageError
 from lakehouse.runlock import LOCK_NAME
@@ -32,7 +33,7 @@ MAX_RESULT_SIZE = (
 
 @pytest.fixture
 def steps(spark, settings, monkeypatch, tmp_path):
-    """Stand-in steps: bronze lands nothing, silver builds nothing, identity is behind, gold is not.
+    """Stand-in steps: bronze lands nothing, silver builds nothing, identity links, gold is not due.
     `steps.fail(name, error)` makes the bronze or identity step raise `error`. The CLI runs on these
     settings, with a PII key from the environment, in `tmp_path` (so paths print relative)."""
 
@@ -42,16 +43,14 @@ def steps(spark, settings, monkeypatch, tmp_path):
                 raise error
 
             monkeypatch.setattr(
-                *{"bronze": (pipeline, "land"), "identity": (identity_job, "run")}[step], raise_error
+                *{"bronze": (bronze_job, "land"), "identity": (identity_job, "run")}[step], raise_error
             )
 
-    monkeypatch.setattr(pipeline, "land", lambda *args, **kwargs: dict(LANDING))
+    monkeypatch.setattr(bronze_job, "land", lambda *args, **kwargs: dict(LANDING))
     monkeypatch.setattr(pipeline, "GxValidator", lambda *docs: None)
-    monkeypatch.setattr(silver_job, "landed_since_promotion", lambda storage: [])
-    monkeypatch.setattr(silver_job, "gated_silver", lambda *args, **kwargs: {})
-    monkeypatch.setattr(pipeline, "_identity_behind", lambda storage: True)
-    monkeypatch.setattr(identity_job, "run", lambda *args, **kwargs: "linked (stand-in)")
-    monkeypatch.setattr(pipeline, "_gold_behind", lambda storage: False)
+    monkeypatch.setattr(silver_job, "run", lambda ctx: LayerReport("silver", {}, "0 tables, 0 rows written"))
+    linked = LayerReport("identity", "linked (stand-in)", "linked (stand-in)")
+    monkeypatch.setattr(identity_job, "run", lambda ctx: linked)
     monkeypatch.setattr(pipeline, "build_spark", lambda s: spark)
     monkeypatch.setattr(cli, "load_settings", lambda *args, **kwargs: settings)
     monkeypatch.setenv("C2C_PII_KEY", secrets.token_hex(32))
@@ -284,11 +283,10 @@ def test_quiet_prints_no_summary(spark, settings, steps, capsys):
     assert printed == [
         f"bronze: landing new files from {settings.storage.raw_root}",
         "bronze: 0/0 files landed, 0 rows, 0 quarantined, <t>",
-        "silver: standardizing, checking and promoting the new bronze rows",
         "silver: 0 tables, 0 rows written, <t>",
-        "identity: linking person records on duckdb",
         "identity: linked (stand-in), <t>",
         "gold: unchanged (no new silver or identity data)",
+        "publish: not built: gold published no tables",
         "run r-loud finished on the delta-rs engine (local)",
         f"  raw:     {settings.storage.raw_root}",
         "  bronze:  0 new files, 0 duplicates: 0 rows landed, 0 quarantined",

@@ -9,7 +9,7 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from jobs.silver_job import landed_since_promotion
+from jobs.bronze_job import landed_since_promotion
 from lakehouse.settings import QualitySettings
 from lakehouse.sources.checks import validate
 from lakehouse.sources.landing import land
