@@ -6,7 +6,7 @@ ledger row per file, so that a run killed mid-landing never lands a file twice o
 rows are bronze's stage: silver builds only from the bronze versions that bronze's manifest names
 (lakehouse/tables/manifest.py), and the manifest is written only once the files landed since the
 last one pass the gate (`quality.promotion.promote`). A blocked load stays unpromoted, and is judged
-again on every run until its files are fixed, released or excluded (`c2c quarantine release` or `exclude`).
+again on every run until its files are fixed, released or excluded (`c2c quarantine`).
 """
 
 from __future__ import annotations
