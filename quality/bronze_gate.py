@@ -23,8 +23,8 @@ def check_bronze_load(
     validator: GxValidator,
     quality: QualitySettings,
 ) -> list[CheckResult]:
-    """Checks of what bronze landed since silver was last promoted (`pending`: ledger rows), before
-    silver is rebuilt from it: each source family's parse rate over the load (landed / raw rows,
+    """Checks of what bronze landed since it was last promoted (`pending`: ledger rows), before
+    silver may be rebuilt from it: each source family's parse rate over the load (landed / raw rows,
     fail below `min_parse_rate` once at least `min_bad_rows` of its rows failed: one bad line in a
     20-row file is 95%, and says nothing about the source), each file that is mostly unreadable
     (fail below `min_file_parse_rate` with at least `min_file_rows` rows: a file in the wrong layout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -50,10 +51,50 @@ def make_settings(tmp: Path, **storage_overrides):
     )
 
 
+# The files that take longest, in the order the worker processes of `make test` should take them (the rest
+# follow in collection order: many short files, which even the two workers out at the end). With
+# `--dist loadfile --no-loadscope-reorder` xdist hands out whole files in collection order, one to each
+# worker, then the next file to a worker as soon as its current one has two tests or fewer left, so
+# the third file waits behind the first. Seconds: rough durations on a quiet machine, two workers.
+SCHEDULE = (
+    # Worker 1: the shared `pipeline_run` (~240 s, made by the first test that asks for it), then the
+    # cluster run (~400 s), the longest test.
+    "tests/cluster/test_standalone.py",
+    # Worker 2, while the shared run is made: files that do not need it (~6 min).
+    "tests/jobs/test_run_failures.py",
+    # Worker 1's second file, after the cluster test: half of the layer kill tests (~330 s).
+    "tests/jobs/test_layers_identity_gold.py",
+    "tests/jobs/test_maintenance.py",
+    "tests/jobs/test_run_lock.py",
+    "tests/storage/test_failures.py",
+    "tests/synth/test_generate.py",
+    "tests/sources/test_landing.py",
+    # Worker 2 from about when the shared run is ready: the longest files that read it.
+    "tests/jobs/test_layers.py",  # the silver kills and a lake from before manifests (~420 s)
+    "tests/jobs/test_cli.py",  # generate, a corrupted state's run, re-runs (~400 s)
+    "tests/identity/test_spark_backend.py",
+    "tests/notebooks/test_notebooks.py",
+    "tests/gold/test_gold_on_truth.py",
+    "tests/site/test_browser.py",
+    "tests/jobs/test_evaluate_cli.py",
+    "tests/silver/test_person_records.py",
+    "tests/privacy/test_leaks.py",
+    # Then the longer of the files that do not need it.
+    "tests/site/test_build.py",
+    "tests/sources/test_scenarios.py",
+    "tests/storage/test_contract.py",
+    "tests/identity/test_link_cli.py",
+    "tests/synth/test_profiles.py",
+    "tests/storage/test_interop.py",
+)
+
+
 def pytest_collection_modifyitems(items):
-    """The standalone-cluster test first: it is the longest, and with the suite split over worker
-    processes by file (`make test`), a long file taken last by one worker is the suite's tail."""
-    items.sort(key=lambda item: 0 if item.nodeid.startswith("tests/cluster/") else 1)
+    """Files in the order of SCHEDULE, then the others as collected: the longest first, so that the
+    suite does not end with one worker on a long file while the other has nothing left; and files
+    that do not need the shared run where a worker would otherwise wait for it."""
+    rank = {path: n for n, path in enumerate(SCHEDULE)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(SCHEDULE)))
 
 
 @pytest.fixture(scope="session")
@@ -87,13 +128,30 @@ def synth_settings(**updates):
     return load_settings("local", ROOT / "conf").synth.model_copy(update=updates)
 
 
+def _shared_dir(tmp_path_factory, worker_id) -> Path:
+    """The test run's temporary folder that every worker process sees (each has its own below it)."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
+
+
 @pytest.fixture(scope="session")
-def state(spark, tmp_path_factory) -> Path:
-    """A small generated state (2,500 people, seed 11), shared by every test that reads raw extracts."""
+def state(spark, tmp_path_factory, worker_id) -> Path:
+    """A small generated state (2,500 people, seed 11), shared by every test that reads raw extracts.
+
+    Generated once per test run, as `pipeline_run` is run: by the first worker to ask, under a file
+    lock, while the others wait; tests read it and copy it before changing anything."""
+    import fcntl
+
     from lakehouse.synth.generate import generate
 
-    out = tmp_path_factory.mktemp("state")
-    generate(spark, synth_settings(persons=SYNTH_PERSONS, seed=11), out)
+    shared = _shared_dir(tmp_path_factory, worker_id)
+    out, done = shared / "state", shared / "state.done"
+    with (shared / "state.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(out, ignore_errors=True)  # what a worker that failed while generating left
+            generate(spark, synth_settings(persons=SYNTH_PERSONS, seed=11), out)
+            done.touch()
     return out
 
 
@@ -111,8 +169,7 @@ def pipeline_run(tmp_path_factory, worker_id):
 
     from tests.e2e import PipelineRun, c2c
 
-    base = tmp_path_factory.getbasetemp()
-    shared = base if worker_id == "master" else base.parent
+    shared = _shared_dir(tmp_path_factory, worker_id)
     workdir = shared / "pipeline"
     done = shared / "pipeline.json"
     with (shared / "pipeline.lock").open("w") as lock:
