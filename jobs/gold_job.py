@@ -145,14 +145,8 @@ def run(ctx: RunContext) -> LayerReport:
             run_id=ctx.run_id,
         )
     except QualityGateFailed as blocked:
-        return LayerReport(
-            "gold",
-            f"blocked at the {GOLD_GATE} gate",
-            "blocked",
-            checks=tuple(stage.checks),
-            timings_s={"gold": round(time.perf_counter() - started, 3)},
-            blocked=blocked,
-        )
+        timings = {"gold": round(time.perf_counter() - started, 3)}
+        return LayerReport.blocked_at("gold", blocked, stage.checks, timings)
     section = {**report(stage), "site_data": str(site)}
     return LayerReport(
         "gold",

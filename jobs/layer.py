@@ -8,7 +8,7 @@ its timings. A step fills nothing in for its caller; the pipeline puts the repor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from types import MappingProxyType
@@ -40,6 +40,19 @@ class LayerReport:
     @classmethod
     def unchanged(cls, name: str, reason: str) -> LayerReport:
         return cls(name=name, section=f"unchanged ({reason})", line=f"unchanged ({reason})", ran=False)
+
+    @classmethod
+    def blocked_at(
+        cls,
+        name: str,
+        blocked: QualityGateFailed,
+        checks: Sequence[CheckResult],
+        timings_s: Mapping[str, float],
+    ) -> LayerReport:
+        """The report of a step whose gate kept its stage out of the next layer (`promote` raised
+        `blocked`): its section says so, and its checks go to the run's quality results."""
+        section = f"blocked at the {blocked.gate} gate"
+        return cls(name, section, "blocked", checks=tuple(checks), timings_s=timings_s, blocked=blocked)
 
 
 @dataclass(frozen=True)

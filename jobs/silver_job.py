@@ -243,14 +243,7 @@ def run(ctx: RunContext) -> LayerReport:
             run_id=ctx.run_id,
         )
     except QualityGateFailed as blocked:
-        return LayerReport(
-            "silver",
-            f"blocked at the {SILVER_GATE} gate",
-            "blocked",
-            checks=tuple(stage.checks),
-            timings_s=timings,
-            blocked=blocked,
-        )
+        return LayerReport.blocked_at("silver", blocked, stage.checks, timings)
     timings["silver_write"] = round(time.perf_counter() - started, 3)
     written = sum(t["rows_written"] for t in promoted.values())
     return LayerReport(

@@ -27,7 +27,7 @@ from tests.conftest import ROOT
 
 
 @pytest.fixture
-def lake(pipeline_run, tmp_path, monkeypatch):
+def scored_lake(pipeline_run, tmp_path, monkeypatch):
     """A copy of the finished shared lake and its settings, with a tracking store of its own (the copied
     one names the shared lake's artifact folder)."""
     shutil.copytree(pipeline_run.var, tmp_path / "var", symlinks=True)
@@ -44,23 +44,23 @@ def _evaluation_runs(settings) -> list:
 
 
 @pytest.mark.slow
-def test_evaluate_prints_and_files_the_scores_of_the_committed_identity(spark, lake, capsys):
+def test_evaluate_prints_and_files_the_scores_of_the_committed_identity(spark, scored_lake, capsys):
     assert main(["evaluate"]) == 0
     out = capsys.readouterr().out.splitlines()
 
     # The same scores, computed here by lakehouse.identity.evaluate on the crosswalk the manifest names.
-    storage = open_storage(spark, lake)
+    storage = open_storage(spark, scored_lake)
     manifest = latest_manifest(storage, "identity")
     crosswalk = committed_frame(storage, manifest, IDENTITY_CROSSWALK).select(*CROSSWALK_COLUMNS)
-    scores = evaluation_report(crosswalk, read_truth(spark, lake))
-    truth = Path(lake.storage.raw_root) / TRUTH_FILE
+    scores = evaluation_report(crosswalk, read_truth(spark, scored_lake))
+    truth = Path(scored_lake.storage.raw_root) / TRUTH_FILE
     expected = {
         "identity_run_id": "r-1",
         "crosswalk_version": manifest.tables[IDENTITY_CROSSWALK.fqn],
         "truth": str(truth),
         **scores,
     }
-    filed = lake.runs_dir() / "r-1" / "evaluation.json"
+    filed = scored_lake.runs_dir() / "r-1" / "evaluation.json"
     assert json.loads(filed.read_text()) == expected
     pw, bc = scores["pairwise"], scores["bcubed"]
     assert pw["precision"] > 0.99 and bc["f1"] > 0.96  # what the embedded default reaches
@@ -80,26 +80,26 @@ def test_evaluate_prints_and_files_the_scores_of_the_committed_identity(spark, l
         "  match rate per source (linked, with perfect linkage):",
         *rates,
         f"  written:  {filed}",
-        f"  MLflow:   run evaluate-r-1 in experiment c2c-identity ({registry.tracking_uri(lake)})",
+        f"  MLflow:   run evaluate-r-1 in experiment c2c-identity ({registry.tracking_uri(scored_lake)})",
     ]
     assert len(rates) >= 10  # every source with person records
 
-    (run,) = _evaluation_runs(lake)
+    (run,) = _evaluation_runs(scored_lake)
     assert run.info.run_name == "evaluate-r-1"
     assert run.data.tags["c2c.identity_run_id"] == "r-1"
     assert run.data.metrics == {
         f"{group}_{k}": float(v) for group in ("pairwise", "bcubed") for k, v in scores[group].items()
     }
     artifact = Path(
-        MlflowClient(registry.tracking_uri(lake)).download_artifacts(run.info.run_id, "evaluation")
+        MlflowClient(registry.tracking_uri(scored_lake)).download_artifacts(run.info.run_id, "evaluation")
     )
     assert json.loads((artifact / "evaluation.json").read_text()) == expected
 
     # The step `c2c run` calls, on a run id evaluated before: the same evaluation, in the same MLflow run.
     filed.unlink()
-    assert evaluate_job.evaluate(spark, lake, storage, run_id="r-1") == expected
+    assert evaluate_job.evaluate(spark, scored_lake, storage, run_id="r-1") == expected
     assert json.loads(filed.read_text()) == expected
-    assert [r.info.run_id for r in _evaluation_runs(lake)] == [run.info.run_id]
+    assert [r.info.run_id for r in _evaluation_runs(scored_lake)] == [run.info.run_id]
 
 
 def test_a_raw_root_without_truth_exits_2_before_spark_starts(tmp_path, monkeypatch, capsys):

@@ -27,11 +27,9 @@ from lakehouse.tables.manifest import (
 )
 from tests.layer_kills import (
     LAYERS,
-    copy_lake,
     killed_then_repaired,
     lake_results,
     run_pipeline,
-    uninterrupted_results,
 )
 
 # ---- the manifest rules, on small tables -----------------------------------------------------------
@@ -89,18 +87,6 @@ def test_a_lake_from_before_manifests_is_adopted_once_and_then_due(spark, settin
 
 
 # ---- the pipeline, cut short and run again ---------------------------------------------------------
-
-
-@pytest.fixture
-def lake(pipeline_run, tmp_path, monkeypatch, spark):
-    """A copy of the finished shared lake, and the settings of `c2c run` in it."""
-    return copy_lake(pipeline_run, tmp_path, monkeypatch)
-
-
-@pytest.fixture(scope="module")
-def uninterrupted(pipeline_run, spark, tmp_path_factory):
-    """What the uninterrupted run left, read once (the shared lake is not written to)."""
-    return uninterrupted_results(spark, pipeline_run, tmp_path_factory.mktemp("uninterrupted"))
 
 
 @pytest.mark.slow

@@ -21,19 +21,7 @@ from lakehouse.tables import (
     IDENTITY_PERSON_ID_HISTORY,
 )
 from lakehouse.tables.manifest import OPS_LAYER_MANIFESTS, latest_manifest
-from tests.layer_kills import copy_lake, killed_then_repaired, lake_results, uninterrupted_results
-
-
-@pytest.fixture
-def lake(pipeline_run, tmp_path, monkeypatch, spark):
-    """A copy of the finished shared lake, and the settings of `c2c run` in it."""
-    return copy_lake(pipeline_run, tmp_path, monkeypatch)
-
-
-@pytest.fixture(scope="module")
-def uninterrupted(pipeline_run, spark, tmp_path_factory):
-    """What the uninterrupted run left, read once (the shared lake is not written to)."""
-    return uninterrupted_results(spark, pipeline_run, tmp_path_factory.mktemp("uninterrupted"))
+from tests.layer_kills import killed_then_repaired, lake_results
 
 
 @pytest.mark.slow
