@@ -23,6 +23,7 @@ from jobs.layer import LayerReport, RunContext
 from jobs.progress import count
 from jobs.silver_job import SILVER_TABLES
 from lakehouse.identity import registry
+from lakehouse.identity.attach import load_county_neighbors
 from lakehouse.identity.features import nickname_roots, record_counties, with_linkage_features
 from lakehouse.identity.ids import assign_person_ids, id_events_summary
 from lakehouse.identity.link import LinkageError, Resolution, match_counts, resolve
@@ -80,6 +81,7 @@ def link(
         as_of=as_of,
         near_miss_floor=ident.near_miss_floor,
         training=ident.training,
+        county_neighbors=load_county_neighbors(settings.conf_dir),
     )
 
 

@@ -17,7 +17,9 @@ as DuckDB's), and record each join in `pairs` (method 'unique_name', 'near_miss'
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from lakehouse.identity.engine import as_engine
@@ -36,7 +38,13 @@ FIRST_JOB_AGE = 19
 ADULT_AGE = 18
 
 
-def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None = None) -> int:
+def attach_unique_names(
+    con: Any,
+    *,
+    max_cluster_size: int,
+    as_of: date | None = None,
+    county_neighbors: Mapping[str, Sequence[str]] | None = None,
+) -> int:
     """Attach each unanchored cluster (no birth date and no native id in any record: wage records,
     which carry a name, a middle initial and the SSN the employer reported, nothing more) to the one
     anchored cluster that its name points to, when exactly one does. Reads `linkage_input` and
@@ -62,7 +70,13 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
       tell apart several candidates (below), and a sole candidate is the worker wherever it is.
     - Where several clusters hold a wage cluster's exact name, the one that has lived or worked in a
       county where the worker's employers are (`counties`: K-12 schools, benefits, services, wages)
-      is the worker, when exactly one has. Failing that, a wage cluster with an SSN whose wages
+      is the worker, when exactly one has. When none has, the one that has lived or worked in a
+      county bordering one of the employers' counties (`county_neighbors`) is the worker, when
+      exactly one has: most people who work outside their county of residence work in a county
+      that borders it (the Census Bureau's county-to-county commuting flows), and most moves
+      between counties are short ones, so a bordering county is weaker evidence than the county
+      itself but still points to one namesake among several who are all elsewhere. Failing that,
+      a wage cluster with an SSN whose wages
       began inside the data (a year or more after its first quarter) joins the one local namesake
       who was of school-leaving age then (at most FIRST_JOB_AGE): a first job, the way most
       graduates who never reported an SSN to a college or a benefit program reach the wage records.
@@ -80,6 +94,8 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
     make a cluster larger than `max_cluster_size` (the chaining guards have run already)."""
     db = as_engine(con)
     wages = sql_list(WAGE_SOURCES)
+    bordering = _bordering("w.counties", county_neighbors)
+    near_county = f"array_length(array_intersect({bordering}, s.counties)) > 0"
     db.create(
         "cluster_identity",
         f"""SELECT c.cluster_id, count(*) AS records, min(c.record_token) AS token,
@@ -145,6 +161,7 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
             SELECT p.weak_id, p.strong_id, w.had_no_ssn, s.asked_ssn, bool_or(p.same_name) AS same_name,
                 array_length(array_intersect(w.counties, s.counties)) > 0 AS same_county,
                 array_length(array_intersect(w.initials, s.initials)) > 0 AS same_initial,
+                coalesce({near_county}, FALSE) AS near_county,
                 coalesce(w.wages_from > (SELECT seen_from FROM wage_window)
                     AND s.earliest_birth > {born_by("w.wages_from", None, years=FIRST_JOB_AGE + 1)},
                     FALSE) AS first_job
@@ -162,6 +179,8 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
                 min(strong_id) FILTER (WHERE same_name) AS same_id, min(strong_id) AS close_id,
                 count(*) FILTER (WHERE same_name AND same_county) AS n_local,
                 min(strong_id) FILTER (WHERE same_name AND same_county) AS local_id,
+                count(*) FILTER (WHERE same_name AND near_county) AS n_near,
+                min(strong_id) FILTER (WHERE same_name AND near_county) AS near_id,
                 bool_or(asked_ssn) FILTER (WHERE same_name) AS same_asked_ssn,
                 count(*) FILTER (WHERE same_county) AS n_close_local,
                 min(strong_id) FILTER (WHERE same_county) AS close_local_id,
@@ -175,17 +194,20 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
             FROM candidates GROUP BY ALL),
         chosen AS (
             SELECT weak_id, CASE WHEN n_same = 1 THEN same_id WHEN n_same > 1 AND n_local = 1 THEN local_id
+                WHEN n_same > 1 AND n_local = 0 AND n_near = 1 THEN near_id
                 WHEN n_same > 1 AND had_no_ssn THEN local_initial_id
                 WHEN n_same > 1 THEN first_job_id
                 WHEN n_close = 1 THEN close_id WHEN n_close_local = 1 THEN close_local_id
                 ELSE close_local_initial_id END AS strong_id
             FROM counted
             WHERE CASE WHEN had_no_ssn THEN n_same = 1 OR (n_same > 1 AND n_local = 1)
+                       OR (n_same > 1 AND n_local = 0 AND n_near = 1)
                        OR (n_same > 1 AND n_local > 1 AND n_local_initial = 1)
                        OR (n_same = 0 AND (n_close = 1 OR n_close_local = 1))
                        OR (n_same = 0 AND n_close_local > 1 AND n_close_local_initial = 1)
                        ELSE (n_same = 1 AND (NOT same_asked_ssn OR n_local = 1))
                        OR (n_same > 1 AND n_local = 1)
+                       OR (n_same > 1 AND n_local = 0 AND n_near = 1)
                        OR (n_same > 1 AND n_local > 1 AND n_first_job = 1)
                        OR (n_same = 0 AND n_close_local = 1 AND n_close_first_job = 1) END)
         -- every attachment to one cluster counts against its size; a cluster that a worker who had
@@ -200,6 +222,37 @@ def attach_unique_names(con: Any, *, max_cluster_size: int, as_of: date | None =
     )
     attached = _record_joins(con, "attach", "unique_name")
     return int(attached)
+
+
+def load_county_neighbors(conf_dir: str | Path) -> dict[str, list[str]]:
+    """The `county_neighbors` code map of conf/codes (county code -> the space-separated codes of the
+    counties bordering it) as lists; empty when the deployment has none."""
+    from lakehouse.silver.codes import load_code_maps
+
+    return {
+        county: near.split() for county, near in load_code_maps(conf_dir).get("county_neighbors", {}).items()
+    }
+
+
+def _bordering(counties: str, neighbors: Mapping[str, Sequence[str]] | None) -> str:
+    """SQL for the counties bordering any of the array `counties` (codes), from `neighbors`; an empty
+    array without a map."""
+    empty = "CAST([] AS VARCHAR[])"
+    if not neighbors:
+        return empty
+    cases = " ".join(
+        f"WHEN '{_code(c)}' THEN [{', '.join(repr(_code(n)) for n in near)}]"
+        for c, near in sorted(neighbors.items())
+        if near
+    )
+    return f"list_distinct(flatten(list_transform({counties}, lambda c: CASE c {cases} ELSE {empty} END)))"
+
+
+def _code(code: str) -> str:
+    """A county code as it may appear in SQL: digits and letters only (the map comes from conf/)."""
+    if not str(code).isalnum():
+        raise ValueError(f"county code {code!r} in county_neighbors is not a plain code")
+    return str(code)
 
 
 def join_near_misses(con: Any, *, floor: float, max_cluster_size: int) -> int:

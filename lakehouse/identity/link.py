@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -74,6 +75,7 @@ def resolve(
     as_of: date | None = None,
     near_miss_floor: float | None = None,
     training: str = "labels",
+    county_neighbors: Mapping[str, Sequence[str]] | None = None,
 ) -> Resolution:
     """Link every record of `linkage_input` (LINKAGE_COLUMNS): deterministic pairs are matches; other
     candidate pairs are scored by `model` (trained here on the input when None) and are matches at or
@@ -82,7 +84,10 @@ def resolve(
     records that carry only a name join the one cluster their name points to. `as_of` (the run
     date; the data is no newer) rules out people too young to have had wages by then. With
     `near_miss_floor`, two clusters whose best pair scored in [floor, threshold) join when each is
-    the other's only such near miss (lakehouse/identity/attach.py). `training`: see `_resolve`.
+    the other's only such near miss (lakehouse/identity/attach.py). `county_neighbors` (county code
+    -> the codes of the counties bordering it) lets a wage cluster's several namesakes be told apart
+    by a bordering county when none is in the county itself (`attach_unique_names`). `training`: see
+    `_resolve`.
     `checkpoint_dir` (backend spark): where the steps' tables are checkpointed (default: the
     session's checkpoint directory, else local checkpoints on the executors)."""
     _quiet_splink()
@@ -97,6 +102,7 @@ def resolve(
         "as_of": as_of,
         "near_miss_floor": near_miss_floor,
         "training": training,
+        "county_neighbors": county_neighbors,
     }
     if backend == "spark":
         return _resolve_spark(spark, records, model, checkpoint_dir, **options)
@@ -183,6 +189,7 @@ def _resolve(
     training: str = "labels",
     all_candidates: bool = False,
     link_only: bool = False,
+    county_neighbors: Mapping[str, Sequence[str]] | None = None,
 ) -> Resolution:
     """The identity steps on engine `db`, which holds `linkage_input` (LINKAGE_COLUMNS), with Splink
     on `db_api` (the same engine's). Leaves tables `pairs` (PAIRS_SCHEMA: every pair at or above the
@@ -282,7 +289,9 @@ def _resolve(
         guard["joined_near_misses"] = join_near_misses(
             db, floor=near_miss_floor, max_cluster_size=max_cluster_size
         )
-    guard["attached_by_unique_name"] = attach_unique_names(db, max_cluster_size=max_cluster_size, as_of=as_of)
+    guard["attached_by_unique_name"] = attach_unique_names(
+        db, max_cluster_size=max_cluster_size, as_of=as_of, county_neighbors=county_neighbors
+    )
     guard["joined_renamed"] = join_renamed(db, max_cluster_size=max_cluster_size, as_of=as_of)
     seconds["cluster"] = round(time.perf_counter() - t0, 3)
     return Resolution(

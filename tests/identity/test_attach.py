@@ -7,9 +7,11 @@ from datetime import date
 
 import duckdb
 
+from lakehouse.identity.attach import load_county_neighbors
 from lakehouse.identity.features import nickname_table
 from lakehouse.identity.link import attach_unique_names
 from lakehouse.identity.pair_guards import drop_too_young_for_wages
+from tests.conftest import ROOT
 from tests.identity.duck import add_clusters_and_pairs
 from tests.identity.linkage_rows import soundex
 
@@ -56,6 +58,7 @@ def attach(
     max_cluster_size: int = 80,
     clusters: dict[str, str] | None = None,
     as_of: date | None = None,
+    county_neighbors: dict[str, list[str]] | None = None,
 ) -> dict:
     """Run the attachment on `rows` (each record its own cluster unless `clusters` says otherwise);
     returns record_token -> cluster_id afterwards."""
@@ -63,7 +66,9 @@ def attach(
     con.execute(f"CREATE TABLE linkage_input ({COLUMNS})")
     con.executemany(f"INSERT INTO linkage_input VALUES ({', '.join('?' * 16)})", rows)
     add_clusters_and_pairs(con, [r[0] for r in rows], clusters)
-    attach_unique_names(con, max_cluster_size=max_cluster_size, as_of=as_of)
+    attach_unique_names(
+        con, max_cluster_size=max_cluster_size, as_of=as_of, county_neighbors=county_neighbors
+    )
     return dict(con.execute("SELECT record_token, cluster_id FROM clusters").fetchall())
 
 
@@ -301,6 +306,31 @@ def test_among_namesakes_the_one_who_lived_where_the_employer_is_is_the_worker()
     ]
     clusters = attach(rows)
     assert [clusters[t] for t in ("w1", "w2", "w3")] == ["k3", "w2", "w3"]
+
+
+def test_among_namesakes_none_of_them_local_the_one_from_a_bordering_county_is_the_worker():
+    """A commuter: wages in Orange (30) and Los Angeles-area namesakes. With no namesake in Orange, the
+    one who lived in a county bordering it is the worker, when only one did; the real map's borders
+    (conf/codes/geography.yml) decide which counties those are."""
+    neighbors = load_county_neighbors(ROOT / "conf")
+    assert "19" in neighbors["30"] and "01" not in neighbors["30"]  # Los Angeles borders Orange
+    rows = [
+        record("k1", "calpads", "ANA RUIZ", birth="1990-01-01", ssid="S1", counties=["19"]),  # Los Angeles
+        record("k2", "cdss", "ANA RUIZ", birth="1985-01-01", counties=["01"]),  # Alameda
+        record("w1", "edd", "ANA RUIZ", counties=["30"]),  # Orange
+        record("w2", "edd", "ANA RUIZ", counties=["19"]),  # a local namesake: the county decides
+        record("x1", "calpads", "LUIS RUBIO", birth="1990-01-01", ssid="S2", counties=["19"]),
+        record("x2", "cdss", "LUIS RUBIO", birth="1985-01-01", counties=["36"]),  # San Bernardino
+        record("w3", "edd", "LUIS RUBIO", counties=["30"]),  # two namesakes next door: left alone
+        record("y1", "edd", "EVA SOTO", ssn="t9", counties=["30"]),  # an SSN on the wages
+        record("y2", "calpads", "EVA SOTO", birth="1990-01-01", ssid="S3", counties=["19"]),
+        record("y3", "cdss", "EVA SOTO", birth="1984-01-01", counties=["10"]),  # Fresno
+    ]
+    clusters = attach(rows, county_neighbors=neighbors)
+    assert [clusters[t] for t in ("w1", "w2", "w3", "y1")] == ["k1", "k1", "w3", "y2"]
+    # Without the map, counties decide only where a namesake is local.
+    clusters = attach(rows)
+    assert [clusters[t] for t in ("w1", "w2", "w3", "y1")] == ["w1", "k1", "w3", "y1"]
 
 
 def test_a_worker_without_ssn_whose_name_is_a_variant_joins_the_one_close_candidate_where_they_work():

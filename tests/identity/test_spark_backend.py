@@ -217,3 +217,45 @@ def test_both_backends_give_the_same_pairs_and_clusters_on_the_test_state(spark,
     assert on_spark.guard["suspect_clusters"] == duck.guard["suspect_clusters"]
     for join in ("joined_near_misses", "attached_by_unique_name", "joined_renamed"):
         assert on_spark.guard[join] == duck.guard[join], join
+
+
+def test_the_attachments_on_spark_are_duckdbs_with_bordering_counties(spark):
+    """The name-only attachments, bordering counties included (their SQL builds arrays with a lambda),
+    give the same clusters on Spark as on DuckDB."""
+    from lakehouse.identity.attach import attach_unique_names, load_county_neighbors
+    from lakehouse.identity.spark_backend import spark_api
+    from tests.conftest import ROOT
+    from tests.identity.test_attach import COLUMNS, attach, record
+
+    rows = [
+        record("k1", "calpads", "ANA RUIZ", birth="1990-01-01", ssid="S1", counties=["19"]),
+        record("k2", "cdss", "ANA RUIZ", birth="1985-01-01", counties=["01"]),
+        record("w1", "edd", "ANA RUIZ", counties=["30"]),  # Orange: k1's Los Angeles borders it
+        record("w2", "edd", "ANA RUIZ", counties=["10"]),  # Fresno: neither namesake is near
+        record("w3", "edd", "LUIS RUBIO", counties=["30"]),
+        record("x1", "calpads", "LUIS RUBIO", birth="1990-01-01", ssid="S2", counties=["37"]),
+    ]
+    neighbors = load_county_neighbors(ROOT / "conf")
+    expected = attach(rows, county_neighbors=neighbors)
+    assert (expected["w1"], expected["w2"], expected["w3"]) == ("k1", "w2", "x1")
+    spark_api(spark)  # registers the string similarity functions the name rules call
+    db = SparkEngine(spark)
+    db.put(
+        "linkage_input",
+        spark.createDataFrame(
+            rows, COLUMNS.replace("VARCHAR[]", "ARRAY<STRING>").replace("VARCHAR", "STRING")
+        ),
+    )
+    db.put(
+        "clusters",
+        spark.createDataFrame([(r[0], r[0]) for r in rows], "record_token STRING, cluster_id STRING"),
+    )
+    db.put(
+        "pairs",
+        spark.createDataFrame(
+            [], "record_token_l STRING, record_token_r STRING, match_probability DOUBLE, method STRING"
+        ),
+    )
+    attach_unique_names(db, max_cluster_size=80, county_neighbors=neighbors)
+    assert dict(db.rows("SELECT record_token, cluster_id FROM clusters")) == expected
+    db.close()
