@@ -112,7 +112,7 @@ class IdentitySettings(_Strict):
     match_threshold: float = Field(0.99, gt=0, lt=1)  # a scored pair at or above it is a match
     review_floor: float = Field(0.2, ge=0, lt=1)  # scored pairs kept (for clerical review) from here up
     # Two clusters whose best pair scored in [near_miss_floor, match_threshold) join when each is the
-    # other's only such near miss and their birth dates agree (identity/attach.py); None: never.
+    # other's only such near miss and their birth dates agree (identity/joins.py); None: never.
     near_miss_floor: float | None = Field(0.7, gt=0, lt=1)
     max_cluster_size: int = Field(80, gt=1)  # larger clusters are chaining suspects (guards.py)
     train_max_pairs: float = Field(2e6, gt=0)  # random pairs for estimating u

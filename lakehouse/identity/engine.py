@@ -1,5 +1,5 @@
 """One SQL for both identity backends: the steps after scoring (pair guards, the decision, the
-cluster guards, the joins of lakehouse/identity/attach.py) are written once, in DuckDB's dialect,
+cluster guards, the joins of lakehouse/identity/attach.py and joins.py) are written once, in DuckDB's dialect,
 and run either on an in-process DuckDB connection or on Spark, where each statement is translated by
 sqlglot (`spark_backend.to_spark_sql`) and each table is a temporary view of a checkpointed
 DataFrame, so nothing per record comes to the driver.

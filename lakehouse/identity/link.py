@@ -7,8 +7,8 @@ the pairs that decided the clusters, the clusters, and the trained model. The ba
 machines is ~30x faster than Spark local mode for the same model). Both run the same steps
 (`_resolve`): training, scoring, the decision, the pair guards (lakehouse/identity/pair_guards.py),
 clustering and its guards (lakehouse/identity/clustering.py), and the joins after clustering
-(lakehouse/identity/attach.py), written once in SQL that lakehouse/identity/engine.py runs on
-either engine. The same model JSON (DuckDB's dialect) serves both.
+(lakehouse/identity/attach.py, lakehouse/identity/joins.py), written once in SQL that
+lakehouse/identity/engine.py runs on either engine. The same model JSON (DuckDB's dialect) serves both.
 """
 
 from __future__ import annotations
@@ -25,12 +25,13 @@ from pyspark.sql import DataFrame, SparkSession
 
 from lakehouse.errors import C2CError
 from lakehouse.identity import model as linkage_model
-from lakehouse.identity.attach import attach_unique_names, join_near_misses, join_renamed
+from lakehouse.identity.attach import attach_unique_names
 from lakehouse.identity.clustering import cluster
 from lakehouse.identity.decide import Decision, decide, fit_prior
 from lakehouse.identity.engine import DuckEngine, Engine, SparkEngine
 from lakehouse.identity.features import LINKAGE_COLUMNS
 from lakehouse.identity.guards import PERSON_KEYED_SOURCES
+from lakehouse.identity.joins import join_near_misses, join_renamed
 from lakehouse.identity.linker import SplinkOnEngine
 from lakehouse.identity.pair_guards import drop_ssn_conflicts, drop_too_young_for_wages
 
@@ -84,7 +85,7 @@ def resolve(
     records that carry only a name join the one cluster their name points to. `as_of` (the run
     date; the data is no newer) rules out people too young to have had wages by then. With
     `near_miss_floor`, two clusters whose best pair scored in [floor, threshold) join when each is
-    the other's only such near miss (lakehouse/identity/attach.py). `county_neighbors` (county code
+    the other's only such near miss (lakehouse/identity/joins.py). `county_neighbors` (county code
     -> the codes of the counties bordering it) lets a wage cluster's several namesakes be told apart
     by a bordering county when none is in the county itself (`attach_unique_names`). `training`: see
     `_resolve`.
