@@ -6,6 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from lakehouse.identity.comparisons import comparisons
 from lakehouse.identity.guards import (
     Edge,
     Identity,
@@ -17,7 +18,6 @@ from lakehouse.identity.guards import (
     split_suspect,
     suspect_clusters_sql,
 )
-from lakehouse.identity.model import comparisons
 from lakehouse.identity.pair_guards import drop_ssn_conflicts
 
 
