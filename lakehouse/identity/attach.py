@@ -67,10 +67,10 @@ def attach_unique_names(
       that borders it (the Census Bureau's county-to-county commuting flows), and most moves
       between counties are short ones, so a bordering county is weaker evidence than the county
       itself but still points to one namesake among several who are all elsewhere. Failing that,
-      a wage cluster with an SSN whose wages
-      began inside the data (a year or more after its first quarter) joins the one local namesake
-      who was of school-leaving age then (at most FIRST_JOB_AGE): a first job, the way most
-      graduates who never reported an SSN to a college or a benefit program reach the wage records.
+      a wage cluster with an SSN whose wages began inside the data (a year or more after its first
+      quarter) joins the one local namesake who was of school-leaving age then (at most
+      FIRST_JOB_AGE): a first job, the way most graduates who never reported an SSN to a college or
+      a benefit program reach the wage records.
       A worker who had no SSN, whose several local namesakes (exact or, failing any, close) remain,
       joins the one whose records carry the worker's middle initial, when exactly one does: the
       others' initials are unknown, and a known one in common is the evidence that tells them apart.
