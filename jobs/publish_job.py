@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from jobs.layer import LayerReport, RunContext
+from lakehouse.geo import has_topology, load_topology
 from lakehouse.gold.catalog import load_catalog
 from lakehouse.gold.cohorts import COHORTS
 from lakehouse.gold.outcomes import OUTCOMES
@@ -21,7 +22,8 @@ def data_dir(settings: Settings) -> Path:
 
 def build(settings: Settings, *, out: str | Path | None = None) -> SiteBuild:
     """Build the site in `out` (default `paths.site`); the catalog gives the minimum cell size the
-    published counts are checked against and the order of the breakdowns."""
+    published counts are checked against and the order of the breakdowns, and `conf/geo/` the
+    county shapes of the map (a state without them gets no map)."""
     catalog = load_catalog(settings.conf_dir, cohorts=COHORTS, outcomes=OUTCOMES)
     order = [b for mart in catalog.marts for b in mart.breakdowns]
     return build_site(
@@ -29,6 +31,7 @@ def build(settings: Settings, *, out: str | Path | None = None) -> SiteBuild:
         Path(out) if out else settings.site_dir,
         min_cell_size=catalog.min_cell_size,
         breakdown_order=list(dict.fromkeys(order)),
+        counties=load_topology(settings.conf_dir) if has_topology(settings.conf_dir) else None,
     )
 
 

@@ -21,8 +21,15 @@ from typing import Any
 STATE_FIPS = "06"
 
 
+TOPOLOGY = Path("geo") / "california-counties.topo.json"
+
+
+def has_topology(conf_dir: str | Path) -> bool:
+    return (Path(conf_dir) / TOPOLOGY).is_file()
+
+
 def load_topology(conf_dir: str | Path) -> dict[str, Any]:
-    return json.loads((Path(conf_dir) / "geo" / "california-counties.topo.json").read_text())
+    return json.loads((Path(conf_dir) / TOPOLOGY).read_text())
 
 
 def county_code(fips: str) -> str:
@@ -80,4 +87,22 @@ def cut_to_state(topology: dict[str, Any], state: str = STATE_FIPS) -> dict[str,
         "transform": topology["transform"],
         "objects": {"counties": cut(counties), "state": cut(outline)},
         "arcs": [topology["arcs"][old] for old in used],
+    }
+
+
+def coded_by_county(topology: dict[str, Any]) -> dict[str, Any]:
+    """The same shapes with each county's id the two-digit county code the published tables use
+    ("19" for Los Angeles, not "06037"), for the dashboard's map; names stay in `properties.name`."""
+    counties = topology["objects"]["counties"]
+    geometries = [{**g, "id": county_code(g["id"])} for g in counties["geometries"]]
+    return {
+        **topology,
+        "objects": {**topology["objects"], "counties": {**counties, "geometries": geometries}},
+    }
+
+
+def county_names(topology: dict[str, Any]) -> dict[str, str]:
+    """County code -> the county's name, as the Census shapes spell it."""
+    return {
+        county_code(g["id"]): g["properties"]["name"] for g in topology["objects"]["counties"]["geometries"]
     }

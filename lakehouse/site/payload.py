@@ -9,7 +9,7 @@ across groups, no derived counts, so the page cannot show a number the published
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from lakehouse.site.published import PublishedTable
 
@@ -97,9 +97,17 @@ def _order(tables: list[PublishedTable], order: Sequence[str]) -> list[Published
     return sorted(tables, key=key)
 
 
-def build_payload(tables: list[PublishedTable], *, breakdown_order: Sequence[str] = ()) -> dict:
-    """The JSON the page reads (as `window.C2C_DATA`): one view per mart, teacher pipeline first."""
+def build_payload(
+    tables: list[PublishedTable],
+    *,
+    breakdown_order: Sequence[str] = (),
+    group_labels: Mapping[str, Mapping[str, str]] | None = None,
+) -> dict:
+    """The JSON the page reads (as `window.C2C_DATA`): one view per mart, teacher pipeline first.
+    `group_labels` names the groups of a breakdown whose published values are codes (county code
+    -> county name); the page shows the name beside the code."""
     marts: dict[str, dict] = {}
+    group_labels = group_labels or {}
     for t in _order(tables, breakdown_order):
         meta = t.meta
         view = marts.setdefault(
@@ -124,6 +132,9 @@ def build_payload(tables: list[PublishedTable], *, breakdown_order: Sequence[str
                 "columns": list(t.columns),
                 "years": years,
                 "groups": groups,
+                "group_labels": {
+                    g: group_labels[t.dimension][g] for g in groups if g in group_labels.get(t.dimension, {})
+                },
                 "rows": [list(r) for r in t.rows],
                 "notes": {k: meta[k] for k in NOTE_KEYS if k in meta},
             }

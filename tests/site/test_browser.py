@@ -18,12 +18,16 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
+from lakehouse.geo import county_names, load_topology
 from tests.conftest import ROOT
 from tests.e2e import c2c
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOTS = ROOT / "var" / "site" / "screenshots"  # git-ignored; a site build leaves it alone
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+COUNTY_NAMES = county_names(load_topology(ROOT / "conf"))
 MARK = "\u2021 Suppressed"
 MIN_CELL = 11
 
@@ -80,7 +84,7 @@ def test_page_loads_clean_and_offline(browser, site):
         "return Array.from(document.querySelectorAll('script[src], link[href], img[src]'))"
         ".map(e => e.src || e.href)"
     )
-    assert len(loaded) == 5 and all(u.startswith(("file://", "data:")) for u in loaded), loaded
+    assert len(loaded) == 9 and all(u.startswith(("file://", "data:")) for u in loaded), loaded
     policy = driver.find_element("css selector", "meta[http-equiv='Content-Security-Policy']")
     assert "default-src 'none'" in policy.get_attribute("content")  # the page may open no connection
     tabs = [t.text for t in driver.find_elements("css selector", "[role=tab]")]
@@ -103,8 +107,9 @@ def test_a_filter_changes_the_chart_and_the_table(browser):
     panel = driver.find_element("id", "panel-student_pathways")
 
     def snapshot():
+        _drawn(driver)
         return (
-            panel.find_element("css selector", "svg.chart").get_attribute("outerHTML"),
+            panel.find_element("css selector", ".chart-box svg.chart").get_attribute("outerHTML"),
             panel.find_element("css selector", "table.data-table").text,
         )
 
@@ -117,7 +122,8 @@ def test_a_filter_changes_the_chart_and_the_table(browser):
     group.select_by_visible_text("F")
     rows = panel.find_elements("css selector", "table.data-table tbody tr")
     assert rows and all(r.find_elements("tag name", "th")[1].text == "F" for r in rows)
-    bars = panel.find_elements("css selector", "svg.chart g.bar-row")
+    _drawn(driver)
+    bars = panel.find_elements("css selector", ".chart-box g.values_marks text")
     assert len(bars) == len(rows)
     assert snapshot() != by_gender
     year = Select(driver.find_element("id", "student_pathways-year"))
@@ -133,28 +139,105 @@ def test_a_filter_changes_the_chart_and_the_table(browser):
     year.select_by_visible_text("All years")
     Select(driver.find_element("id", "student_pathways-breakdown")).select_by_visible_text("Race/ethnicity")
     assert year.first_selected_option.text != "All years"
-    assert panel.find_elements("css selector", "svg.chart rect.bar")
-    ARTIFACTS.mkdir(exist_ok=True)
-    driver.save_screenshot(str(ARTIFACTS / "dashboard-student-pathways.png"))
+    _drawn(driver)
+    assert panel.find_elements("css selector", ".chart-box g.bars_marks path")
     driver.find_element("id", "tab-teacher_pipeline").click()
-    driver.save_screenshot(str(ARTIFACTS / "dashboard-teacher-pipeline.png"))
+
+
+def _drawn(driver) -> None:
+    """Wait until every chart the page was asked to draw is drawn (Vega renders asynchronously)."""
+    driver.set_script_timeout(120)
+    drawn = driver.execute_async_script(
+        "const done = arguments[0]; C2CChart.idle().then(() => done(true), e => done(String(e)));"
+    )
+    assert drawn is True, drawn
+
+
+def _axe(driver) -> list[dict]:
+    """axe-core's WCAG 2.0/2.1 A and AA violations on the page as it is now. `preload: false`: axe
+    would otherwise fetch the stylesheets, which the page's policy forbids."""
+    if not driver.execute_script("return !!window.axe"):
+        driver.execute_script(AXE.read_text(encoding="utf-8"))
+    result = driver.execute_async_script(
+        """const done = arguments[arguments.length - 1];
+        axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}, resultTypes: ['violations'],
+                           preload: false})
+          .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact,
+                                                  nodes: v.nodes.map(n => n.target)}))))
+          .catch(e => done([{error: String(e)}]));""",
+        WCAG_AA,
+    )
+    return result
+
+
+def test_every_tab_and_breakdown_is_accessible(browser):
+    """axe-core on each tab, each of its breakdowns, and the county map: 0 WCAG 2.1 AA violations;
+    a screenshot of each tab's first view is saved to var/site/screenshots/."""
+    from selenium.webdriver.support.ui import Select
+
+    driver, _ = browser
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    checked = []
+    for tab in driver.find_elements("css selector", "[role=tab]"):
+        tab.click()
+        mart = tab.get_attribute("id").removeprefix("tab-")
+        _drawn(driver)
+        driver.save_screenshot(str(SCREENSHOTS / f"{mart}.png"))
+        breakdown = Select(driver.find_element("id", f"{mart}-breakdown"))
+        for label in [o.text for o in breakdown.options]:
+            breakdown.select_by_visible_text(label)
+            _drawn(driver)
+            assert _axe(driver) == [], (mart, label)
+            checked.append((mart, label))
+            if label == "County":  # the map draws one cohort year
+                Select(driver.find_element("id", f"{mart}-year")).select_by_index(1)
+                _drawn(driver)
+                counties = driver.find_elements(
+                    "css selector",
+                    ", ".join(f"#{mart}-map g.{g}_marks path" for g in ("shaded", "hatched", "blank")),
+                )
+                assert len(counties) == len(COUNTY_NAMES), (mart, len(counties))
+                driver.save_screenshot(str(SCREENSHOTS / f"{mart}-county-map.png"))
+                assert _axe(driver) == [], (mart, label, "map")
+        breakdown.select_by_index(0)
+    assert {m for m, _ in checked} == {"teacher_pipeline", "student_pathways", "workforce_programs"}
+    assert ("teacher_pipeline", "County") in checked
+    driver.find_element("id", "tab-teacher_pipeline").click()
+
+
+def test_tabs_work_by_keyboard(browser):
+    from selenium.webdriver.common.keys import Keys
+
+    driver, _ = browser
+    first = driver.find_element("id", "tab-teacher_pipeline")
+    first.click()
+    first.send_keys(Keys.ARROW_RIGHT)
+    assert driver.switch_to.active_element.get_attribute("id") == "tab-student_pathways"
+    assert driver.find_element("id", "panel-student_pathways").is_displayed()
+    driver.switch_to.active_element.send_keys(Keys.ARROW_LEFT)
+    assert driver.switch_to.active_element.get_attribute("id") == "tab-teacher_pipeline"
+    assert driver.find_element("id", "panel-teacher_pipeline").is_displayed()
 
 
 SWEEP = """
+const finish = arguments[arguments.length - 1];
 function set(select, value) { select.value = String(value); select.dispatchEvent(new Event("change")); }
+async function sweep() {
 var views = [];
-document.querySelectorAll("[role=tab]").forEach(function (tab) {
+for (const tab of document.querySelectorAll("[role=tab]")) {
   tab.click();
   var mart = tab.id.slice(4), panel = document.getElementById("panel-" + mart);
   var breakdown = document.getElementById(mart + "-breakdown");
   var year = document.getElementById(mart + "-year"), metric = document.getElementById(mart + "-metric");
-  Array.from(breakdown.options).forEach(function (b) {
+  for (const b of Array.from(breakdown.options)) {
     set(breakdown, b.value);
     var years = Array.from(year.options).map(function (o) { return o.value; });
-    Array.from(metric.options).forEach(function (m) {
+    for (const m of Array.from(metric.options)) {
       set(metric, m.value);
-      years.forEach(function (y) {
+      for (const y of years) {
+        if (y !== "all" && m.index > 0) continue;  // single years: under the first measure only
         set(year, y);
+        await C2CChart.idle();
         var table = panel.querySelector("table.data-table");
         views.push({
           mart: mart, metric: m.value, year: y, hidden: panel.hidden,
@@ -165,16 +248,17 @@ document.querySelectorAll("[role=tab]").forEach(function (tab) {
               return [c.tagName, c.textContent, c.className, c.getAttribute("data-role"), c.title ? 1 : 0];
             });
           }),
-          bars: Array.from(panel.querySelectorAll("svg.chart text.value")).map(function (t) {
+          bars: Array.from(panel.querySelectorAll(".chart-box g.values_marks text")).map(function (t) {
             return t.textContent;
           })
         });
-        if (y !== "all" && m.index > 0) views.pop();  // single years: under the first measure only
-      });
-    });
-  });
-});
+      }
+    }
+  }
+}
 return views;
+}
+sweep().then(finish, function (e) { finish({error: String(e)}); });
 """
 
 
@@ -196,7 +280,9 @@ def test_every_view_shows_exactly_the_published_cells(browser, site):
     """Every breakdown x measure (all years, and each year under the first measure) of both tabs: the
     table holds the CSV's cells, formatted, in order; no count below 11; suppressed cells are marked."""
     driver, _ = browser
-    views = driver.execute_script(SWEEP)
+    driver.set_script_timeout(600)
+    views = driver.execute_async_script(SWEEP)
+    assert isinstance(views, list), views
     data = site.parent / "data"
     tables = {}
     for path in data.glob("*.csv"):
@@ -214,6 +300,11 @@ def test_every_view_shows_exactly_the_published_cells(browser, site):
     assert marked > 0 and counts > 0  # a state of 3,000 people has suppressed cells: they are shown marked
 
 
+def _group(csv_name: str, group: str) -> str:
+    """A group as the page names it: a county code with its name, every other group as published."""
+    return f"{COUNTY_NAMES[group]} ({group})" if csv_name.endswith("__by_county.csv") else group
+
+
 def _check_view(view: dict, rows: list[dict]) -> tuple[int, int]:
     """Compare one view's table and chart with its published rows; return (suppressed cells, counts)."""
     where = (view["csv"], view["metric"], view["year"])
@@ -224,7 +315,7 @@ def _check_view(view: dict, rows: list[dict]) -> tuple[int, int]:
     else:
         fields = {"count": "count", "median": "median", "median_real": "median"}
     expected = [
-        [row["cohort_year"], *([] if dims == 1 else [list(row.values())[1]])]
+        [row["cohort_year"], *([] if dims == 1 else [_group(view["csv"], list(row.values())[1])])]
         + [_expected(row[f"{view['metric']}_{field}"], role) for field, role in fields.items()]
         for row in rows
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -10,11 +11,13 @@ import pandas as pd
 import pytest
 
 from jobs import cli
+from lakehouse.geo import load_topology
 from lakehouse.gold.catalog import Catalog, Mart, Metric
 from lakehouse.publish.tables import write_mart
 from lakehouse.site import NoPublishedTablesError, SiteError, build_site
-from lakehouse.site.build import DATA_JS_HEADER, MARKER, STATIC_FILES
+from lakehouse.site.build import COUNTIES_JS_HEADER, DATA_JS_HEADER, MARKER, OWN_FILES, STATIC_FILES
 from lakehouse.site.payload import metric_label
+from tests.conftest import ROOT
 
 PLACED = Metric("placed", "Teaching within a year.")
 WAGE = Metric("wage", "Median wage of the placed.", kind="median", value="placed", among=(("placed", True),))
@@ -223,10 +226,62 @@ def test_cli_publish_rebuilds_its_own_site_and_an_older_one_without_the_marker(t
     }
 
 
-def test_the_page_reaches_nothing_on_the_network(tmp_path):
+def _by_dimension(payload: dict) -> dict[str, dict]:
+    return {t["dimension"]: t for t in payload["marts"][0]["tables"]}
+
+
+def test_a_county_breakdown_is_named_and_mapped(tmp_path):
+    """With the state's county shapes, county codes get their names and the page gets the shapes,
+    keyed by the same codes the tables publish; without them, no map and codes as published."""
+    cells = pd.DataFrame(
+        [*TEACHER_CELLS.to_dict("records"),
+         _cell("placed", 2020, "county", "19", "rate", 30, 20, 0.6667),
+         _cell("placed", 2020, "county", "37", "rate", 4, 2, 0.5, suppressed=True)]
+    )  # fmt: skip
+    mart = Mart(**{**TEACHERS.__dict__, "breakdowns": ("credential_type", "county")})
+    write_mart(cells, mart, CATALOG, tmp_path / "data", vintage=2024, match_rate=0.9, run_id="r1")
+    build_site(tmp_path / "data", tmp_path, min_cell_size=11, counties=load_topology(ROOT / "conf"))
+    by_county = _by_dimension(_payload(tmp_path))["county"]
+    assert by_county["groups"] == ["19", "37"]
+    assert by_county["group_labels"] == {"19": "Los Angeles", "37": "San Diego"}
+    text = (tmp_path / "assets" / "counties.js").read_text()
+    assert text.startswith(COUNTIES_JS_HEADER + "window.C2C_COUNTIES = ")
+    shapes = json.loads(text[len(COUNTIES_JS_HEADER + "window.C2C_COUNTIES = ") : -2])
+    ids = sorted(g["id"] for g in shapes["objects"]["counties"]["geometries"])
+    assert ids == [f"{n:02d}" for n in range(1, 59)]
+
+    build_site(tmp_path / "data", tmp_path, min_cell_size=11)
+    assert _by_dimension(_payload(tmp_path))["county"]["group_labels"] == {}
+    assert (
+        tmp_path / "assets" / "counties.js"
+    ).read_text() == COUNTIES_JS_HEADER + "window.C2C_COUNTIES = null;\n"
+
+
+# The charting library as its npm packages publish it (lakehouse/site/static/vendor/README.md).
+VENDORED = {
+    "assets/vega.min.js": "ea6a5936381d06f912466354e2b6a20eb66c4d41f1ca9dff1e0236dfee6ee392",
+    "assets/vega-lite.min.js": "35a9821df838825b05a6a73e9414b58747a1b18321583858ed903c66393a5c7e",
+    "assets/vega-embed.min.js": "c7111a41190080938b14c1de00074d9bda16ef2199e2919dd038cddf97d87354",
+}
+
+
+def test_the_charting_library_is_the_published_build(tmp_path):
     _publish(tmp_path / "data")
     build_site(tmp_path / "data", tmp_path, min_cell_size=11)
-    for name in STATIC_FILES:
+    assert set(STATIC_FILES) - set(OWN_FILES) == set(VENDORED)
+    for name, digest in VENDORED.items():
+        assert hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_the_page_reaches_nothing_on_the_network(tmp_path):
+    """Our own files name no network address and fetch nothing. The vendored library has loaders it
+    never uses here; the page's Content-Security-Policy (`default-src 'none'`) forbids them, and the
+    browser test checks that only local files load."""
+    _publish(tmp_path / "data")
+    build_site(tmp_path / "data", tmp_path, min_cell_size=11, counties=load_topology(ROOT / "conf"))
+    index = (tmp_path / "index.html").read_text()
+    assert "default-src 'none'; script-src 'self'; style-src 'self'" in index
+    for name in (*OWN_FILES, "assets/data.js", "assets/counties.js"):
         text = (tmp_path / name).read_text()
         urls = set(re.findall(r"[a-z]+://[^\s\"'<>)]+", text)) - {"http://www.w3.org/2000/svg"}
         assert not urls, (name, urls)  # the SVG namespace is a name, never fetched

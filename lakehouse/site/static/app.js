@@ -36,6 +36,12 @@
 
   function pct(v) { return (v * 100).toFixed(1) + "%"; }
 
+  /* A group as the page names it: a county code with its name ("Los Angeles (19)"), else as published. */
+  function groupName(t, g, short) {
+    var name = t.group_labels && t.group_labels[g];
+    return name ? (short ? name : name + " (" + g + ")") : g;
+  }
+
   function View(mart) {
     var id = mart.name;
     var state = {table: 0, metric: mart.metrics[0].name, year: "all", group: "all"};
@@ -47,7 +53,13 @@
     var heading = h("h3", {"class": "view-title", "aria-live": "polite"});
     var chartBox = h("div", {"class": "chart-box", id: id + "-chart"});
     var chartNote = h("p", {"class": "chart-note"});
-    var tableBox = h("div", {"class": "table-box", id: id + "-table"});
+    var mapBox = h("div", {"class": "map-box", id: id + "-map"});
+    var mapNote = h("p", {"class": "chart-note"});
+    var mapFigure = h("figure", {"class": "map-figure"}, [mapBox, h("figcaption", {}, [mapNote])]);
+    // The table scrolls inside its box: focusable and named, so a keyboard can scroll it too.
+    var tableBox = h("div", {
+      "class": "table-box", id: id + "-table", tabindex: "0", role: "region", "aria-label": mart.title + ": data table"
+    });
     var notes = h("dl", {"class": "notes", id: id + "-notes"});
     var download = h("p", {"class": "download"});
     var panel = h("section", {
@@ -60,6 +72,7 @@
       ]),
       heading,
       h("figure", {"class": "chart-figure"}, [chartBox, h("figcaption", {}, [chartNote, legend()])]),
+      mapFigure,
       tableBox, download,
       h("h4", {text: "About these numbers"}), notes
     ]);
@@ -78,7 +91,7 @@
       options(sel.year, [["all", "All years"]].concat(t.years.slice().reverse().map(function (y) {
         return [y, String(y)];
       })), state.year);
-      options(sel.group, [["all", "All"]].concat(t.groups.map(function (g) { return [g, g]; })), state.group);
+      options(sel.group, [["all", "All"]].concat(t.groups.map(function (g) { return [g, groupName(t, g)]; })), state.group);
       groupField.querySelector("label").textContent = t.label;
       groupField.hidden = t.dimension === "statewide";
     }
@@ -108,19 +121,22 @@
         return (state.year === "all" || r[0] === Number(state.year)) && (state.group === "all" || r[1] === state.group);
       });
       var where = (statewide ? "statewide" : "by " + t.label.toLowerCase()) +
-        (state.group === "all" ? "" : " (" + state.group + ")") +
+        (state.group === "all" ? "" : " (" + groupName(t, state.group) + ")") +
         (state.year === "all" ? ", all cohort years" : ", cohort year " + state.year);
       heading.textContent = m.label + ": " + where;
       var bars = rows.slice(0, MAX_BARS).map(function (r) {
         var label = statewide || state.group !== "all" ? String(r[0]) :
-          (state.year === "all" ? r[1] + " \u00b7 " + r[0] : r[1]);
+          (state.year === "all" ? groupName(t, r[1], true) + " \u00b7 " + r[0] : groupName(t, r[1], true));
         return {label: label, value: r[idx[2]]};
       });
       var valueText = m.kind === "rate" ? "rate" : "median annual wages in base-year dollars";
       Chart.draw(chartBox, {
-        id: id + "-svg", role: m.kind, bars: bars, title: m.label + ", " + valueText + ": " + where,
-        description: "Bar chart of " + bars.length + " rows; the table below it holds the same numbers."
+        role: m.kind, bars: bars, groupTitle: statewide || state.group !== "all" ? "Cohort year" : t.label,
+        axisTitle: m.kind === "rate" ? "Rate" : "Median annual wages (base-year $)",
+        description: "Bar chart of " + m.label + ", " + valueText + ", " + where + ": " + bars.length +
+          " rows; the table below it holds the same numbers."
       });
+      renderMap(t, m, where);
       chartNote.textContent = (m.kind === "rate" ? "Bars show the rate. " : "Bars show the median in base-year dollars. ") +
         (rows.length > MAX_BARS ? "The chart shows the first " + MAX_BARS + " of " + rows.length +
           " rows; the table lists them all (choose a cohort year or a group to narrow the chart)." : "");
@@ -132,6 +148,31 @@
       download.appendChild(h("a", {href: t.sidecar, text: "its notes (JSON)"}));
     }
 
+    /* A breakdown by county is also a map, one cohort year at a time (every county of that year,
+       whatever group is chosen). */
+    function renderMap(t, m, where) {
+      var drawable = t.dimension === "county" && window.C2C_COUNTIES;
+      mapFigure.hidden = !drawable;
+      if (!drawable) return;
+      if (state.year === "all") {
+        mapBox.textContent = "";
+        mapNote.textContent = "Choose a cohort year to see this measure on the county map.";
+        return;
+      }
+      var col = t.columns.indexOf(m.columns[2]);
+      var areas = t.rows.filter(function (r) { return r[0] === Number(state.year); }).map(function (r) {
+        return {code: r[1], value: r[col]};
+      });
+      var year = " by county, cohort year " + state.year;
+      Chart.map(mapBox, {
+        role: m.kind, areas: areas, legendTitle: m.kind === "rate" ? "Rate" : "Median (base-year $)",
+        description: "Map of " + m.label + year + ": " + areas.length + " counties with a published row; " +
+          "the table below holds the same numbers."
+      });
+      mapNote.textContent = "Map: " + m.label + year + ". Darker is higher; hatched counties are " +
+        "suppressed, grey ones have no published row or no one in the cohort.";
+    }
+
     function renderTable(t, m, idx, rows, where) {
       var statewide = t.dimension === "statewide";
       var suppressed = 0;
@@ -139,7 +180,7 @@
       var roles = ["count", m.kind === "rate" ? "count" : m.kind, m.kind];
       var body = rows.map(function (r) {
         var keys = [h("th", {scope: "row", text: String(r[0])})];
-        if (!statewide) keys.push(h("th", {scope: "row", text: r[1]}));
+        if (!statewide) keys.push(h("th", {scope: "row", text: groupName(t, r[1])}));
         return h("tr", {}, keys.concat(idx.map(function (col, i) {
           var v = r[col];
           var cls = v === "suppressed" ? "suppressed" : (v === null ? "na" : "num");
@@ -236,7 +277,7 @@
     }
     show(0);
     downloads(document.getElementById("downloads"));
-    document.body.setAttribute("data-ready", "true");
+    Chart.idle().then(function () { document.body.setAttribute("data-ready", "true"); });
   }
 
   start();

@@ -1,10 +1,23 @@
-/* Horizontal bar charts in plain SVG, and the number formats the whole page uses.
+/* The page's charts, drawn by Vega-Lite (assets/vega*.min.js), and the number formats the whole page uses.
    A bar is {label, value}: value is a number, "suppressed", or null (no one in the cell). A suppressed
-   bar is drawn as a hatched stub marked "Suppressed", never as a zero-length bar. */
+   bar is drawn as a hatched stub marked "Suppressed", never as a zero-length bar; a suppressed county
+   is hatched on the map.
+
+   The page's Content-Security-Policy allows no eval and no inline style, so Vega runs with its
+   expression interpreter (`ast: true`), draws SVG, injects no stylesheet (its rules are in style.css)
+   and gets its data as inline values only: Vega's CSV reader would need eval. Each chart is one
+   labelled image (its description) to assistive technology, its marks hidden: the table below it
+   holds the same numbers for every reader. */
 (function () {
   "use strict";
-  var NS = "http://www.w3.org/2000/svg";  // the SVG namespace name, not a network address
   var MARK = "\u2021";  // double dagger: the page's mark for a suppressed cell
+  var HATCH = "url(#hatch)";  // the pattern in index.html
+  var ACCENT = "#1f5f99", WARN = "#7a3e00";
+  var EMBED = {
+    renderer: "svg", actions: false, ast: true, defaultStyle: false,
+    tooltip: {disableDefaultStyle: true}
+  };
+  var pending = [];
 
   function format(role, value) {
     if (value === "suppressed") return MARK + " Suppressed";
@@ -14,13 +27,6 @@
     return Math.round(value).toLocaleString("en-US");
   }
 
-  function node(name, attrs, text) {
-    var e = document.createElementNS(NS, name);
-    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
-
   function niceMax(values) {
     var max = Math.max.apply(null, values.concat([1]));
     var step = Math.pow(10, Math.floor(Math.log10(max)));
@@ -28,71 +34,131 @@
     return nice || max;
   }
 
-  function shorten(text, n) {
-    return text.length > n ? text.slice(0, n - 1) + "\u2026" : text;
+  function scaleMax(role, values) {
+    return role === "rate" ? 1 : niceMax(values.filter(function (v) { return typeof v === "number"; }));
   }
 
-  /* Draw `spec` = {id, title, description, role ("rate" | "median"), bars} into `container`. */
+  function axisFormat(role) { return role === "rate" ? ".0%" : "$,.0f"; }
+
+  /* Render a Vega-Lite spec into `container`, replacing what it showed once the new chart is drawn;
+     a render overtaken by a later one is dropped. */
+  function embed(container, spec) {
+    var seq = (container.c2cSeq || 0) + 1;
+    container.c2cSeq = seq;
+    var target = document.createElement("div");
+    var done = window.vegaEmbed(target, spec, EMBED).then(function (result) {
+      if (container.c2cSeq !== seq) { result.finalize(); return; }
+      if (container.c2cResult) container.c2cResult.finalize();
+      container.c2cResult = result;
+      container.textContent = "";
+      container.appendChild(target);
+      var svg = target.querySelector("svg");
+      if (svg) svg.setAttribute("class", "chart");
+    }, function (error) {
+      container.textContent = "The chart could not be drawn; the table below holds the same numbers.";
+      throw error;
+    });
+    pending.push(done);
+    return done;
+  }
+
+  /* Resolves when every chart asked for so far is drawn (the browser test waits on it). */
+  function idle() {
+    var waiting = pending;
+    pending = [];
+    return Promise.all(waiting).then(function () { return pending.length ? idle() : true; });
+  }
+
+  /* Draw `spec` = {title, description, role ("rate" | "median"), bars} into `container` as
+     horizontal bars, one per row, in the rows' order, each with its value written beside it. */
   function draw(container, spec) {
-    container.textContent = "";
-    var bars = spec.bars;
-    var labelW = 230, barW = 420, valueW = 120, rowH = 26, top = 30, bottom = 10;
-    var width = labelW + barW + valueW;
-    var height = top + Math.max(bars.length, 1) * rowH + bottom;
-    var svg = node("svg", {
-      viewBox: "0 0 " + width + " " + height, role: "img",
-      "aria-labelledby": spec.id + "-title " + spec.id + "-desc", "class": "chart", "data-bars": bars.length
-    });
-    svg.appendChild(node("title", {id: spec.id + "-title"}, spec.title));
-    svg.appendChild(node("desc", {id: spec.id + "-desc"}, spec.description));
-    var defs = node("defs");
-    var hatch = node("pattern", {
-      id: spec.id + "-hatch", width: 6, height: 6, patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)"
-    });
-    hatch.appendChild(node("rect", {width: 6, height: 6, "class": "hatch-bg"}));
-    hatch.appendChild(node("line", {x1: 0, y1: 0, x2: 0, y2: 6, "class": "hatch-line"}));
-    defs.appendChild(hatch);
-    svg.appendChild(defs);
-
-    var numbers = bars.map(function (b) { return b.value; }).filter(function (v) { return typeof v === "number"; });
-    var max = spec.role === "rate" ? 1 : niceMax(numbers);
-    [0, 0.25, 0.5, 0.75, 1].forEach(function (f) {
-      var x = labelW + f * barW;
-      svg.appendChild(node("line", {x1: x, y1: top - 6, x2: x, y2: height - bottom, "class": "grid"}));
-      svg.appendChild(node("text", {x: x, y: top - 12, "class": "tick", "text-anchor": "middle"},
-        format(spec.role, f * max)));
-    });
-    if (!bars.length) {
-      svg.appendChild(node("text", {x: labelW + 8, y: top + rowH * 0.65, "class": "empty"},
-        "No published rows match these filters."));
+    if (!spec.bars.length) {
+      if (container.c2cResult) { container.c2cResult.finalize(); container.c2cResult = null; }
+      container.c2cSeq = (container.c2cSeq || 0) + 1;
+      container.textContent = "No published rows match these filters.";
+      return Promise.resolve();
     }
-    bars.forEach(function (b, i) {
-      var y = top + i * rowH;
-      var g = node("g", {"class": "bar-row"});
-      var label = node("text", {x: labelW - 8, y: y + rowH * 0.65, "text-anchor": "end", "class": "label"},
-        shorten(b.label, 32));
-      g.appendChild(label);
-      var text = format(spec.role, b.value);
-      if (typeof b.value === "number") {
-        g.appendChild(node("rect", {
-          x: labelW, y: y + 4, width: Math.max(1, (b.value / max) * barW), height: rowH - 8, "class": "bar"
-        }));
-      } else if (b.value === "suppressed") {
-        g.appendChild(node("rect", {
-          x: labelW, y: y + 4, width: 40, height: rowH - 8, "class": "bar-suppressed",
-          fill: "url(#" + spec.id + "-hatch)"
-        }));
-      }
-      g.appendChild(node("text", {
-        x: labelW + barW + 8, y: y + rowH * 0.65,
-        "class": b.value === "suppressed" ? "value suppressed" : (b.value === null ? "value na" : "value")
-      }, text));
-      g.appendChild(node("title", {}, b.label + ": " + text));
-      svg.appendChild(g);
+    var max = scaleMax(spec.role, spec.bars.map(function (b) { return b.value; }));
+    var values = spec.bars.map(function (b, i) {
+      var shown = typeof b.value === "number";
+      return {
+        order: i, label: b.label, text: format(spec.role, b.value),
+        status: shown ? "shown" : (b.value === "suppressed" ? "suppressed" : "na"),
+        // a suppressed row gets a short hatched stub, so that it is seen and never read as zero
+        x: shown ? b.value : (b.value === "suppressed" ? max * 0.06 : 0)
+      };
     });
-    container.appendChild(svg);
-    return svg;
+    var x = {
+      field: "x", type: "quantitative", scale: {domain: [0, max], nice: false},
+      axis: {format: axisFormat(spec.role), grid: true, tickCount: 4, title: spec.axisTitle || null}
+    };
+    var y = {
+      field: "label", type: "nominal", sort: {field: "order", op: "min"},
+      axis: {title: null, labelLimit: 230, labelFontSize: 12}
+    };
+    var tooltip = [{field: "label", title: spec.groupTitle || "Row"}, {field: "text", title: "Value"}];
+    return embed(container, {
+      description: spec.description,
+      width: 460,
+      height: {step: 24},
+      data: {values: values},
+      encoding: {y: y},
+      layer: [
+        {name: "bars", transform: [{filter: "datum.status === 'shown'"}],
+         mark: {type: "bar", color: ACCENT, aria: false}, encoding: {x: x, tooltip: tooltip}},
+        {name: "hatched", transform: [{filter: "datum.status === 'suppressed'"}],
+         mark: {type: "bar", fill: HATCH, stroke: WARN, aria: false}, encoding: {x: x, tooltip: tooltip}},
+        {name: "values", mark: {type: "text", align: "left", baseline: "middle", dx: 5, fontSize: 12, aria: false},
+         encoding: {x: x, text: {field: "text"},
+                    color: {condition: {test: "datum.status === 'suppressed'", value: WARN}, value: "#1b1b1b"}}}
+      ],
+      config: {view: {stroke: null}, aria: false}
+    });
   }
 
-  window.C2CChart = {draw: draw, format: format, MARK: MARK};
+  /* Draw `spec` = {description, role, areas: [{code, label, value}]} as a map of the state's
+     counties (window.C2C_COUNTIES, ids = the tables' county codes): shaded by value, hatched where
+     suppressed, grey where no row or no one. */
+  function map(container, spec) {
+    var max = scaleMax(spec.role, spec.areas.map(function (a) { return a.value; }));
+    var rows = spec.areas.map(function (a) {
+      var shown = typeof a.value === "number";
+      return {
+        code: a.code, value: shown ? a.value : null, text: format(spec.role, a.value),
+        status: shown ? "shown" : (a.value === "suppressed" ? "suppressed" : "na")
+      };
+    });
+    var shape = {type: "geoshape", stroke: "#ffffff", strokeWidth: 0.7, aria: false};
+    var tooltip = [{field: "properties.name", title: "County"}, {field: "text", title: "Value"}];
+    return embed(container, {
+      description: spec.description,
+      width: 380,
+      height: 430,
+      projection: {type: "conicEqualArea", parallels: [34, 40.5], rotate: [120, 0]},
+      data: {values: window.C2C_COUNTIES, format: {type: "topojson", feature: "counties"}},
+      transform: [
+        {lookup: "id", from: {data: {values: rows}, key: "code", fields: ["value", "text", "status"]}},
+        {calculate: "datum.status || 'na'", as: "status"},
+        {calculate: "datum.text || 'No published row'", as: "text"}
+      ],
+      layer: [
+        {name: "shaded", transform: [{filter: "datum.status === 'shown'"}], mark: shape,
+         encoding: {color: {field: "value", type: "quantitative",
+                            scale: {domain: [0, max], scheme: "blues", nice: false},
+                            legend: {format: axisFormat(spec.role), title: spec.legendTitle || null}},
+                    tooltip: tooltip}},
+        {name: "hatched", transform: [{filter: "datum.status === 'suppressed'"}], mark: shape,
+         encoding: {fill: {datum: MARK + " Suppressed", type: "nominal",
+                           scale: {range: [HATCH]},
+                           legend: {title: null, symbolType: "square", symbolSize: 220, orient: "bottom-left"}},
+                    tooltip: tooltip}},
+        {name: "blank", transform: [{filter: "datum.status === 'na'"}],
+         mark: {type: "geoshape", stroke: "#ffffff", strokeWidth: 0.7, fill: "#e6e6e6", aria: false},
+         encoding: {tooltip: tooltip}}
+      ],
+      config: {view: {stroke: null}, aria: false}
+    });
+  }
+
+  window.C2CChart = {draw: draw, map: map, idle: idle, format: format, MARK: MARK};
 })();
