@@ -5,6 +5,8 @@ one reveals nothing exactly, and using it would make the audit cry wolf):
 - additivity: within one (metric, cohort_year) the groups of every dimension add up to the statewide
   row, for denominators and, for rates, numerators;
 - declared cross-metric relations, per (cohort_year, dimension, group);
+- pooled cohorts (a `cohort_year` labelled `first-last`): sums over the years they pool, and the
+  dependences among pools, see `pools`;
 - published rates (audit only): a published rate n/d ties the two counts, d_true * n - n_true * d == 0.
 """
 
@@ -18,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from lakehouse.privacy.cells import FIELDS, Cells, MartError, Relation
+from lakehouse.privacy.pools import pool_equations
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,10 @@ def build_equations(
     if strict and problems:
         raise MartError("Additivity check failed (strict): " + "; ".join(problems))
     parts += [_relation(cells, relation) for relation in relations]
+    pooled, broken = pool_equations(cells)
+    if strict and broken:
+        raise MartError("Pooled cohorts check failed (strict): " + "; ".join(broken))
+    parts += pooled
     if published_rates is not None:
         parts.append(_rates(cells, published_rates))
     return _assemble(2 * cells.n_rows, parts)
