@@ -34,6 +34,7 @@ from lakehouse.gold.marts import (
     metric_cells,
 )
 from lakehouse.gold.outcomes import OUTCOMES
+from lakehouse.gold.pooling import cohort_pools, pooled_cells
 from lakehouse.gold.timeline import build_person_timeline
 from lakehouse.gold.wages import load_cpi
 from lakehouse.publish.publication import Publication
@@ -46,7 +47,9 @@ from lakehouse.tables import (
     GOLD_COHORT_OUTCOMES,
     GOLD_METRIC_CELLS,
     GOLD_PERSON_TIMELINE,
+    GOLD_POOLED_METRIC_CELLS,
     GOLD_PUBLISHED_CELLS,
+    GOLD_PUBLISHED_POOLED_CELLS,
     IDENTITY_CROSSWALK,
     SILVER_PERSON_RECORDS,
     Table,
@@ -83,6 +86,8 @@ GOLD_TABLES: tuple[Table, ...] = (
     GOLD_COHORT_OUTCOMES,
     GOLD_METRIC_CELLS,
     GOLD_PUBLISHED_CELLS,
+    GOLD_POOLED_METRIC_CELLS,
+    GOLD_PUBLISHED_POOLED_CELLS,
 )
 
 
@@ -205,10 +210,17 @@ def build(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: 
             members.append(m)
             outcomes.append(o)
             cells = metric_cells(mart, wide, cpi=cpi, cpi_base_year=catalog.cpi_base_year).toPandas()
+            pools = cohort_pools(sizes, catalog.pool_window_years)
+            pooled = (
+                pooled_cells(mart, wide, pools, cpi=cpi, cpi_base_year=catalog.cpi_base_year).toPandas()
+                if pools
+                else None
+            )
             linked = match_rate(wide, timeline, mart.match_sources).first()
             marts[mart.name] = {
                 "mart": mart,
                 "cells": cells,
+                "pooled": pooled,
                 "cohort_sizes": sizes,
                 "match_rate": linked["linked"] / linked["members"] if linked["members"] else 0.0,
             }
@@ -267,6 +279,8 @@ def publish(
     for frames, table, step in (
         (gold.publication.metric_cells(), GOLD_METRIC_CELLS, "cells"),
         (gold.publication.published_cells(), GOLD_PUBLISHED_CELLS, "published"),
+        (gold.publication.pooled_metric_cells(), GOLD_POOLED_METRIC_CELLS, "pooled_cells"),
+        (gold.publication.published_pooled_cells(), GOLD_PUBLISHED_POOLED_CELLS, "published_pooled"),
     ):
         cells = _frame(spark, _concat(frames, table), table, run_id)
         storage.write(cells, table, "overwrite", run_id=run_id, step=f"gold/{step}")
@@ -318,6 +332,8 @@ def report(stage: Stage[GoldStage]) -> dict:
                 "cells": len(m.cells),
                 "suppressed_cells": int((m.published["suppression"] != "").sum()),
                 "match_rate": round(m.match_rate, 4),
+                "pooled_cohorts": m.pooled_cells is not None,
+                **({"pooled_cohorts_note": m.pooling_note} if m.pooling_note else {}),
             }
             for name, m in gold.publication.marts.items()
         },

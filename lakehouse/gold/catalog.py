@@ -51,6 +51,11 @@ class Catalog:
     employment_threshold: float
     marts: tuple[Mart, ...]
     source: str = ""
+    # Pooled cohorts (lakehouse/gold/pooling.py): rolling windows of this many cohort years, and all
+    # years together; 0 publishes no pooled cohort. `yearly_breakdowns` also publishes every
+    # breakdown per cohort year (statewide is always published per year).
+    pool_window_years: int = 0
+    yearly_breakdowns: bool = True
 
     def mart(self, name: str) -> Mart:
         for m in self.marts:
@@ -83,7 +88,23 @@ def load_catalog(conf_dir: str | Path, *, cohorts: dict, outcomes: dict) -> Cata
         employment_threshold=float(raw.get("employment_threshold", 1)),
         marts=marts,
         source=where,
+        **_pooling(where, raw.get("pooled_cohorts")),
     )
+
+
+def _pooling(where: str, raw: object) -> dict:
+    """`pooled_cohorts: {window_years: 3, breakdowns: pooled | yearly}`; absent: no pooled cohorts."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or set(raw) - {"window_years", "breakdowns"}:
+        raise SettingsError(f"{where}: pooled_cohorts takes window_years and breakdowns, not {raw!r}")
+    window = raw.get("window_years", 3)
+    breakdowns = raw.get("breakdowns", "pooled")
+    if isinstance(window, bool) or not isinstance(window, int) or window < 2:
+        raise SettingsError(f"{where}: pooled_cohorts.window_years must be a whole number >= 2: {window!r}")
+    if breakdowns not in ("pooled", "yearly"):
+        raise SettingsError(f"{where}: pooled_cohorts.breakdowns is 'pooled' or 'yearly', not {breakdowns!r}")
+    return {"pool_window_years": window, "yearly_breakdowns": breakdowns == "yearly"}
 
 
 def _mart(where: str, name: str, body: dict, cohorts: dict, outcomes: dict) -> Mart:

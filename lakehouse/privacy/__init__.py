@@ -3,7 +3,7 @@ independent audit that a gate runs before anything is published (docs/domain.md,
 
 from lakehouse.privacy.audit import DisclosureError, assert_safe, audit
 from lakehouse.privacy.cells import DEFAULT_THRESHOLD, MartError, Relation
-from lakehouse.privacy.suppression import suppress
+from lakehouse.privacy.suppression import linked_size, suppress
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -12,5 +12,6 @@ __all__ = [
     "Relation",
     "assert_safe",
     "audit",
+    "linked_size",
     "suppress",
 ]

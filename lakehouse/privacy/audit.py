@@ -34,6 +34,7 @@ from lakehouse.privacy.cells import (
     check_threshold,
 )
 from lakehouse.privacy.equations import build_equations
+from lakehouse.privacy.pools import absent_pool_rows
 
 _Problem = tuple[int, int, str]  # row, field order (denominator, numerator, value, d - n), message
 
@@ -154,8 +155,9 @@ def _exposure_problems(cells: Cells, exposures: list[Exposure]) -> list[_Problem
 
 
 def _absent_problems(cells: Cells) -> list[_Problem]:
-    """Rows left out although a reader can tell they are 0 (see `absent`), after every row."""
-    missing = absent_zero_rows(cells)
+    """Rows left out although a reader can tell they are 0 (see `absent`, and `pools` for pooled
+    cohorts), after every row."""
+    missing = pd.concat([absent_pool_rows(cells), absent_zero_rows(cells)], ignore_index=True)
     return [
         (
             cells.n_rows + i,

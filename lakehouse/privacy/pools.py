@@ -32,7 +32,7 @@ from math import gcd, lcm
 import numpy as np
 import pandas as pd
 
-from lakehouse.privacy.cells import Cells, MartError
+from lakehouse.privacy.cells import KEY_COLUMNS, STATEWIDE, Cells, MartError
 
 POOL_LABEL = re.compile(r"^(\d{4})-(\d{4})$")
 _Part = tuple[np.ndarray, np.ndarray, np.ndarray]  # flat cells, flat coefficients, terms per equation
@@ -47,6 +47,35 @@ def pool_years(label: object) -> tuple[int, int] | None:
     if last <= first:
         raise MartError(f"Cohort {label!r}: a pooled cohort runs from an earlier year to a later one.")
     return first, last
+
+
+def pool_order(label: object) -> tuple:
+    """Sort key of cohorts as the published tables list them: single years, then windows by their
+    last year, then the all-years pool (the widest) last."""
+    span = pool_years(label)
+    if span is None:
+        return (0, int(label), 0)
+    return (1, span[1], span[1] - span[0])
+
+
+def absent_pool_rows(cells: Cells) -> pd.DataFrame:
+    """Keys and kind of the pooled rows a mart leaves out although a reader can tell they are 0: a
+    group with a row in some pool of a metric and none in another pool that the metric has (its
+    statewide row is there). The dependences among pools count such a row as 0, so, as for a group
+    missing in one year (`absent`), it is published as a suppressed zero rather than left out."""
+    keys = cells.keys.assign(kind=np.where(cells.is_rate, "rate", "median"))
+    pooled = keys[keys["cohort_year"].map(lambda y: pool_years(y) is not None).to_numpy()]
+    if pooled.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in (*KEY_COLUMNS, "kind")})
+    statewide = pooled[pooled["dimension"] == STATEWIDE][["metric", "cohort_year"]]
+    groups = pooled[pooled["dimension"] != STATEWIDE][
+        ["metric", "dimension", "group", "kind"]
+    ].drop_duplicates()
+    wanted = groups.merge(statewide, on="metric")
+    present = pooled[list(KEY_COLUMNS)].assign(present=True)
+    wanted = wanted.merge(present, on=list(KEY_COLUMNS), how="left")
+    missing = wanted[wanted["present"].isna()][[*KEY_COLUMNS, "kind"]]
+    return missing.sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
 
 
 def pool_equations(cells: Cells) -> tuple[list[_Part], list[str]]:

@@ -31,12 +31,14 @@ from lakehouse.privacy.audit import DisclosureError, audit
 from lakehouse.privacy.cells import (
     DEFAULT_THRESHOLD,
     DENOMINATOR,
+    KEY_COLUMNS,
     Cells,
     Relation,
     build_cells,
     check_threshold,
 )
 from lakehouse.privacy.equations import Equations, build_equations
+from lakehouse.privacy.pools import absent_pool_rows
 
 
 def suppress(
@@ -64,11 +66,7 @@ def suppress(
     gate does, and blocks publication on a problem instead of raising).
     """
     threshold = check_threshold(threshold)
-    cells = build_cells(mart)
-    missing = absent_zero_rows(cells)
-    if len(missing):
-        mart = with_zero_rows(mart, missing)
-        cells = build_cells(mart)
+    mart, cells = _completed(mart)
     state = _primary(cells, threshold)
     _Complements(cells, build_equations(cells, relations, strict=strict), state, threshold).run()
     out = _with_flags(mart, cells, state)
@@ -80,6 +78,29 @@ def suppress(
     if problems:
         raise DisclosureError(problems, advice=_UNFIXABLE)
     return out
+
+
+def linked_size(
+    mart: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, relations: Sequence[Relation] = ()
+) -> int:
+    """The most suppressed counts that the mart's equations tie together after primary suppression:
+    the size of the largest system the exact check will solve (its cost grows with the cube), known
+    before any of it is solved."""
+    _, cells = _completed(mart)
+    state = _primary(cells, check_threshold(threshold))
+    eqs = build_equations(cells, relations)
+    return max((len(c) for c in components(eqs, state.hidden)), default=0)
+
+
+def _completed(mart: pd.DataFrame) -> tuple[pd.DataFrame, Cells]:
+    """The mart with the rows a reader can tell are empty added as zeros (`pools`, then `absent`)."""
+    cells = build_cells(mart)
+    while True:  # a zero row of one kind can make a row of the other kind missing
+        missing = pd.concat([absent_pool_rows(cells), absent_zero_rows(cells)], ignore_index=True)
+        if missing.empty:
+            return mart, cells
+        mart = with_zero_rows(mart, missing.drop_duplicates(list(KEY_COLUMNS)))
+        cells = build_cells(mart)
 
 
 _UNFIXABLE = (

@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from lakehouse.gold.catalog import Catalog, Mart
+from lakehouse.privacy.pools import pool_order
 
 SUPPRESSED = "suppressed"
 
 
-def table_name(mart: str, dimension: str) -> str:
-    return f"{mart}__statewide" if dimension == "statewide" else f"{mart}__by_{dimension}"
+def table_name(mart: str, dimension: str, *, pooled: bool = False) -> str:
+    """`<mart>__statewide`, `<mart>__by_<dimension>`; pooled cohorts: `<mart>__pooled__...`."""
+    prefix = f"{mart}__pooled" if pooled else mart
+    return f"{prefix}__statewide" if dimension == "statewide" else f"{prefix}__by_{dimension}"
 
 
 def _columns(mart: Mart) -> list[tuple[str, str, str, str]]:
@@ -69,28 +73,35 @@ def write_mart(
     vintage: int,
     match_rate: float,
     run_id: str,
+    breakdowns: Sequence[str] | None = None,
+    pooled: bool = False,
 ) -> list[Path]:
-    """Write every table of one mart (statewide plus one per breakdown) and its sidecar."""
+    """Write every table of one mart (statewide plus one per breakdown, by default the catalog's)
+    and its sidecar. `pooled`: the cells are pooled cohorts (a `cohort` label column, see
+    lakehouse/gold/pooling.py), written as the `__pooled__` tables."""
     out_dir.mkdir(parents=True, exist_ok=True)
     columns = _columns(mart)
+    cohort = "cohort" if pooled else "cohort_year"
     written = []
-    for dimension in ("statewide", *mart.breakdowns):
+    for dimension in ("statewide", *(mart.breakdowns if breakdowns is None else breakdowns)):
         part = cells[cells["dimension"] == dimension]
-        by_key = {(r.cohort_year, r.group, r.metric): r for r in part.itertuples(index=False)}
-        keys = sorted({(y, g) for y, g, _ in by_key})
+        by_key = {(getattr(r, cohort), r.group, r.metric): r for r in part.itertuples(index=False)}
+        keys = sorted({(y, g) for y, g, _ in by_key}, key=lambda k: (pool_order(k[0]), k[1]))
         label = "group" if dimension == "statewide" else dimension
-        name = table_name(mart.name, dimension)
+        name = table_name(mart.name, dimension, pooled=pooled)
         path = out_dir / f"{name}.csv"
         with path.open("w", newline="") as f:
             writer = csv.writer(f, lineterminator="\n")
-            writer.writerow(["cohort_year", label, *[c for c, *_ in columns]])
+            writer.writerow([cohort, label, *[c for c, *_ in columns]])
             for year, group in keys:
                 values = []
                 for _, metric, field, _ in columns:
                     row = by_key.get((year, group, metric))
                     values.append(_cell_text(None if row is None else pd.Series(row._asdict()), field))
                 writer.writerow([year, group, *values])
-        sidecar = _sidecar(mart, catalog, dimension, label, columns, vintage, match_rate, run_id, part)
+        sidecar = _sidecar(
+            mart, catalog, dimension, label, columns, vintage, match_rate, run_id, part, pooled=pooled
+        )
         (out_dir / f"{name}.json").write_text(json.dumps(sidecar, indent=2))
         written.append(path)
     return written
@@ -106,15 +117,25 @@ def _sidecar(
     match_rate: float,
     run_id: str,
     part: pd.DataFrame,
+    pooled: bool = False,
 ) -> dict:
     suppressed = int(
         part[["denominator_suppressed", "numerator_suppressed", "value_suppressed"]].any(axis=1).sum()
     )
+    where = "statewide" if dimension == "statewide" else f"by {dimension}"
+    pooling = {}
+    if pooled:
+        pooling["pooled_cohorts_note"] = (
+            "Each row pools the cohorts of the years it names (for example 2016-2018): "
+            f"{catalog.pool_window_years}-year windows, and all years together. Counts are the sums over "
+            "those years and medians are taken over everyone in them. Windows overlap: compare pools with "
+            f"pools. A group with fewer than {catalog.min_cell_size} people over all years is not listed."
+        )
     return {
-        "table": table_name(mart.name, dimension),
+        "table": table_name(mart.name, dimension, pooled=pooled),
         "mart": mart.name,
-        "title": f"{mart.title}: " + ("statewide" if dimension == "statewide" else f"by {dimension}"),
-        "dimensions": ["cohort_year", label],
+        "title": f"{mart.title}: " + (f"pooled cohorts, {where}" if pooled else where),
+        "dimensions": ["cohort" if pooled else "cohort_year", label],
         "measures": {
             "counts": [c for c, _, _, role in columns if role == "count"],
             "rates": [c for c, _, _, role in columns if role == "rate"],
@@ -137,4 +158,5 @@ def _sidecar(
             "other cells of this mart's tables. A blank cell has no one in it."
         ),
         "cells_with_suppression": suppressed,
+        **pooling,
     }

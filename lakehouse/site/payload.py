@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from lakehouse.privacy.pools import pool_order
 from lakehouse.site.published import PublishedTable
 
 # The teacher pipeline is the system's first product: it leads, student pathways follows, then
@@ -43,6 +44,7 @@ NOTE_KEYS = (
     "wages_note",
     "suppression_note",
     "cells_with_suppression",
+    "pooled_cohorts_note",
 )
 
 
@@ -92,7 +94,7 @@ def _order(tables: list[PublishedTable], order: Sequence[str]) -> list[Published
             if t.dimension == "statewide"
             else (list(order).index(t.dimension) if t.dimension in order else len(order))
         )
-        return (mart, t.mart, dim, t.dimension)
+        return (mart, t.mart, not t.pooled, dim, t.dimension)
 
     return sorted(tables, key=key)
 
@@ -119,12 +121,13 @@ def build_payload(
                 "tables": [],
             },
         )
-        years = sorted({row[0] for row in t.rows})
+        years = sorted({row[0] for row in t.rows}, key=pool_order)
         groups = list(dict.fromkeys(row[1] for row in sorted(t.rows, key=lambda r: r[1])))
         view["tables"].append(
             {
                 "name": t.name,
                 "dimension": t.dimension,
+                "pooled": t.pooled,
                 "label": dimension_label(t.dimension),
                 "title": meta["title"],
                 "csv": f"data/{t.csv_path.name}",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lakehouse.errors import C2CError
+from lakehouse.privacy.pools import pool_years
 
 SUPPRESSED = "suppressed"  # what lakehouse.publish.tables writes for a suppressed cell
 SIDECAR_KEYS = ("table", "mart", "title", "dimensions", "measures", "metrics", "cohort_definition")
@@ -44,6 +45,11 @@ class PublishedTable:
     @property
     def mart(self) -> str:
         return self.meta["mart"]
+
+    @property
+    def pooled(self) -> bool:
+        """Rows are pooled cohorts (a `cohort` label such as "2016-2018"), not single cohort years."""
+        return self.meta["dimensions"][0] == "cohort"
 
     @property
     def dimension(self) -> str:
@@ -91,7 +97,7 @@ def _read_table(path: Path, min_cell_size: int) -> PublishedTable:
     for number, line in enumerate(body, start=2):
         if len(line) != len(header):
             raise SiteError(f"{path}, line {number}: {len(line)} cells, the header has {len(header)}")
-        year = _year(line[0], path, number)
+        year = _cohort(line[0], path, number) if dims[0] == "cohort" else _year(line[0], path, number)
         cells = tuple(
             _cell(text, roles[col], min_cell_size, f"{path}, line {number}, column {col}")
             for col, text in zip(header[2:], line[2:], strict=True)
@@ -110,6 +116,12 @@ def _year(text: str, path: Path, number: int) -> int:
         return int(text)
     except ValueError:
         raise SiteError(f"{path}, line {number}: cohort_year {text!r} is not a year") from None
+
+
+def _cohort(text: str, path: Path, number: int) -> str:
+    if pool_years(text) is None:
+        raise SiteError(f"{path}, line {number}: cohort {text!r} is not a pooled cohort (first-last)")
+    return text
 
 
 def _cell(text: str, role: str, min_cell_size: int, where: str) -> int | float | str | None:

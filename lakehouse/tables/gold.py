@@ -98,3 +98,32 @@ GOLD_PUBLISHED_CELLS = register(
         description="The published cells: suppressed counts and values are null, with the reason.",
     )
 )
+_POOLED = "cohort STRING, first_year INT, last_year INT"
+GOLD_POOLED_METRIC_CELLS = register(
+    Table(
+        layer="gold",
+        name="pooled_metric_cells",
+        schema=(
+            f"mart STRING, metric STRING, kind STRING, {_POOLED}, dimension STRING, `group` STRING, "
+            "denominator BIGINT, numerator BIGINT, value DOUBLE, value_real DOUBLE, run_id STRING"
+        ),
+        keys=("mart", "metric", "cohort", "dimension", "group"),
+        description="Every cell of every pooled cohort (cohort years first_year to last_year, labelled "
+        "`cohort`) before disclosure control (internal: never published).",
+    )
+)
+GOLD_PUBLISHED_POOLED_CELLS = register(
+    Table(
+        layer="gold",
+        name="published_pooled_cells",
+        schema=(
+            f"mart STRING, metric STRING, kind STRING, {_POOLED}, dimension STRING, `group` STRING, "
+            "denominator BIGINT, numerator BIGINT, value DOUBLE, value_real DOUBLE, "
+            "denominator_suppressed BOOLEAN, numerator_suppressed BOOLEAN, value_suppressed BOOLEAN, "
+            "suppression STRING, run_id STRING"
+        ),
+        keys=("mart", "metric", "cohort", "dimension", "group"),
+        description="The published cells of the pooled cohorts: suppressed counts and values are null, "
+        "with the reason.",
+    )
+)

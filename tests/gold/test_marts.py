@@ -3,14 +3,18 @@ whose groups add up to the statewide cell."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
+from pandas.testing import assert_frame_equal
 from pyspark.sql import functions as F
 
 from lakehouse.gold.catalog import load_catalog
 from lakehouse.gold.cohorts import COHORTS
 from lakehouse.gold.marts import CELL_COLUMNS, STATEWIDE, cohort_outcomes, metric_cells
 from lakehouse.gold.outcomes import OUTCOMES
+from lakehouse.gold.pooling import ALL_YEARS, ROLLING, Pool, cohort_pools, is_pooled, pooled_cells
 from lakehouse.gold.timeline import WAGE_QUARTER
+from lakehouse.privacy.pools import pool_order
 from tests.gold.frames import assert_frame, gold_inputs, people, silver, timeline
 
 MART_YML = """
@@ -168,3 +172,45 @@ def test_groups_of_every_dimension_add_up_to_statewide(mart, cells):
         [(*total, d) for total in totals for d in mart.breakdowns],
         "metric STRING, cohort_year INT, denominator BIGINT, numerator BIGINT, dimension STRING",
     )
+
+
+# Pooled cohorts (lakehouse/gold/pooling.py): which pools, and cells computed from the pooled members
+# (counts the sums of the years', medians over the pooled members).
+
+
+def test_cohort_pools_are_rolling_windows_then_all_years():
+    assert cohort_pools([2016, 2017, 2019], 3) == (
+        Pool(2016, 2018, ROLLING),
+        Pool(2017, 2019, ROLLING),
+        Pool(2016, 2019, ALL_YEARS),
+    )
+    assert cohort_pools([2016, 2018], 3) == (Pool(2016, 2018, ALL_YEARS),)  # one window is all years
+    assert cohort_pools([2016], 3) == () and cohort_pools([2016, 2020], 0) == ()
+    labels = ["2017-2019", "2016-2019", "2016-2018", 2018, 2016]
+    assert sorted(labels, key=pool_order) == [2016, 2018, "2016-2018", "2017-2019", "2016-2019"]
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    keys = ["metric", "cohort_year", "dimension", "group"]
+    return frame.sort_values(keys).reset_index(drop=True)
+
+
+def test_pooled_cells_are_the_cells_of_the_pooled_members(mart, wide, cells):
+    """Cohorts 2020 (five people) and 2022 (one, censored): a pool of one cohort year has that year's
+    cells; the pool of both has counts summed over them."""
+    pools = cohort_pools([2020, 2022], 2)
+    assert [p.label for p in pools] == ["2020-2021", "2021-2022", "2020-2022"]
+    pooled = pooled_cells(mart, wide, pools, cpi=CPI, cpi_base_year=2022).toPandas()
+    assert is_pooled(pooled).all()
+    yearly = cells.toPandas()
+    for label, year in (("2020-2021", 2020), ("2021-2022", 2022)):
+        expected = yearly[yearly["cohort_year"] == year].assign(cohort_year=label)
+        assert_frame_equal(_sorted(pooled[pooled["cohort_year"] == label]), _sorted(expected))
+    both = pooled[pooled["cohort_year"] == "2020-2022"].set_index(["metric", "dimension", "group"])
+    sums = yearly.groupby(["metric", "dimension", "group"])[["denominator", "numerator"]].sum(min_count=1)
+    assert_frame_equal(
+        both[["denominator", "numerator"]].sort_index(), sums.loc[both.index].sort_index(), check_dtype=False
+    )
+    assert set(both.index) == set(sums.index)
+    rate = both[both["kind"] == "rate"]
+    assert (rate["value"] == rate["numerator"] / rate["denominator"]).all()

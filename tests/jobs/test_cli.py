@@ -60,14 +60,25 @@ def test_run_then_tables(pipeline_run, tmp_path):
 
 
 def _published_tables_are_safe(site: Path, report: dict) -> None:
-    """Every mart is published as statewide + one table per breakdown, each with its sidecar; no count
+    """Every mart is published per cohort year statewide, and as pooled cohorts statewide and by each
+    breakdown, each table with its sidecar; no count
     below 11 is shown anywhere; rates are in [0, 1]; the gold gate passed."""
     assert report["quality"]["gates"]["gold->published"]["failed"] == []
     assert set(report["gold"]["marts"]) == {"teacher_pipeline", "student_pathways", "workforce_programs"}
     tables = sorted(p.stem for p in site.glob("*.csv"))
-    assert len(tables) == 3 + 8 + 8 + 3, tables
-    assert "teacher_pipeline__by_credential_type" in tables and "student_pathways__statewide" in tables
-    assert "workforce_programs__by_program" in tables
+    # Each mart statewide per cohort year, and its breakdowns as pooled cohorts (with a pooled
+    # statewide table), or per year where the mart could not be pooled safely (the report says so).
+    breakdowns = {"teacher_pipeline": 8, "student_pathways": 8, "workforce_programs": 3}
+    expected = set()
+    for mart, n in breakdowns.items():
+        pooled = report["gold"]["marts"][mart]["pooled_cohorts"]
+        prefix = f"{mart}__pooled" if pooled else mart
+        expected |= {f"{mart}__statewide", *([f"{prefix}__statewide"] if pooled else [])}
+        expected |= {t for t in tables if t.startswith(f"{prefix}__by_")}
+        assert len([t for t in tables if t.startswith(f"{prefix}__by_")]) == n, (mart, tables)
+    assert set(tables) == expected
+    assert report["gold"]["marts"]["student_pathways"]["pooled_cohorts"]
+    assert "workforce_programs__pooled__by_program" in tables
     shown_suppressed = 0
     for name in tables:
         meta = json.loads((site / f"{name}.json").read_text())

@@ -115,7 +115,7 @@ def test_a_filter_changes_the_chart_and_the_table(browser):
 
     before = snapshot()
     Select(driver.find_element("id", "student_pathways-breakdown")).select_by_visible_text("Gender")
-    Select(driver.find_element("id", "student_pathways-year")).select_by_visible_text("All years")
+    Select(driver.find_element("id", "student_pathways-year")).select_by_visible_text("All cohorts")
     by_gender = snapshot()
     assert by_gender[0] != before[0] and by_gender[1] != before[1]
     group = Select(driver.find_element("id", "student_pathways-group"))
@@ -136,9 +136,9 @@ def test_a_filter_changes_the_chart_and_the_table(browser):
     assert {"Measure", "Cohort", "Data vintage", "Match rate", "Coverage", "Suppression"} <= set(notes)
     # With all years chosen, a breakdown too long for one chart opens on its latest cohort year with a
     # published value for the measure.
-    year.select_by_visible_text("All years")
+    year.select_by_visible_text("All cohorts")
     Select(driver.find_element("id", "student_pathways-breakdown")).select_by_visible_text("Race/ethnicity")
-    assert year.first_selected_option.text != "All years"
+    assert year.first_selected_option.text != "All cohorts"
     _drawn(driver)
     assert panel.find_elements("css selector", ".chart-box g.bars_marks path")
     driver.find_element("id", "tab-teacher_pipeline").click()
@@ -229,6 +229,10 @@ for (const tab of document.querySelectorAll("[role=tab]")) {
   var mart = tab.id.slice(4), panel = document.getElementById("panel-" + mart);
   var breakdown = document.getElementById(mart + "-breakdown");
   var year = document.getElementById(mart + "-year"), metric = document.getElementById(mart + "-metric");
+  var cohorts = document.getElementById(mart + "-cohorts");
+  var kinds = cohorts.closest(".field").hidden ? [null] : Array.from(cohorts.options).map(o => o.value);
+  for (const kind of kinds) {
+  if (kind) set(cohorts, kind);
   for (const b of Array.from(breakdown.options)) {
     set(breakdown, b.value);
     var years = Array.from(year.options).map(function (o) { return o.value; });
@@ -254,6 +258,7 @@ for (const tab of document.querySelectorAll("[role=tab]")) {
         });
       }
     }
+  }
   }
 }
 return views;
@@ -291,8 +296,8 @@ def test_every_view_shows_exactly_the_published_cells(browser, site):
     marked = counts = 0
     for view in views:
         assert not view["hidden"]
-        rows = [r for r in tables[view["csv"]] if view["year"] in ("all", r["cohort_year"])]
-        marked_here, counts_here = _check_view(view, rows)
+        rows = [r for r in tables[view["csv"]] if view["year"] in ("all", _cohort(r))]
+        marked_here, counts_here = _check_view(view, rows, tables[view["csv"]])
         marked, counts = marked + marked_here, counts + counts_here
     sidecars = {f"data/{p.stem}.csv": json.loads(p.read_text()) for p in data.glob("*.json")}
     every_view = {(name, m) for name, meta in sidecars.items() for m in meta["metrics"]}
@@ -300,12 +305,26 @@ def test_every_view_shows_exactly_the_published_cells(browser, site):
     assert marked > 0 and counts > 0  # a state of 3,000 people has suppressed cells: they are shown marked
 
 
+def _cohort(row: dict) -> str:
+    """A published row's cohort: its year, or its pooled cohort's label (the first column)."""
+    return next(iter(row.values()))
+
+
+def _cohort_name(cohort: str, table: list[dict]) -> str:
+    """The cohort as the page names it: the pool of every year the table has is marked."""
+    if "-" not in cohort:
+        return cohort
+    spans = [tuple(map(int, _cohort(r).split("-"))) for r in table]
+    widest = f"{min(a for a, _ in spans)}-{max(b for _, b in spans)}"
+    return f"{cohort} (all years)" if cohort == widest else cohort
+
+
 def _group(csv_name: str, group: str) -> str:
     """A group as the page names it: a county code with its name, every other group as published."""
     return f"{COUNTY_NAMES[group]} ({group})" if csv_name.endswith("__by_county.csv") else group
 
 
-def _check_view(view: dict, rows: list[dict]) -> tuple[int, int]:
+def _check_view(view: dict, rows: list[dict], table: list[dict]) -> tuple[int, int]:
     """Compare one view's table and chart with its published rows; return (suppressed cells, counts)."""
     where = (view["csv"], view["metric"], view["year"])
     dims = 1 if view["csv"].endswith("__statewide.csv") else 2
@@ -315,7 +334,10 @@ def _check_view(view: dict, rows: list[dict]) -> tuple[int, int]:
     else:
         fields = {"count": "count", "median": "median", "median_real": "median"}
     expected = [
-        [row["cohort_year"], *([] if dims == 1 else [_group(view["csv"], list(row.values())[1])])]
+        [
+            _cohort_name(_cohort(row), table),
+            *([] if dims == 1 else [_group(view["csv"], list(row.values())[1])]),
+        ]
         + [_expected(row[f"{view['metric']}_{field}"], role) for field, role in fields.items()]
         for row in rows
     ]

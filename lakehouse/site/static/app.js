@@ -42,14 +42,38 @@
     return name ? (short ? name : name + " (" + g + ")") : g;
   }
 
+  /* "2011-2024" -> [2011, 2024]; a single year -> null. */
+  function span(cohort) {
+    var m = /^(\d{4})-(\d{4})$/.exec(String(cohort));
+    return m ? [Number(m[1]), Number(m[2])] : null;
+  }
+
+  /* A cohort as the filters name it: the year, a pooled window, or the pool of every year. */
+  function cohortName(t, cohort) {
+    var s = span(cohort);
+    if (!s) return String(cohort);
+    var all = t.years.map(span);
+    var first = Math.min.apply(null, all.map(function (x) { return x[0]; }));
+    var last = Math.max.apply(null, all.map(function (x) { return x[1]; }));
+    return s[0] === first && s[1] === last ? cohort + " (all years)" : cohort;
+  }
+
   function View(mart) {
     var id = mart.name;
-    var state = {table: 0, metric: mart.metrics[0].name, year: "all", group: "all"};
+    // The pooled tables (several cohort years together) are the default view where they exist.
+    var hasPooled = mart.tables.some(function (t) { return t.pooled; });
+    var state = {
+      pooled: hasPooled, table: hasPooled ? mart.tables.findIndex(function (t) { return t.pooled; }) : 0,
+      metric: mart.metrics[0].name, year: "all", group: "all"
+    };
     var sel = {};
-    ["breakdown", "group", "year", "metric"].forEach(function (k) {
+    ["cohorts", "breakdown", "group", "year", "metric"].forEach(function (k) {
       sel[k] = h("select", {id: id + "-" + k, name: k});
     });
     var groupField = field(id + "-group", "Group", sel.group);
+    var yearField = field(id + "-year", "Cohort year", sel.year);
+    var cohortsField = field(id + "-cohorts", "Cohorts", sel.cohorts);
+    cohortsField.hidden = !hasPooled;
     var heading = h("h3", {"class": "view-title", "aria-live": "polite"});
     var chartBox = h("div", {"class": "chart-box", id: id + "-chart"});
     var chartNote = h("p", {"class": "chart-note"});
@@ -67,8 +91,8 @@
     }, [
       h("h2", {text: mart.title}),
       h("form", {"class": "filters", "aria-label": mart.title + " filters"}, [
-        field(id + "-breakdown", "Breakdown", sel.breakdown), groupField,
-        field(id + "-year", "Cohort year", sel.year), field(id + "-metric", "Measure", sel.metric)
+        cohortsField, field(id + "-breakdown", "Breakdown", sel.breakdown), groupField,
+        yearField, field(id + "-metric", "Measure", sel.metric)
       ]),
       heading,
       h("figure", {"class": "chart-figure"}, [chartBox, h("figcaption", {}, [chartNote, legend()])]),
@@ -78,34 +102,51 @@
     ]);
     panel.querySelector("form").addEventListener("submit", function (e) { e.preventDefault(); });
 
-    options(sel.breakdown, mart.tables.map(function (t, i) { return [i, t.label]; }), 0);
+    options(sel.cohorts, [["pooled", "Pooled cohorts"], ["yearly", "Single cohort years"]],
+      state.pooled ? "pooled" : "yearly");
     options(sel.metric, mart.metrics.map(function (m) { return [m.name, m.label]; }), state.metric);
+
+    function breakdowns() {
+      var items = [];
+      mart.tables.forEach(function (t, i) { if (t.pooled === state.pooled) items.push([i, t.label]); });
+      options(sel.breakdown, items, state.table);
+    }
 
     function table() { return mart.tables[state.table]; }
     function metric() { return mart.metrics.find(function (m) { return m.name === state.metric; }); }
 
     function refreshChoices() {
       var t = table();
-      if (t.years.indexOf(Number(state.year)) < 0) state.year = "all";
+      if (t.years.map(String).indexOf(state.year) < 0) state.year = "all";
       if (t.groups.indexOf(state.group) < 0) state.group = "all";
-      options(sel.year, [["all", "All years"]].concat(t.years.slice().reverse().map(function (y) {
-        return [y, String(y)];
+      breakdowns();
+      options(sel.year, [["all", "All cohorts"]].concat(t.years.slice().reverse().map(function (y) {
+        return [String(y), cohortName(t, y)];
       })), state.year);
+      yearField.querySelector("label").textContent = t.pooled ? "Pooled cohort" : "Cohort year";
       options(sel.group, [["all", "All"]].concat(t.groups.map(function (g) { return [g, groupName(t, g)]; })), state.group);
       groupField.querySelector("label").textContent = t.label;
       groupField.hidden = t.dimension === "statewide";
     }
 
-    /* A breakdown with more rows than the chart holds opens on its latest cohort year with a
-       published value for the measure (All years stays one choice away). */
+    /* A breakdown with more rows than the chart holds opens on its last cohort with a published
+       value for the measure: the latest year, or the pool of all years (All cohorts stays one
+       choice away). */
     function narrowYear() {
       var t = table(), col = t.columns.indexOf(metric().columns[2]);
       if (state.year !== "all" || state.group !== "all" || t.rows.length <= MAX_BARS) return;
       var shown = t.rows.filter(function (r) { return typeof r[col] === "number"; });
-      var pool = shown.length ? shown : t.rows;
-      state.year = String(Math.max.apply(null, pool.map(function (r) { return r[0]; })));
+      var at = (shown.length ? shown : t.rows).map(function (r) { return t.years.indexOf(r[0]); });
+      state.year = String(t.years[Math.max.apply(null, at)]);
     }
 
+    sel.cohorts.addEventListener("change", function () {
+      var dimension = table().dimension;
+      state.pooled = sel.cohorts.value === "pooled";
+      var same = mart.tables.findIndex(function (t) { return t.pooled === state.pooled && t.dimension === dimension; });
+      state.table = same >= 0 ? same : mart.tables.findIndex(function (t) { return t.pooled === state.pooled; });
+      state.group = "all"; state.year = "all"; narrowYear(); refreshChoices(); render();
+    });
     sel.breakdown.addEventListener("change", function () {
       state.table = Number(sel.breakdown.value); state.group = "all"; narrowYear(); refreshChoices(); render();
     });
@@ -118,14 +159,16 @@
       var statewide = t.dimension === "statewide";
       var idx = m.columns.map(function (c) { return t.columns.indexOf(c); });
       var rows = t.rows.filter(function (r) {
-        return (state.year === "all" || r[0] === Number(state.year)) && (state.group === "all" || r[1] === state.group);
+        return (state.year === "all" || String(r[0]) === state.year) && (state.group === "all" || r[1] === state.group);
       });
+      var cohorts = t.pooled ? "pooled cohorts" : "cohort years";
       var where = (statewide ? "statewide" : "by " + t.label.toLowerCase()) +
         (state.group === "all" ? "" : " (" + groupName(t, state.group) + ")") +
-        (state.year === "all" ? ", all cohort years" : ", cohort year " + state.year);
+        (state.year === "all" ? ", all " + cohorts : ", " + (t.pooled ? "cohorts " : "cohort year ") +
+          cohortName(t, state.year));
       heading.textContent = m.label + ": " + where;
       var bars = rows.slice(0, MAX_BARS).map(function (r) {
-        var label = statewide || state.group !== "all" ? String(r[0]) :
+        var label = statewide || state.group !== "all" ? cohortName(t, r[0]) :
           (state.year === "all" ? groupName(t, r[1], true) + " \u00b7 " + r[0] : groupName(t, r[1], true));
         return {label: label, value: r[idx[2]]};
       });
@@ -160,10 +203,10 @@
         return;
       }
       var col = t.columns.indexOf(m.columns[2]);
-      var areas = t.rows.filter(function (r) { return r[0] === Number(state.year); }).map(function (r) {
+      var areas = t.rows.filter(function (r) { return String(r[0]) === state.year; }).map(function (r) {
         return {code: r[1], value: r[col]};
       });
-      var year = " by county, cohort year " + state.year;
+      var year = " by county, " + (t.pooled ? "cohorts " : "cohort year ") + cohortName(t, state.year);
       Chart.map(mapBox, {
         role: m.kind, areas: areas, legendTitle: m.kind === "rate" ? "Rate" : "Median (base-year $)",
         description: "Map of " + m.label + year + ": " + areas.length + " counties with a published row; " +
@@ -176,10 +219,10 @@
     function renderTable(t, m, idx, rows, where) {
       var statewide = t.dimension === "statewide";
       var suppressed = 0;
-      var head = ["Cohort year"].concat(statewide ? [] : [t.label]).concat(ROLE_LABELS[m.kind]);
+      var head = [t.pooled ? "Pooled cohort" : "Cohort year"].concat(statewide ? [] : [t.label]).concat(ROLE_LABELS[m.kind]);
       var roles = ["count", m.kind === "rate" ? "count" : m.kind, m.kind];
       var body = rows.map(function (r) {
-        var keys = [h("th", {scope: "row", text: String(r[0])})];
+        var keys = [h("th", {scope: "row", text: cohortName(t, r[0])})];
         if (!statewide) keys.push(h("th", {scope: "row", text: groupName(t, r[1])}));
         return h("tr", {}, keys.concat(idx.map(function (col, i) {
           var v = r[col];
@@ -197,7 +240,8 @@
       tableBox.textContent = "";
       tableBox.appendChild(h("table", {"class": "data-table"}, [
         h("caption", {text: m.label + ", " + where + ": " + rows.length + " rows, " + suppressed +
-          " suppressed cells (" + Chart.MARK + "). Source: " + t.name + ".csv"}),
+          " suppressed cells (" + Chart.MARK + "). Source: " + t.name + ".csv" +
+          (t.pooled ? ". Each pooled cohort counts everyone of the cohort years it names." : "")}),
         h("thead", {}, [h("tr", {}, head.map(function (c) { return h("th", {scope: "col", text: c}); }))]),
         h("tbody", {}, body)
       ]));
@@ -208,6 +252,7 @@
       var items = [
         ["Measure", m.label + ": " + m.description],
         ["Cohort", n.cohort_definition],
+        ["Pooled cohorts", n.pooled_cohorts_note],
         ["Data vintage", n.data_vintage],
         ["Match rate", n.match_rate === undefined ? "" : pct(n.match_rate) + ". " + (n.match_rate_note || "")],
         ["Coverage", n.coverage],
