@@ -34,7 +34,7 @@ from lakehouse.gold.marts import (
     metric_cells,
 )
 from lakehouse.gold.outcomes import OUTCOMES
-from lakehouse.gold.pooling import cohort_pools, pooled_cells
+from lakehouse.gold.pooling import cohort_pools, pooled_cells, small_groups, with_small_groups_merged
 from lakehouse.gold.timeline import build_person_timeline
 from lakehouse.gold.wages import load_cpi
 from lakehouse.publish.publication import Publication
@@ -211,11 +211,12 @@ def build(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: 
             outcomes.append(o)
             cells = metric_cells(mart, wide, cpi=cpi, cpi_base_year=catalog.cpi_base_year).toPandas()
             pools = cohort_pools(sizes, catalog.pool_window_years)
-            pooled = (
-                pooled_cells(mart, wide, pools, cpi=cpi, cpi_base_year=catalog.cpi_base_year).toPandas()
-                if pools
-                else None
-            )
+            pooled = None
+            if pools:
+                merged = with_small_groups_merged(wide, small_groups(mart, wide, catalog.min_cell_size))
+                pooled = pooled_cells(
+                    mart, merged, pools, cpi=cpi, cpi_base_year=catalog.cpi_base_year
+                ).toPandas()
             linked = match_rate(wide, timeline, mart.match_sources).first()
             marts[mart.name] = {
                 "mart": mart,

@@ -57,6 +57,31 @@ def cohort_pools(years, window_years: int) -> tuple[Pool, ...]:
     return (*windows, Pool(first, last, ALL_YEARS))
 
 
+OTHER = "Other (small groups)"
+
+
+def small_groups(mart: Mart, people: DataFrame, threshold: int) -> dict[str, list[str]]:
+    """Per breakdown, the groups with fewer than `threshold` cohort members over all cohort years (one
+    small aggregate per breakdown: a group count each, never a record)."""
+    found = {}
+    for dimension in mart.breakdowns:
+        counts = people.groupBy(F.col(dimension).cast("string").alias("g")).count().collect()
+        found[dimension] = sorted(r["g"] for r in counts if r["count"] < threshold and r["g"] is not None)
+    return found
+
+
+def with_small_groups_merged(people: DataFrame, small: dict[str, list[str]]) -> DataFrame:
+    """`people` with each breakdown's small groups (`small_groups`) relabelled OTHER. No pool holds
+    more of a group than all years do, so a small group would be suppressed in every pool; merged,
+    its members still count in the breakdown, whose groups keep adding up to the statewide row (a
+    group left out instead would give its count away as the difference)."""
+    for dimension, groups in small.items():
+        if groups:
+            value = F.col(dimension).cast("string")
+            people = people.withColumn(dimension, F.when(value.isin(groups), F.lit(OTHER)).otherwise(value))
+    return people
+
+
 def pooled_cells(
     mart: Mart, people: DataFrame, pools: tuple[Pool, ...], *, cpi: dict[int, float], cpi_base_year: int
 ) -> DataFrame:

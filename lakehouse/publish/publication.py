@@ -83,12 +83,7 @@ class Publication:
             options = dict(threshold=catalog.min_cell_size, relations=mart_relations(m["mart"]))
             pooled, note = m.get("pooled"), ""
             if pooled is not None:
-                joint = joint_cells(
-                    m["cells"],
-                    pooled,
-                    yearly_breakdowns=catalog.yearly_breakdowns,
-                    threshold=options["threshold"],
-                )
+                joint = joint_cells(m["cells"], pooled, yearly_breakdowns=catalog.yearly_breakdowns)
                 flagged = suppress(joint, **options, audited=False)
                 problems = audit(flagged, **options)
                 if problems:
@@ -138,35 +133,16 @@ class Publication:
         return files
 
 
-def joint_cells(
-    cells: pd.DataFrame, pooled: pd.DataFrame | None, *, yearly_breakdowns: bool, threshold: int
-) -> pd.DataFrame:
+def joint_cells(cells: pd.DataFrame, pooled: pd.DataFrame | None, *, yearly_breakdowns: bool) -> pd.DataFrame:
     """The cells to publish as one table for disclosure control: the per-year cells (only the
     statewide ones unless `yearly_breakdowns`) and the pooled cells, `cohort_year` as text (a year
-    or a pool's label). Without pooled cells, the per-year cells as they are.
-
-    A group of a breakdown has pooled rows for a metric only when its pool of all years reaches
-    `threshold` people in the metric's population: no pool holds more people than all years, so a
-    smaller group would be suppressed in every pool. Left out, its groups no longer add up to the
-    statewide row, which tells a reader nothing exact."""
+    or a pool's label). Without pooled cells, the per-year cells as they are."""
     if pooled is None:
         return cells
-    pooled = _listed_groups(pooled, threshold)
     yearly = cells if yearly_breakdowns else cells[cells["dimension"] == "statewide"]
     yearly = yearly.assign(cohort_year=yearly["cohort_year"].astype("int64").astype(str))
     pooled = pooled.assign(cohort_year=pooled["cohort_year"].astype(str))
     return pd.concat([yearly, pooled], ignore_index=True)
-
-
-def _listed_groups(pooled: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """The pooled rows of the statewide row and of the groups whose all-years pool reaches `threshold`."""
-    spans = pooled["cohort_year"].map(pool_years)
-    widest = (min(s[0] for s in spans), max(s[1] for s in spans))
-    every_year = pooled[(spans == widest).to_numpy()]
-    keys = ["metric", "dimension", "group"]
-    large = every_year.loc[every_year["denominator"] >= threshold, keys].drop_duplicates()
-    listed = pooled.merge(large, on=keys, how="left", indicator=True)["_merge"].eq("both").to_numpy()
-    return pooled[listed | (pooled["dimension"] == "statewide").to_numpy()]
 
 
 def with_pool_columns(cells: pd.DataFrame) -> pd.DataFrame:

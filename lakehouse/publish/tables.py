@@ -129,7 +129,8 @@ def _sidecar(
             "Each row pools the cohorts of the years it names (for example 2016-2018): "
             f"{catalog.pool_window_years}-year windows, and all years together. Counts are the sums over "
             "those years and medians are taken over everyone in them. Windows overlap: compare pools with "
-            f"pools. A group with fewer than {catalog.min_cell_size} people over all years is not listed."
+            f"pools. Groups with fewer than {catalog.min_cell_size} people over all years are counted "
+            "together as 'Other (small groups)'."
         )
     return {
         "table": table_name(mart.name, dimension, pooled=pooled),

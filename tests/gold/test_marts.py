@@ -12,7 +12,17 @@ from lakehouse.gold.catalog import load_catalog
 from lakehouse.gold.cohorts import COHORTS
 from lakehouse.gold.marts import CELL_COLUMNS, STATEWIDE, cohort_outcomes, metric_cells
 from lakehouse.gold.outcomes import OUTCOMES
-from lakehouse.gold.pooling import ALL_YEARS, ROLLING, Pool, cohort_pools, is_pooled, pooled_cells
+from lakehouse.gold.pooling import (
+    ALL_YEARS,
+    OTHER,
+    ROLLING,
+    Pool,
+    cohort_pools,
+    is_pooled,
+    pooled_cells,
+    small_groups,
+    with_small_groups_merged,
+)
 from lakehouse.gold.timeline import WAGE_QUARTER
 from lakehouse.privacy.pools import pool_order
 from tests.gold.frames import assert_frame, gold_inputs, people, silver, timeline
@@ -214,3 +224,14 @@ def test_pooled_cells_are_the_cells_of_the_pooled_members(mart, wide, cells):
     assert set(both.index) == set(sums.index)
     rate = both[both["kind"] == "rate"]
     assert (rate["value"] == rate["numerator"] / rate["denominator"]).all()
+
+
+def test_small_groups_are_merged_before_pooling(mart, wide):
+    """Six members: intern 2, preliminary 4; F, M and Unknown 2 each. At 3, intern and every gender
+    are small; merged, each breakdown still counts all six."""
+    small = small_groups(mart, wide, 3)
+    assert small == {"credential_type": ["intern"], "gender": ["F", "M", "Unknown"]}
+    merged = with_small_groups_merged(wide, small)
+    counts = {r["credential_type"]: r["count"] for r in merged.groupBy("credential_type").count().collect()}
+    assert counts == {OTHER: 2, "preliminary": 4}
+    assert {r["gender"] for r in merged.select("gender").collect()} == {OTHER}

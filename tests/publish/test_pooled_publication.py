@@ -62,10 +62,11 @@ def test_breakdowns_are_published_pooled_and_statewide_both_ways(tmp_path):
     m = publication.marts["m"]
     assert m.pooled_cells is not None and m.pooling_note == ""
     assert audit(m.flagged, threshold=11, relations=m.relations) == []
-    # per year: statewide only; pooled: statewide and the groups that reach 11 over all years (not X)
+    # per year: statewide only; pooled: statewide and every group, X (5 people) suppressed in each pool
     assert set(m.yearly["dimension"]) == {"statewide"} and len(m.yearly) == 5
     assert sorted(m.pooled["cohort"].unique()) == ["2016-2018", "2016-2020", "2017-2019", "2018-2020"]
-    assert set(m.pooled["group"]) == {"All", "F", "M"}
+    assert set(m.pooled["group"]) == {"All", "F", "M", "X"}
+    assert m.pooled.loc[m.pooled["group"] == "X", "denominator_suppressed"].all()
     files = publication.write_files(tmp_path, run_id="r1")
     assert [f.name for f in files] == [
         "m__statewide.csv",
@@ -75,11 +76,11 @@ def test_breakdowns_are_published_pooled_and_statewide_both_ways(tmp_path):
     with (tmp_path / "m__pooled__by_gender.csv").open(newline="") as f:
         rows = list(csv.DictReader(f))
     assert [(r["cohort"], r["gender"]) for r in rows] == [
-        ("2016-2018", "F"), ("2016-2018", "M"), ("2017-2019", "F"), ("2017-2019", "M"),
-        ("2018-2020", "F"), ("2018-2020", "M"), ("2016-2020", "F"), ("2016-2020", "M"),
-    ]  # fmt: skip
+        (c, g) for c in ("2016-2018", "2017-2019", "2018-2020", "2016-2020") for g in ("F", "M", "X")
+    ]
+    assert {r["placed_denominator"] for r in rows if r["gender"] == "X"} == {"suppressed"}
     # F over all years: 45 people, 24 placed, published as computed from the pooled members
-    assert rows[-2]["placed_denominator"] == "45" and rows[-2]["placed_numerator"] == "24"
+    assert rows[-3]["placed_denominator"] == "45" and rows[-3]["placed_numerator"] == "24"
     meta = json.loads((tmp_path / "m__pooled__by_gender.json").read_text())
     assert meta["dimensions"] == ["cohort", "gender"] and "3-year" in meta["pooled_cohorts_note"]
     assert meta["title"] == "Test mart: pooled cohorts, by gender"
