@@ -12,10 +12,12 @@ that are still missing. Both use `absent_zero_rows`, so they agree on which rows
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
-from lakehouse.privacy.cells import KEY_COLUMNS, MART_COLUMNS, Cells
+from lakehouse.privacy.cells import FIELDS, KEY_COLUMNS, MART_COLUMNS, Cells, Relation
 
 
 def absent_zero_rows(cells: Cells) -> pd.DataFrame:
@@ -39,6 +41,39 @@ def absent_zero_rows(cells: Cells) -> pd.DataFrame:
     wanted = wanted.merge(present, on=list(KEY_COLUMNS), how="left")
     missing = wanted[wanted["present"].isna()].drop(columns="present")
     missing = missing.assign(kind=missing["metric"].map(kinds).to_numpy())
+    return missing.sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
+
+
+def absent_related_rows(cells: Cells, relations: Sequence[Relation]) -> pd.DataFrame:
+    """Keys and kind of the rows a declared relation tells a reader are 0: in a (cohort_year,
+    dimension, group) where some of the relation's metrics have a row and others none, and the
+    relation holds with the missing ones as 0 (everyone placed, so nobody is in "not placed"). A
+    blank there publishes a 0 that the relation turns into other small counts (placed minus placed
+    numerator), so the row is published as a suppressed zero. Sorted by key."""
+    keys = cells.keys.assign(row=np.arange(cells.n_rows))
+    kinds = keys.assign(kind=np.where(cells.is_rate, "rate", "median")).drop_duplicates("metric")
+    kind_of = kinds.set_index("metric")["kind"]
+    found = []
+    for relation in relations:
+        metrics = list(dict.fromkeys(metric for _, metric, _ in relation.terms))
+        if any(m not in kind_of.index for m in metrics):
+            continue
+        rows = keys[keys["metric"].isin(metrics)].pivot_table(
+            index=["cohort_year", "dimension", "group"], columns="metric", values="row", aggfunc="first"
+        )
+        rows = rows.reindex(columns=metrics)
+        partial = rows[rows.isna().any(axis=1) & rows.notna().any(axis=1)]
+        for key, present in partial.iterrows():
+            total = sum(
+                coef * int(cells.count[2 * int(present[metric]) + FIELDS.index(field)])
+                for coef, metric, field in relation.terms
+                if not pd.isna(present[metric])
+            )
+            if total == 0:
+                found += [(metric, *key, kind_of[metric]) for metric in metrics if pd.isna(present[metric])]
+    if not found:
+        return _empty()
+    missing = pd.DataFrame(found, columns=[*KEY_COLUMNS, "kind"]).drop_duplicates(list(KEY_COLUMNS))
     return missing.sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
 
 

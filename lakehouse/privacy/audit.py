@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lakehouse.errors import C2CError
-from lakehouse.privacy.absent import absent_zero_rows
+from lakehouse.privacy.absent import absent_related_rows, absent_zero_rows
 from lakehouse.privacy.algebra import (
     Exposure,
     component_exposures,
@@ -27,6 +27,7 @@ from lakehouse.privacy.algebra import (
 from lakehouse.privacy.cells import (
     DEFAULT_THRESHOLD,
     FLAG_COLUMNS,
+    KEY_COLUMNS,
     Cells,
     MartError,
     Relation,
@@ -76,7 +77,7 @@ def audit(
     for eq in np.flatnonzero(hidden_per_equation(eqs, hidden) > 1):
         exposures += [e for e in equation_exposures(eqs, cells.count, hidden, eq) if e.how == "zero total"]
     problems += _exposure_problems(cells, exposures)
-    problems += _absent_problems(cells)
+    problems += _absent_problems(cells, relations)
     return [message for *_, message in sorted(set(problems))]
 
 
@@ -154,10 +155,16 @@ def _exposure_problems(cells: Cells, exposures: list[Exposure]) -> list[_Problem
     return problems
 
 
-def _absent_problems(cells: Cells) -> list[_Problem]:
-    """Rows left out although a reader can tell they are 0 (see `absent`, and `pools` for pooled
-    cohorts), after every row."""
-    missing = pd.concat([absent_pool_rows(cells), absent_zero_rows(cells)], ignore_index=True)
+def absent_rows(cells: Cells, relations: Sequence[Relation]) -> pd.DataFrame:
+    """Every row left out although a reader can tell it is 0: groups that complete a breakdown, rows a
+    relation says are empty (`absent`), and pools of a listed group (`pools`). One key once."""
+    found = [absent_zero_rows(cells), absent_related_rows(cells, relations), absent_pool_rows(cells)]
+    return pd.concat(found, ignore_index=True).drop_duplicates(list(KEY_COLUMNS)).reset_index(drop=True)
+
+
+def _absent_problems(cells: Cells, relations: Sequence[Relation]) -> list[_Problem]:
+    """Rows left out although a reader can tell they are 0 (see `absent_rows`), after every row."""
+    missing = absent_rows(cells, relations)
     return [
         (
             cells.n_rows + i,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lakehouse.privacy.absent import absent_zero_rows, with_zero_rows
+from lakehouse.privacy.absent import with_zero_rows
 from lakehouse.privacy.algebra import (
     Exposure,
     component_exposures,
@@ -27,7 +27,7 @@ from lakehouse.privacy.algebra import (
     equation_exposures,
     hidden_per_equation,
 )
-from lakehouse.privacy.audit import DisclosureError, audit
+from lakehouse.privacy.audit import DisclosureError, absent_rows, audit
 from lakehouse.privacy.cells import (
     DEFAULT_THRESHOLD,
     DENOMINATOR,
@@ -38,7 +38,6 @@ from lakehouse.privacy.cells import (
     check_threshold,
 )
 from lakehouse.privacy.equations import Equations, build_equations
-from lakehouse.privacy.pools import absent_pool_rows
 
 
 def suppress(
@@ -66,7 +65,7 @@ def suppress(
     gate does, and blocks publication on a problem instead of raising).
     """
     threshold = check_threshold(threshold)
-    mart, cells = _completed(mart)
+    mart, cells = _completed(mart, relations)
     state = _primary(cells, threshold)
     _Complements(cells, build_equations(cells, relations, strict=strict), state, threshold).run()
     out = _with_flags(mart, cells, state)
@@ -86,17 +85,17 @@ def linked_size(
     """The most suppressed counts that the mart's equations tie together after primary suppression:
     the size of the largest system the exact check will solve (its cost grows with the cube), known
     before any of it is solved."""
-    _, cells = _completed(mart)
+    _, cells = _completed(mart, relations)
     state = _primary(cells, check_threshold(threshold))
     eqs = build_equations(cells, relations)
     return max((len(c) for c in components(eqs, state.hidden)), default=0)
 
 
-def _completed(mart: pd.DataFrame) -> tuple[pd.DataFrame, Cells]:
-    """The mart with the rows a reader can tell are empty added as zeros (`pools`, then `absent`)."""
+def _completed(mart: pd.DataFrame, relations: Sequence[Relation]) -> tuple[pd.DataFrame, Cells]:
+    """The mart with the rows a reader can tell are empty added as zeros (`absent`, `pools`)."""
     cells = build_cells(mart)
-    while True:  # a zero row of one kind can make a row of the other kind missing
-        missing = pd.concat([absent_pool_rows(cells), absent_zero_rows(cells)], ignore_index=True)
+    while True:  # a zero row of one kind can make a row of another kind missing
+        missing = absent_rows(cells, relations)
         if missing.empty:
             return mart, cells
         mart = with_zero_rows(mart, missing.drop_duplicates(list(KEY_COLUMNS)))

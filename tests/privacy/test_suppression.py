@@ -404,3 +404,22 @@ def test_counts_that_identities_alone_force_make_suppress_refuse():
         "a 2020 statewide=All denominator: suppressed count is exactly recoverable from published cells",
         "b 2020 statewide=All denominator: suppressed count is exactly recoverable from published cells",
     ]
+
+
+def test_a_statewide_row_a_relation_says_is_empty_is_added_as_a_suppressed_zero():
+    """In 2020 everyone was placed: nobody is in "not placed", which has no 2020 row. Left blank, that
+    0 gives away placed's denominator minus numerator through the relation; it is published as a
+    suppressed zero, and the audit reports the blank."""
+    later = mart(("placed", "statewide", "All", 40, 30), ("employed", "statewide", "All", 10, 5))
+    table = pd.concat(
+        [mart(("placed", "statewide", "All", 30, 30)), later.assign(cohort_year=2021)], ignore_index=True
+    )
+    out = suppress(table, relations=[NOT_PLACED_ARE_EMPLOYED])
+    added = out.iloc[len(table) :][["metric", "cohort_year", "dimension", "denominator", "suppression"]]
+    assert added.values.tolist() == [["employed", 2020, "statewide", 0, "primary"]]
+    assert audit(out, relations=[NOT_PLACED_ARE_EMPLOYED]) == []
+    blank = suppress(table, relations=[])  # flags as if no relation were declared: the row stays out
+    problems = audit(blank, relations=[NOT_PLACED_ARE_EMPLOYED])
+    assert any(
+        p.startswith("employed 2020 statewide=All denominator: row left out of the mart") for p in problems
+    )
