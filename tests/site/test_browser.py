@@ -109,8 +109,10 @@ def test_a_filter_changes_the_chart_and_the_table(browser):
     def snapshot():
         _drawn(driver)
         return (
-            panel.find_element("css selector", ".chart-box svg.chart").get_attribute("outerHTML"),
-            panel.find_element("css selector", "table.data-table").text,
+            panel.find_element("css selector", "#student_pathways-chart svg.chart").get_attribute(
+                "outerHTML"
+            ),
+            panel.find_element("css selector", "#student_pathways-table table.data-table").text,
         )
 
     before = snapshot()
@@ -120,16 +122,16 @@ def test_a_filter_changes_the_chart_and_the_table(browser):
     assert by_gender[0] != before[0] and by_gender[1] != before[1]
     group = Select(driver.find_element("id", "student_pathways-group"))
     group.select_by_visible_text("F")
-    rows = panel.find_elements("css selector", "table.data-table tbody tr")
+    rows = panel.find_elements("css selector", "#student_pathways-table table.data-table tbody tr")
     assert rows and all(r.find_elements("tag name", "th")[1].text == "F" for r in rows)
     _drawn(driver)
-    bars = panel.find_elements("css selector", ".chart-box g.values_marks text")
+    bars = panel.find_elements("css selector", "#student_pathways-chart g.values_marks text")
     assert len(bars) == len(rows)
     assert snapshot() != by_gender
     year = Select(driver.find_element("id", "student_pathways-year"))
     year.select_by_index(1)  # the latest cohort year
     chosen = year.first_selected_option.text
-    rows = panel.find_elements("css selector", "table.data-table tbody tr")
+    rows = panel.find_elements("css selector", "#student_pathways-table table.data-table tbody tr")
     assert [[c.text for c in r.find_elements("tag name", "th")] for r in rows] == [[chosen, "F"]]
     group.select_by_visible_text("All")
     notes = [d.text for d in panel.find_elements("css selector", "dl.notes dt")]
@@ -140,8 +142,47 @@ def test_a_filter_changes_the_chart_and_the_table(browser):
     Select(driver.find_element("id", "student_pathways-breakdown")).select_by_visible_text("Race/ethnicity")
     assert year.first_selected_option.text != "All cohorts"
     _drawn(driver)
-    assert panel.find_elements("css selector", ".chart-box g.bars_marks path")
+    assert panel.find_elements("css selector", "#student_pathways-chart g.bars_marks path")
     driver.find_element("id", "tab-teacher_pipeline").click()
+
+
+def test_every_measure_of_one_group_side_by_side(browser, site):
+    """The pathway view: for a chosen group, every rate measure of its last cohort (the pool of all
+    years), each the published cell of that row, in the catalog's order, and a bar for each."""
+    from selenium.webdriver.support.ui import Select
+
+    driver, _ = browser
+    driver.find_element("id", "tab-student_pathways").click()
+    Select(driver.find_element("id", "student_pathways-cohorts")).select_by_value("pooled")
+    Select(driver.find_element("id", "student_pathways-breakdown")).select_by_visible_text("Gender")
+    Select(driver.find_element("id", "student_pathways-year")).select_by_visible_text("All cohorts")
+    Select(driver.find_element("id", "student_pathways-group")).select_by_visible_text("F")
+    _drawn(driver)
+    with (site.parent / "data" / "student_pathways__pooled__by_gender.csv").open(newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["gender"] == "F"]
+    spans = {r["cohort"]: tuple(int(y) for y in r["cohort"].split("-")) for r in rows}
+    last = max(rows, key=lambda r: (spans[r["cohort"]][1], spans[r["cohort"]][1] - spans[r["cohort"]][0]))
+    meta = json.loads((site.parent / "data" / "student_pathways__pooled__by_gender.json").read_text())
+    rates = [c.removesuffix("_rate") for c in meta["measures"]["rates"]]
+    table = driver.find_element("id", "student_pathways-path-table")
+    shown = [
+        [c.text for c in r.find_elements("css selector", "th, td")]
+        for r in table.find_elements("css selector", "tbody tr")
+    ]
+    assert [r[1:] for r in shown] == [
+        [
+            _expected(last[f"{m}_{f}"], role)
+            for f, role in (("denominator", "count"), ("numerator", "count"), ("rate", "rate"))
+        ]
+        for m in rates
+    ]
+    assert (
+        f"cohorts {last['cohort']} (all years)"
+        in driver.find_element("id", "student_pathways-path-heading").text
+    )
+    bars = driver.find_elements("css selector", "#student_pathways-path g.values_marks text")
+    assert [b.text for b in bars] == [r[3] for r in shown]
+    Select(driver.find_element("id", "student_pathways-group")).select_by_visible_text("All")
 
 
 def _drawn(driver) -> None:
@@ -242,7 +283,7 @@ for (const tab of document.querySelectorAll("[role=tab]")) {
         if (y !== "all" && m.index > 0) continue;  // single years: under the first measure only
         set(year, y);
         await C2CChart.idle();
-        var table = panel.querySelector("table.data-table");
+        var table = panel.querySelector("#" + mart + "-table table.data-table");
         views.push({
           mart: mart, metric: m.value, year: y, hidden: panel.hidden,
           csv: panel.querySelector("p.download a").getAttribute("href"),
@@ -252,9 +293,8 @@ for (const tab of document.querySelectorAll("[role=tab]")) {
               return [c.tagName, c.textContent, c.className, c.getAttribute("data-role"), c.title ? 1 : 0];
             });
           }),
-          bars: Array.from(panel.querySelectorAll(".chart-box g.values_marks text")).map(function (t) {
-            return t.textContent;
-          })
+          bars: Array.from(panel.querySelectorAll("#" + mart + "-chart g.values_marks text"))
+            .map(function (t) { return t.textContent; })
         });
       }
     }

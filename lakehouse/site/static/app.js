@@ -80,6 +80,17 @@
     var mapBox = h("div", {"class": "map-box", id: id + "-map"});
     var mapNote = h("p", {"class": "chart-note"});
     var mapFigure = h("figure", {"class": "map-figure"}, [mapBox, h("figcaption", {}, [mapNote])]);
+    var pathHeading = h("h3", {"class": "view-title"});
+    var pathBox = h("div", {"class": "chart-box", id: id + "-path"});
+    var pathNote = h("p", {"class": "chart-note"});
+    var pathTable = h("div", {
+      "class": "table-box", id: id + "-path-table", tabindex: "0", role: "region",
+      "aria-label": mart.title + ": every measure of one cohort and group"
+    });
+    var pathSection = h("section", {"class": "pathway", "aria-labelledby": id + "-path-heading"}, [
+      pathHeading, h("figure", {"class": "chart-figure"}, [pathBox, h("figcaption", {}, [pathNote])]), pathTable
+    ]);
+    pathHeading.id = id + "-path-heading";
     // The table scrolls inside its box: focusable and named, so a keyboard can scroll it too.
     var tableBox = h("div", {
       "class": "table-box", id: id + "-table", tabindex: "0", role: "region", "aria-label": mart.title + ": data table"
@@ -97,7 +108,7 @@
       heading,
       h("figure", {"class": "chart-figure"}, [chartBox, h("figcaption", {}, [chartNote, legend()])]),
       mapFigure,
-      tableBox, download,
+      tableBox, download, pathSection,
       h("h4", {text: "About these numbers"}), notes
     ]);
     panel.querySelector("form").addEventListener("submit", function (e) { e.preventDefault(); });
@@ -180,6 +191,7 @@
           " rows; the table below it holds the same numbers."
       });
       renderMap(t, m, where);
+      renderPathway(t);
       chartNote.textContent = (m.kind === "rate" ? "Bars show the rate. " : "Bars show the median in base-year dollars. ") +
         (rows.length > MAX_BARS ? "The chart shows the first " + MAX_BARS + " of " + rows.length +
           " rows; the table lists them all (choose a cohort year or a group to narrow the chart)." : "");
@@ -193,6 +205,54 @@
 
     /* A breakdown by county is also a map, one cohort year at a time (every county of that year,
        whatever group is chosen). */
+    /* Every rate measure of the mart, in the catalog's order, for one cohort and group: for teachers,
+       placement then retention 1, 3 and 5 years on; for students, enrollment, completion, then
+       employment 1, 3 and 5 years on. The chosen cohort, or the last one (the latest year, or the
+       pool of all years); the chosen group, or the statewide row. Each bar is a published cell. */
+    function renderPathway(t) {
+      var group = state.group;
+      if (t.dimension !== "statewide" && group === "all") {
+        pathHeading.textContent = "Every measure of one group";
+        pathBox.textContent = "";
+        pathTable.textContent = "";
+        pathNote.textContent = "Choose a " + t.label.toLowerCase() + " above to see every measure of that group side by side.";
+        return;
+      }
+      var cohort = state.year !== "all" ? state.year : String(t.years[t.years.length - 1]);
+      var row = t.rows.find(function (r) {
+        return String(r[0]) === cohort && (t.dimension === "statewide" || r[1] === group);
+      });
+      var rates = mart.metrics.filter(function (m) { return m.kind === "rate"; });
+      var who = t.dimension === "statewide" ? "statewide" : groupName(t, group);
+      var when = (t.pooled ? "cohorts " : "cohort year ") + cohortName(t, cohort);
+      pathHeading.textContent = "Every measure: " + who + ", " + when;
+      var cells = rates.map(function (m) {
+        var idx = m.columns.map(function (c) { return t.columns.indexOf(c); });
+        return {m: m, values: idx.map(function (i) { return row ? row[i] : null; })};
+      });
+      Chart.draw(pathBox, {
+        role: "rate", groupTitle: "Measure", axisTitle: "Rate",
+        bars: cells.map(function (c) { return {label: c.m.label, value: c.values[2]}; }),
+        description: "Bar chart of every rate measure, " + who + ", " + when + "; the table below holds the same numbers."
+      });
+      pathNote.textContent = "Each measure has its own population (for example, retention counts only those placed): " +
+        "read each bar with its row below.";
+      pathTable.textContent = "";
+      pathTable.appendChild(h("table", {"class": "data-table"}, [
+        h("caption", {text: "Every measure, " + who + ", " + when + ". Source: " + t.name + ".csv"}),
+        h("thead", {}, [h("tr", {}, ["Measure"].concat(ROLE_LABELS.rate).map(function (c) {
+          return h("th", {scope: "col", text: c});
+        }))]),
+        h("tbody", {}, cells.map(function (c) {
+          return h("tr", {}, [h("th", {scope: "row", text: c.m.label})].concat(c.values.map(function (v, i) {
+            var role = i === 2 ? "rate" : "count";
+            return h("td", {"class": v === "suppressed" ? "suppressed" : (v === null ? "na" : "num"),
+              "data-role": role, text: Chart.format(role, v)});
+          })));
+        }))
+      ]));
+    }
+
     function renderMap(t, m, where) {
       var drawable = t.dimension === "county" && window.C2C_COUNTIES;
       mapFigure.hidden = !drawable;
