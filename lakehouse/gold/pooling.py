@@ -23,9 +23,7 @@ from pyspark.sql import functions as F
 
 from lakehouse.gold.catalog import Mart
 from lakehouse.gold.marts import metric_cells
-from lakehouse.privacy.pools import pool_order, pool_years
-
-__all__ = ["ALL_YEARS", "ROLLING", "Pool", "cohort_pools", "is_pooled", "pool_order", "pooled_cells"]
+from lakehouse.privacy.pools import pool_years
 
 ROLLING, ALL_YEARS = "window", "all"
 
