@@ -85,9 +85,9 @@ GOLD_TABLES: tuple[Table, ...] = (
     GOLD_COHORT_MEMBERS,
     GOLD_COHORT_OUTCOMES,
     GOLD_METRIC_CELLS,
-    GOLD_PUBLISHED_CELLS,
     GOLD_POOLED_METRIC_CELLS,
     GOLD_PUBLISHED_POOLED_CELLS,
+    GOLD_PUBLISHED_CELLS,  # last: the site's data is put in place right after it
 )
 
 
@@ -279,9 +279,9 @@ def publish(
         storage.commit(staged)
     for frames, table, step in (
         (gold.publication.metric_cells(), GOLD_METRIC_CELLS, "cells"),
-        (gold.publication.published_cells(), GOLD_PUBLISHED_CELLS, "published"),
         (gold.publication.pooled_metric_cells(), GOLD_POOLED_METRIC_CELLS, "pooled_cells"),
         (gold.publication.published_pooled_cells(), GOLD_PUBLISHED_POOLED_CELLS, "published_pooled"),
+        (gold.publication.published_cells(), GOLD_PUBLISHED_CELLS, "published"),
     ):
         cells = _frame(spark, _concat(frames, table), table, run_id)
         storage.write(cells, table, "overwrite", run_id=run_id, step=f"gold/{step}")

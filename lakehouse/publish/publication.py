@@ -83,7 +83,9 @@ class Publication:
             options = dict(threshold=catalog.min_cell_size, relations=mart_relations(m["mart"]))
             pooled, note = m.get("pooled"), ""
             if pooled is not None:
-                joint = joint_cells(m["cells"], pooled, yearly_breakdowns=catalog.yearly_breakdowns)
+                joint = _in_key_order(
+                    joint_cells(m["cells"], pooled, yearly_breakdowns=catalog.yearly_breakdowns)
+                )
                 flagged = suppress(joint, **options, audited=False)
                 problems = audit(flagged, **options)
                 if problems:
@@ -95,7 +97,7 @@ class Publication:
                         f"pooled cohorts not published: {len(problems)} count(s) the pools give away",
                     )
             if pooled is None:
-                flagged = suppress(m["cells"], **options, audited=False)
+                flagged = suppress(_in_key_order(m["cells"]), **options, audited=False)
             published[name] = MartPublication(
                 mart=m["mart"],
                 cells=m["cells"],
@@ -131,6 +133,14 @@ class Publication:
             if pooling:
                 files += write_mart(m.pooled, m.mart, self.catalog, folder, pooled=True, **common)
         return files
+
+
+def _in_key_order(cells: pd.DataFrame) -> pd.DataFrame:
+    """The cells sorted by their keys: Spark hands them over in no set order, and the suppressor breaks
+    ties by row order, so an unsorted frame could suppress differently on the same data."""
+    return cells.sort_values(["metric", "cohort_year", "dimension", "group"], kind="stable").reset_index(
+        drop=True
+    )
 
 
 def joint_cells(cells: pd.DataFrame, pooled: pd.DataFrame | None, *, yearly_breakdowns: bool) -> pd.DataFrame:
