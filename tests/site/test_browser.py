@@ -30,6 +30,7 @@ WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 COUNTY_NAMES = county_names(load_topology(ROOT / "conf"))
 MARK = "\u2021 Suppressed"
 MIN_CELL = 11
+MAX_LINES = 6  # the page draws a breakdown of at most this many groups as a line per group
 
 pytestmark = pytest.mark.slow
 
@@ -125,8 +126,16 @@ def test_a_filter_changes_the_chart_and_the_table(browser):
     rows = panel.find_elements("css selector", "#student_pathways-table table.data-table tbody tr")
     assert rows and all(r.find_elements("tag name", "th")[1].text == "F" for r in rows)
     _drawn(driver)
-    bars = panel.find_elements("css selector", "#student_pathways-chart g.values_marks text")
-    assert len(bars) == len(rows)
+    # All cohorts of one group is a trend: a point per shown cell, a hatched square per suppressed one,
+    # over the rolling windows (the pool of all years stays in the table).
+    chart = panel.find_element("id", "student_pathways-chart")
+    assert chart.get_attribute("data-chart") == "lines"
+    on_trend = [r for r in rows if not r.find_elements("tag name", "th")[0].text.endswith("(all years)")]
+    cells = [r.find_elements("tag name", "td")[2].text for r in on_trend]
+    assert len(chart.find_elements("css selector", "g.points_marks path")) == sum(
+        c not in (MARK, "n/a") for c in cells
+    )
+    assert len(chart.find_elements("css selector", "g.hatched_marks path")) == cells.count(MARK)
     assert snapshot() != by_gender
     year = Select(driver.find_element("id", "student_pathways-year"))
     year.select_by_index(1)  # the latest cohort year
@@ -293,8 +302,11 @@ for (const tab of document.querySelectorAll("[role=tab]")) {
               return [c.tagName, c.textContent, c.className, c.getAttribute("data-role"), c.title ? 1 : 0];
             });
           }),
+          chart: panel.querySelector("#" + mart + "-chart").getAttribute("data-chart"),
           bars: Array.from(panel.querySelectorAll("#" + mart + "-chart g.values_marks text"))
-            .map(function (t) { return t.textContent; })
+            .map(function (t) { return t.textContent; }),
+          points: panel.querySelectorAll("#" + mart + "-chart g.points_marks path").length,
+          squares: panel.querySelectorAll("#" + mart + "-chart g.hatched_marks path").length
         });
       }
     }
@@ -394,7 +406,15 @@ def _check_view(view: dict, rows: list[dict], table: list[dict]) -> tuple[int, i
                 assert text in (MARK, "n/a") or int(text.replace(",", "")) >= MIN_CELL, (*where, text)
             else:
                 assert not re.fullmatch(r"[\d,]+", text), (*where, text)  # only counts are plain numbers
-    assert len(view["bars"]) == min(60, len(rows)), where
-    for bar in view["bars"]:  # the chart shows rates, dollars or marks, never a count
-        assert re.fullmatch(r"\d+\.\d%|\$[\d,]+|\u2021 Suppressed|n/a", bar), (*where, bar)
+    value = f"{view['metric']}_{list(fields)[2]}"  # the chart's value: rate or base-year median
+    groups = {list(row.values())[1] for row in table}
+    trend = [r for r in rows if not _cohort_name(_cohort(r), table).endswith("(all years)")]
+    cohorts = {_cohort(r) for r in trend}
+    if view["year"] == "all" and len(cohorts) > 1 and (dims == 1 or len(groups) <= MAX_LINES):
+        assert view["chart"] == "lines" and not view["bars"], where
+        assert view["points"] == sum(r[value] not in ("", "suppressed") for r in trend), where
+        assert view["squares"] == sum(r[value] == "suppressed" for r in trend), where
+    else:
+        assert view["chart"] == "bars", where
+        assert len(view["bars"]) == min(60, len(rows)), where
     return marked, counts

@@ -6,6 +6,7 @@
   var DATA = window.C2C_DATA;
   var Chart = window.C2CChart;
   var MAX_BARS = 60;
+  var MAX_LINES = 6;  // more lines than this in one chart cannot be told apart
   var ROLE_LABELS = {
     rate: ["Population (denominator)", "With the outcome (numerator)", "Rate"],
     median: ["People with wages", "Median annual wages (nominal $)", "Median annual wages (base-year $)"]
@@ -56,6 +57,12 @@
     var first = Math.min.apply(null, all.map(function (x) { return x[0]; }));
     var last = Math.max.apply(null, all.map(function (x) { return x[1]; }));
     return s[0] === first && s[1] === last ? cohort + " (all years)" : cohort;
+  }
+
+  /* The cohorts a trend runs over: every year, or every rolling window (the pool of all years is
+     not a point in time: it stays in the table). */
+  function trendCohorts(t) {
+    return t.years.filter(function (y) { return !t.pooled || !/\(all years\)$/.test(cohortName(t, y)); });
   }
 
   function View(mart) {
@@ -140,12 +147,14 @@
       groupField.hidden = t.dimension === "statewide";
     }
 
-    /* A breakdown with more rows than the chart holds opens on its last cohort with a published
-       value for the measure: the latest year, or the pool of all years (All cohorts stays one
-       choice away). */
+    /* With all cohorts chosen, a breakdown of at most MAX_LINES groups is a trend: a line per group.
+       One with more groups, and more rows than the chart holds, opens on its last cohort with a
+       published value for the measure: the latest year, or the pool of all years (All cohorts stays
+       one choice away). */
     function narrowYear() {
       var t = table(), col = t.columns.indexOf(metric().columns[2]);
       if (state.year !== "all" || state.group !== "all" || t.rows.length <= MAX_BARS) return;
+      if (t.groups.length <= MAX_LINES) return;
       var shown = t.rows.filter(function (r) { return typeof r[col] === "number"; });
       var at = (shown.length ? shown : t.rows).map(function (r) { return t.years.indexOf(r[0]); });
       state.year = String(t.years[Math.max.apply(null, at)]);
@@ -178,6 +187,24 @@
         (state.year === "all" ? ", all " + cohorts : ", " + (t.pooled ? "cohorts " : "cohort year ") +
           cohortName(t, state.year));
       heading.textContent = m.label + ": " + where;
+      var trend = state.year === "all" && trendCohorts(t).length > 1 &&
+        (statewide || state.group !== "all" || t.groups.length <= MAX_LINES);
+      var drawn = trend ? drawTrend(t, m, idx, where) : drawBars(t, m, idx, rows, where);
+      chartBox.setAttribute("data-chart", trend ? "lines" : "bars");
+      renderMap(t, m, where);
+      renderPathway(t);
+      chartNote.textContent = drawn;
+      renderTable(t, m, idx, rows, where);
+      renderNotes(t, m);
+      download.textContent = "";
+      download.appendChild(h("a", {href: t.csv, download: "", text: "Download this table (" + t.name + ".csv)"}));
+      download.appendChild(document.createTextNode(" \u00b7 "));
+      download.appendChild(h("a", {href: t.sidecar, text: "its notes (JSON)"}));
+    }
+
+    /* Bars, one per row (the first MAX_BARS); returns the chart's note. */
+    function drawBars(t, m, idx, rows, where) {
+      var statewide = t.dimension === "statewide";
       var bars = rows.slice(0, MAX_BARS).map(function (r) {
         var label = statewide || state.group !== "all" ? cohortName(t, r[0]) :
           (state.year === "all" ? groupName(t, r[1], true) + " \u00b7 " + r[0] : groupName(t, r[1], true));
@@ -190,17 +217,38 @@
         description: "Bar chart of " + m.label + ", " + valueText + ", " + where + ": " + bars.length +
           " rows; the table below it holds the same numbers."
       });
-      renderMap(t, m, where);
-      renderPathway(t);
-      chartNote.textContent = (m.kind === "rate" ? "Bars show the rate. " : "Bars show the median in base-year dollars. ") +
+      return (m.kind === "rate" ? "Bars show the rate. " : "Bars show the median in base-year dollars. ") +
         (rows.length > MAX_BARS ? "The chart shows the first " + MAX_BARS + " of " + rows.length +
           " rows; the table lists them all (choose a cohort year or a group to narrow the chart)." : "");
-      renderTable(t, m, idx, rows, where);
-      renderNotes(t, m);
-      download.textContent = "";
-      download.appendChild(h("a", {href: t.csv, download: "", text: "Download this table (" + t.name + ".csv)"}));
-      download.appendChild(document.createTextNode(" \u00b7 "));
-      download.appendChild(h("a", {href: t.sidecar, text: "its notes (JSON)"}));
+    }
+
+    /* A line over the cohorts (years, or rolling pooled windows) for statewide, the chosen group, or
+       each group of the breakdown; returns the chart's note. */
+    function drawTrend(t, m, idx, where) {
+      var statewide = t.dimension === "statewide";
+      var xs = trendCohorts(t);
+      var groups = statewide ? ["All"] : (state.group !== "all" ? [state.group] : t.groups);
+      var series = groups.map(function (g) {
+        return {
+          name: statewide ? "Statewide" : groupName(t, g, true),
+          points: xs.map(function (y) {
+            var row = t.rows.find(function (r) { return r[0] === y && (statewide || r[1] === g); });
+            return {x: String(y), value: row ? row[idx[2]] : null};
+          })
+        };
+      });
+      var valueText = m.kind === "rate" ? "rate" : "median annual wages in base-year dollars";
+      Chart.lines(chartBox, {
+        role: m.kind, xs: xs.map(String), series: series, seriesTitle: t.label,
+        xTitle: t.pooled ? "Pooled cohorts" : "Cohort year",
+        axisTitle: m.kind === "rate" ? "Rate" : "Median annual wages (base-year $)",
+        description: "Line chart of " + m.label + ", " + valueText + ", " + where + ": " + series.length +
+          (series.length === 1 ? " line" : " lines") + " over " + xs.length + " cohorts; the table below it holds the same numbers."
+      });
+      return (m.kind === "rate" ? "Lines show the rate" : "Lines show the median in base-year dollars") +
+        " for each " + (t.pooled ? "pooled cohort" : "cohort year") + ". A line breaks where a cell is " +
+        "suppressed (a hatched square on the axis) or has no one in it." +
+        (t.pooled ? " The pool of all years is in the table." : "");
     }
 
     /* A breakdown by county is also a map, one cohort year at a time (every county of that year,

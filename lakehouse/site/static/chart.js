@@ -13,6 +13,8 @@
   var MARK = "\u2021";  // double dagger: the page's mark for a suppressed cell
   var HATCH = "url(#hatch)";  // the pattern in index.html
   var ACCENT = "#1f5f99", WARN = "#7a3e00";
+  // Line colours that keep 3:1 contrast against the white page (a line per group, at most six).
+  var LINE_COLOURS = ["#1f5f99", "#b35806", "#1b7837", "#762a83", "#a50026", "#4d4d4d"];
   var EMBED = {
     renderer: "svg", actions: false, ast: true, defaultStyle: false,
     tooltip: {disableDefaultStyle: true}
@@ -116,6 +118,58 @@
     });
   }
 
+  /* Draw `spec` = {description, role, xTitle, axisTitle, xs: [x labels in order], series: [{name,
+     points: [{x, value}]}]} as lines over x, one colour per series. A line breaks where a cell is
+     suppressed or empty (it is never drawn through a value nobody may see); a suppressed cell is a
+     hatched square on the x axis, in its series' colour. */
+  function lines(container, spec) {
+    var max = scaleMax(spec.role, [].concat.apply([], spec.series.map(function (s) {
+      return s.points.map(function (p) { return p.value; });
+    })));
+    var values = [];
+    spec.series.forEach(function (s, si) {
+      var segment = 0, last = null;
+      s.points.forEach(function (p) {
+        var shown = typeof p.value === "number";
+        if (!shown && last !== null) segment += 1;
+        last = shown ? p.x : null;
+        values.push({
+          series: s.name, order: si, x: p.x, text: format(spec.role, p.value),
+          status: shown ? "shown" : (p.value === "suppressed" ? "suppressed" : "na"),
+          y: shown ? p.value : 0, segment: si + ":" + segment
+        });
+      });
+    });
+    var x = {field: "x", type: "ordinal", sort: spec.xs, scale: {domain: spec.xs},
+             axis: {title: spec.xTitle || null, labelAngle: spec.xs.length > 8 ? -45 : 0, labelLimit: 120}};
+    var y = {field: "y", type: "quantitative", scale: {domain: [0, max], nice: false},
+             axis: {format: axisFormat(spec.role), grid: true, tickCount: 5, title: spec.axisTitle || null}};
+    var names = spec.series.map(function (s) { return s.name; });
+    var scale = {domain: names, range: LINE_COLOURS};
+    var legend = names.length > 1 ? {title: spec.seriesTitle || null, orient: "right", labelLimit: 200} : null;
+    var color = {field: "series", type: "nominal", scale: scale, legend: legend};
+    var tooltip = [{field: "series", title: spec.seriesTitle || "Group"}, {field: "x", title: spec.xTitle || "Cohort"},
+                   {field: "text", title: "Value"}];
+    return embed(container, {
+      description: spec.description,
+      width: 520,
+      height: 260,
+      data: {values: values},
+      encoding: {x: x, y: y},
+      layer: [
+        {name: "line", transform: [{filter: "datum.status === 'shown'"}],
+         mark: {type: "line", strokeWidth: 2, aria: false},
+         encoding: {color: color, detail: {field: "segment"}}},
+        {name: "points", transform: [{filter: "datum.status === 'shown'"}],
+         mark: {type: "point", filled: true, size: 45, aria: false}, encoding: {color: color, tooltip: tooltip}},
+        {name: "hatched", transform: [{filter: "datum.status === 'suppressed'"}],
+         mark: {type: "square", size: 90, fill: HATCH, strokeWidth: 1.5, aria: false},
+         encoding: {stroke: {field: "series", type: "nominal", scale: scale, legend: legend}, tooltip: tooltip}}
+      ],
+      config: {view: {stroke: null}, aria: false}
+    });
+  }
+
   /* Draw `spec` = {description, role, areas: [{code, label, value}]} as a map of the state's
      counties (window.C2C_COUNTIES, ids = the tables' county codes): shaded by value, hatched where
      suppressed, grey where no row or no one. */
@@ -160,5 +214,5 @@
     });
   }
 
-  window.C2CChart = {draw: draw, map: map, idle: idle, format: format, MARK: MARK};
+  window.C2CChart = {draw: draw, lines: lines, map: map, idle: idle, format: format, MARK: MARK};
 })();
