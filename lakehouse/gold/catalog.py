@@ -29,6 +29,16 @@ class Metric:
 
 
 @dataclass(frozen=True)
+class Curve:
+    """Metrics of one kind that measure the same outcome further and further on (still teaching 1, 3
+    and 5 years after placement): the dashboard draws them as one line, `x` on the axis it names."""
+
+    title: str
+    axis: str
+    points: tuple[tuple[int, str], ...]  # (x, metric), x ascending
+
+
+@dataclass(frozen=True)
 class Mart:
     name: str
     title: str
@@ -38,6 +48,7 @@ class Mart:
     coverage: str
     metrics: tuple[Metric, ...]
     match_sources: tuple[str, ...] = ("wages",)  # outcome sources a cohort member counts as linked to
+    curves: tuple[Curve, ...] = ()
 
     def metric(self, name: str) -> Metric:
         return next(m for m in self.metrics if m.name == name)
@@ -118,6 +129,7 @@ def _mart(where: str, name: str, body: dict, cohorts: dict, outcomes: dict) -> M
     metrics: list[Metric] = []
     for entry in body["metrics"]:
         metrics.append(_metric(f"{where}: mart '{name}'", entry, metrics, outcomes))
+    curves = tuple(_curve(f"{where}: mart '{name}'", entry, metrics) for entry in body.get("curves") or ())
     return Mart(
         name=name,
         title=body.get("title", name),
@@ -127,7 +139,28 @@ def _mart(where: str, name: str, body: dict, cohorts: dict, outcomes: dict) -> M
         coverage=" ".join(str(body.get("coverage", "")).split()),
         metrics=tuple(metrics),
         match_sources=_match_sources(where, name, body),
+        curves=curves,
     )
+
+
+def _curve(where: str, entry: dict, metrics: list[Metric]) -> Curve:
+    """`{title, axis, points: {x: metric, ...}}`: at least two points, whole-number x, metrics of the
+    mart and all of one kind."""
+    if not isinstance(entry, dict) or set(entry) - {"title", "axis", "points"} or not entry.get("title"):
+        raise SettingsError(f"{where}: a curve takes a title, an axis and points, not {entry!r}")
+    where = f"{where}, curve '{entry['title']}'"
+    points = entry.get("points")
+    if not isinstance(points, dict) or len(points) < 2:
+        raise SettingsError(f"{where}: points must map at least two x values to metrics, not {points!r}")
+    known = {m.name: m for m in metrics}
+    unknown = [m for m in points.values() if m not in known]
+    if unknown:
+        raise SettingsError(f"{where}: no metric named {', '.join(map(repr, unknown))} in this mart")
+    if len({known[m].kind for m in points.values()}) > 1:
+        raise SettingsError(f"{where}: its metrics must all be rates or all medians")
+    if any(isinstance(x, bool) or not isinstance(x, int) for x in points):
+        raise SettingsError(f"{where}: x values must be whole numbers, not {list(points)!r}")
+    return Curve(str(entry["title"]), str(entry.get("axis", "")), tuple(sorted(points.items())))
 
 
 MATCH_SOURCES = ("staff_assignments", "wages", "college_enrollments", "completions")

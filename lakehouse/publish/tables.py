@@ -143,6 +143,10 @@ def _sidecar(
             "medians": [c for c, _, _, role in columns if role == "median"],
         },
         "metrics": {m.name: m.description for m in mart.metrics},
+        "curves": [
+            {"title": c.title, "axis": c.axis, "points": [{"x": x, "metric": m} for x, m in c.points]}
+            for c in mart.curves
+        ],
         "cohort_definition": mart.cohort_definition,
         "data_vintage": f"academic year {vintage - 1}-{str(vintage)[2:]} (run {run_id})",
         "match_rate": round(match_rate, 4),

@@ -83,6 +83,18 @@ def _metrics(meta: dict) -> list[dict]:
     return out
 
 
+def _curves(meta: dict, metrics: list[dict]) -> list[dict]:
+    """The sidecar's curves whose every metric the table publishes, each with its metrics' kind."""
+    columns = {m["name"]: m for m in metrics}
+    out = []
+    for curve in meta.get("curves", []):
+        points = curve["points"]
+        if all(p["metric"] in columns for p in points):
+            kind = columns[points[0]["metric"]]["kind"]
+            out.append({"title": curve["title"], "axis": curve["axis"], "kind": kind, "points": points})
+    return out
+
+
 def _order(tables: list[PublishedTable], order: Sequence[str]) -> list[PublishedTable]:
     """Marts in MART_ORDER then by name; in a mart, statewide first, then `order` (the catalog's
     breakdown order, when known), then by name."""
@@ -112,12 +124,14 @@ def build_payload(
     group_labels = group_labels or {}
     for t in _order(tables, breakdown_order):
         meta = t.meta
+        metrics = _metrics(meta)
         view = marts.setdefault(
             t.mart,
             {
                 "name": t.mart,
                 "title": meta["title"].rsplit(": ", 1)[0],
-                "metrics": _metrics(meta),
+                "metrics": metrics,
+                "curves": _curves(meta, metrics),
                 "tables": [],
             },
         )

@@ -56,6 +56,14 @@ def test_the_catalog_in_conf_loads():
         ("employed_not_teaching", "rate", "employed_in_fiscal_year", {"years": 1}, not_placed, None),
         ("wage_not_teaching", "median", None, {}, employed, "employed_not_teaching"),
     ]  # fmt: skip
+    assert [(c.title, c.points) for c in teachers.curves] == [
+        ("Still teaching after placement", ((1, "retained_1y"), (3, "retained_3y"), (5, "retained_5y"))),
+        ("Teaching in the placement district",
+         tuple((k, f"retained_same_district_{k}y") for k in (1, 3, 5))),
+    ]  # fmt: skip
+    assert [c.points for c in pathways.curves] == [
+        tuple((k, f"{m}_{k}y") for k in (1, 3, 5)) for m in ("employed", "wages")
+    ]
     assert shape(pathways.metric("completed_150pct")) == (
         "completed_150pct",
         "rate",
@@ -150,6 +158,29 @@ def test_a_bad_catalog_file_is_a_settings_error(tmp_path, text, message):
     (tmp_path / "metrics.yml").write_text(text)
     with pytest.raises(SettingsError, match=message):
         load_catalog(tmp_path, cohorts=COHORTS, outcomes=OUTCOMES)
+
+
+@pytest.mark.parametrize(
+    ("curve", "message"),
+    [
+        pytest.param("{title: T, points: {1: placed, 3: retained_3y}}",
+                     "curve 'T': no metric named 'retained_3y' in this mart", id="unknown-metric"),
+        pytest.param("{title: T, points: {1: placed, 3: wage}}",
+                     "curve 'T': its metrics must all be rates or all medians", id="mixed-kinds"),
+        pytest.param("{title: T, points: {1: placed}}", "curve 'T': points must map at least two",
+                     id="one-point"),
+        pytest.param("{title: T, points: {one: placed, 3: retained}}", "curve 'T': x values must be whole",
+                     id="x-not-a-number"),
+        pytest.param("{points: {1: placed, 3: retained}}", "a curve takes a title, an axis and points",
+                     id="no-title"),
+    ],
+)  # fmt: skip
+def test_a_bad_curve_is_a_settings_error(tmp_path, curve, message):
+    text = MART.format(cohort="first_teaching_credential", metrics="\n".join([PLACED, WAGE, RETAINED]))
+    (tmp_path / "metrics.yml").write_text(text + f"    curves:\n      - {curve}\n")
+    with pytest.raises(SettingsError, match=message) as caught:
+        load_catalog(tmp_path, cohorts=COHORTS, outcomes=OUTCOMES)
+    assert "mart 'm'" in str(caught.value)
 
 
 def test_a_fixed_vintage_and_thresholds_are_read(tmp_path):

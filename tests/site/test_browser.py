@@ -194,6 +194,95 @@ def test_every_measure_of_one_group_side_by_side(browser, site):
     Select(driver.find_element("id", "student_pathways-group")).select_by_visible_text("All")
 
 
+CURVES = """
+const finish = arguments[arguments.length - 1];
+function set(select, value) { select.value = String(value); select.dispatchEvent(new Event("change")); }
+async function sweep() {
+var views = [];
+for (const tab of document.querySelectorAll("[role=tab]")) {
+  tab.click();
+  var mart = tab.id.slice(4), panel = document.getElementById("panel-" + mart);
+  var curve = document.getElementById(mart + "-curve");
+  if (!curve) continue;
+  var cohorts = document.getElementById(mart + "-cohorts");
+  var breakdown = document.getElementById(mart + "-breakdown");
+  var kinds = cohorts.closest(".field").hidden ? [null] : Array.from(cohorts.options).map(o => o.value);
+  for (const kind of kinds) {
+  if (kind) set(cohorts, kind);
+  for (const b of Array.from(breakdown.options)) {
+    set(breakdown, b.value);
+    set(document.getElementById(mart + "-year"), "all");
+    for (const c of Array.from(curve.options)) {
+      set(curve, c.value);
+      await C2CChart.idle();
+      var box = document.getElementById(mart + "-curve-table");
+      var chart = document.getElementById(mart + "-curve-chart");
+      views.push({
+        mart: mart, curve: c.text, csv: panel.querySelector("p.download a").getAttribute("href"),
+        cohort: box.getAttribute("data-cohort"),
+        rows: Array.from(box.querySelectorAll("tbody tr"))
+          .map(r => Array.from(r.cells).map(x => x.textContent)),
+        points: chart.querySelectorAll("g.points_marks path").length,
+        squares: chart.querySelectorAll("g.hatched_marks path").length
+      });
+    }
+  }
+  }
+}
+return views;
+}
+sweep().then(finish, function (e) { finish({error: String(e)}); });
+"""
+
+
+def test_curves_show_the_published_cells(browser, site):
+    """Each curve of the catalog (still teaching 1, 3 and 5 years after placement; employment and
+    wages 1, 3 and 5 years after leaving school), under every breakdown of both pooled and single-year
+    tables: a row per group and point holding that cohort's published cells, a point per shown cell
+    and a hatched square per suppressed one; a breakdown of more than six groups asks for a group."""
+    driver, _ = browser
+    driver.set_script_timeout(600)
+    views = driver.execute_async_script(CURVES)
+    assert isinstance(views, list) and views, views
+    data = site.parent / "data"
+    drawn = 0
+    for view in views:
+        where = (view["csv"], view["curve"])
+        path = data / view["csv"].removeprefix("data/")
+        meta = json.loads(path.with_suffix(".json").read_text())
+        curve = next(c for c in meta["curves"] if c["title"] == view["curve"])
+        with path.open(newline="") as f:
+            table = list(csv.DictReader(f))
+        statewide = path.stem.endswith("__statewide")
+        groups = sorted({list(r.values())[1] for r in table})
+        if not statewide and len(groups) > MAX_LINES:
+            assert view["rows"] == [] and view["points"] == view["squares"] == 0, where
+            continue
+        assert view["cohort"] in {_cohort(r) for r in table}, where
+        rows = {list(r.values())[1]: r for r in table if _cohort(r) == view["cohort"]}
+        rate = f"{curve['points'][0]['metric']}_rate" in table[0]
+        fields = (
+            (("denominator", "count"), ("numerator", "count"), ("rate", "rate"))
+            if rate
+            else (("count", "count"), ("median", "median"), ("median_real", "median"))
+        )
+        expected, values = [], []
+        for group in groups:
+            for point in curve["points"]:
+                row = rows.get(group)
+                cells = [row[f"{point['metric']}_{f}"] if row else "" for f, _ in fields]
+                keys = [] if statewide else [_group(view["csv"], group)]
+                shown = [_expected(c, role) for c, (_, role) in zip(cells, fields, strict=True)]
+                expected.append([*keys, str(point["x"]), *shown])
+                values.append(cells[2])
+        assert view["rows"] == expected, where
+        assert view["points"] == sum(v not in ("", "suppressed") for v in values), where
+        assert view["squares"] == values.count("suppressed"), where
+        drawn += view["points"]
+    assert {v["mart"] for v in views} == {"teacher_pipeline", "student_pathways"}
+    assert drawn > 0  # the default state publishes some curve cells
+
+
 def _drawn(driver) -> None:
     """Wait until every chart the page was asked to draw is drawn (Vega renders asynchronously)."""
     driver.set_script_timeout(120)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -12,7 +13,7 @@ import pytest
 
 from jobs import cli
 from lakehouse.geo import load_topology
-from lakehouse.gold.catalog import Catalog, Mart, Metric
+from lakehouse.gold.catalog import Catalog, Curve, Mart, Metric
 from lakehouse.publish.tables import write_mart
 from lakehouse.site import NoPublishedTablesError, SiteError, build_site
 from lakehouse.site.build import COUNTIES_JS_HEADER, DATA_JS_HEADER, MARKER, OWN_FILES, STATIC_FILES
@@ -115,6 +116,32 @@ def test_the_page_gets_exactly_the_published_cells(tmp_path):
     assert notes["cohort_definition"] == "First credential in year Y." and notes["coverage"]
     for table in teachers["tables"]:  # every download link resolves from the site folder
         assert (site / table["csv"]).is_file() and (site / table["sidecar"]).is_file()
+
+
+def test_a_curve_reaches_the_page_with_its_kind_and_points(tmp_path):
+    """A mart's curves go through the sidecar to the page, points in x order, with their metrics'
+    kind (the page draws rates and medians on different axes)."""
+    retained = [
+        Metric(f"retained_{k}y", f"Teaching {k} years on.", among=(("placed", True),)) for k in (1, 3)
+    ]
+    curve = Curve("Still teaching", "Years after placement", ((1, "retained_1y"), (3, "retained_3y")))
+    mart = dataclasses.replace(TEACHERS, metrics=(PLACED, *retained, WAGE), curves=(curve,))
+    cells = pd.DataFrame(
+        [
+            _cell(m, 2020, "statewide", "All", "rate", 40, 30, 0.75)
+            for m in ("placed", "retained_1y", "retained_3y")
+        ]
+    )
+    data = tmp_path / "site" / "data"
+    write_mart(cells, mart, CATALOG, data, vintage=2024, match_rate=0.95, run_id="r1")
+    meta = json.loads((data / "teacher_pipeline__statewide.json").read_text())
+    points = [{"x": 1, "metric": "retained_1y"}, {"x": 3, "metric": "retained_3y"}]
+    assert meta["curves"] == [{"title": "Still teaching", "axis": "Years after placement", "points": points}]
+    build_site(data, tmp_path / "site", min_cell_size=11)
+    (teachers,) = _payload(tmp_path / "site")["marts"]
+    assert teachers["curves"] == [
+        {"title": "Still teaching", "axis": "Years after placement", "kind": "rate", "points": points}
+    ]
 
 
 def test_breakdowns_follow_the_given_order_after_statewide(tmp_path):

@@ -71,7 +71,7 @@
     var hasPooled = mart.tables.some(function (t) { return t.pooled; });
     var state = {
       pooled: hasPooled, table: hasPooled ? mart.tables.findIndex(function (t) { return t.pooled; }) : 0,
-      metric: mart.metrics[0].name, year: "all", group: "all"
+      metric: mart.metrics[0].name, year: "all", group: "all", curve: 0
     };
     var sel = {};
     ["cohorts", "breakdown", "group", "year", "metric"].forEach(function (k) {
@@ -98,6 +98,29 @@
       pathHeading, h("figure", {"class": "chart-figure"}, [pathBox, h("figcaption", {}, [pathNote])]), pathTable
     ]);
     pathHeading.id = id + "-path-heading";
+    // Curves: metrics that measure one outcome further and further on (still teaching 1, 3 and 5
+    // years after placement), a line per group, for one cohort.
+    var curves = mart.curves || [];
+    var curveSel = h("select", {id: id + "-curve", name: "curve"});
+    var curveField = field(id + "-curve", "Curve", curveSel);
+    curveField.hidden = curves.length < 2;
+    var curveHeading = h("h3", {"class": "view-title", id: id + "-curve-heading"});
+    var curveBox = h("div", {"class": "chart-box", id: id + "-curve-chart"});
+    var curveNote = h("p", {"class": "chart-note"});
+    var curveTable = h("div", {
+      "class": "table-box", id: id + "-curve-table", tabindex: "0", role: "region",
+      "aria-label": mart.title + ": curve data table"
+    });
+    var curveSection = curves.length ? h("section", {"class": "curve", "aria-labelledby": id + "-curve-heading"}, [
+      curveHeading,
+      h("form", {"class": "filters", "aria-label": mart.title + " curve"}, [curveField]),
+      h("figure", {"class": "chart-figure"}, [curveBox, h("figcaption", {}, [curveNote])]),
+      curveTable
+    ]) : null;
+    if (curveSection) {
+      curveSection.querySelector("form").addEventListener("submit", function (e) { e.preventDefault(); });
+      options(curveSel, curves.map(function (c, i) { return [i, c.title]; }), 0);
+    }
     // The table scrolls inside its box: focusable and named, so a keyboard can scroll it too.
     var tableBox = h("div", {
       "class": "table-box", id: id + "-table", tabindex: "0", role: "region", "aria-label": mart.title + ": data table"
@@ -115,7 +138,7 @@
       heading,
       h("figure", {"class": "chart-figure"}, [chartBox, h("figcaption", {}, [chartNote, legend()])]),
       mapFigure,
-      tableBox, download, pathSection,
+      tableBox, download, curveSection, pathSection,
       h("h4", {text: "About these numbers"}), notes
     ]);
     panel.querySelector("form").addEventListener("submit", function (e) { e.preventDefault(); });
@@ -173,6 +196,7 @@
     sel.group.addEventListener("change", function () { state.group = sel.group.value; render(); });
     sel.year.addEventListener("change", function () { state.year = sel.year.value; render(); });
     sel.metric.addEventListener("change", function () { state.metric = sel.metric.value; render(); });
+    curveSel.addEventListener("change", function () { state.curve = Number(curveSel.value); renderCurve(table()); });
 
     function render() {
       var t = table(), m = metric();
@@ -192,6 +216,7 @@
       var drawn = trend ? drawTrend(t, m, idx, where) : drawBars(t, m, idx, rows, where);
       chartBox.setAttribute("data-chart", trend ? "lines" : "bars");
       renderMap(t, m, where);
+      renderCurve(t);
       renderPathway(t);
       chartNote.textContent = drawn;
       renderTable(t, m, idx, rows, where);
@@ -249,6 +274,76 @@
         " for each " + (t.pooled ? "pooled cohort" : "cohort year") + ". A line breaks where a cell is " +
         "suppressed (a hatched square on the axis) or has no one in it." +
         (t.pooled ? " The pool of all years is in the table." : "");
+    }
+
+    /* The chosen curve for one cohort (the chosen one, or the last with someone in every point's
+       cells: the pool of all years, or the latest year observed long enough): a line for statewide, for the chosen group, or for each group of a breakdown of at
+       most MAX_LINES; each point a published cell, listed in the table below it. */
+    function renderCurve(t) {
+      if (!curves.length) return;
+      var c = curves[state.curve], statewide = t.dimension === "statewide";
+      var ms = c.points.map(function (p) { return mart.metrics.find(function (m) { return m.name === p.metric; }); });
+      var cols = ms.map(function (m) { return t.columns.indexOf(m.columns[2]); });
+      function observed(y, col) {
+        return t.rows.some(function (r) { return r[0] === y && r[col] !== null; });
+      }
+      var whole = t.years.filter(function (y) { return cols.every(function (col) { return observed(y, col); }); });
+      var some = t.years.filter(function (y) { return cols.some(function (col) { return observed(y, col); }); });
+      var cohort = state.year !== "all" ? state.year :
+        String((whole.length ? whole : (some.length ? some : t.years)).slice(-1)[0]);
+      var when = (t.pooled ? "cohorts " : "cohort year ") + cohortName(t, cohort);
+      var groups = statewide ? ["All"] : (state.group !== "all" ? [state.group] : t.groups);
+      var who = statewide ? "statewide" : (state.group !== "all" ? groupName(t, state.group) : "by " + t.label.toLowerCase());
+      curveHeading.textContent = c.title + ": " + who + ", " + when;
+      curveTable.textContent = "";
+      curveTable.setAttribute("data-cohort", cohort);
+      if (groups.length > MAX_LINES) {
+        curveBox.textContent = "";
+        curveNote.textContent = "This breakdown has more groups than one chart can tell apart: choose a " +
+          t.label.toLowerCase() + " above to see its curve.";
+        return;
+      }
+      var series = groups.map(function (g) {
+        var row = t.rows.find(function (r) { return String(r[0]) === cohort && (statewide || r[1] === g); });
+        return {
+          name: statewide ? "Statewide" : groupName(t, g, true), group: g,
+          cells: ms.map(function (m) {
+            return m.columns.map(function (col) { return row ? row[t.columns.indexOf(col)] : null; });
+          })
+        };
+      });
+      var axisTitle = c.kind === "rate" ? "Rate" : "Median annual wages (base-year $)";
+      Chart.lines(curveBox, {
+        role: c.kind, numeric: true, xs: c.points.map(function (p) { return p.x; }), seriesTitle: t.label,
+        xTitle: c.axis, axisTitle: axisTitle,
+        series: series.map(function (s) {
+          return {name: s.name, points: c.points.map(function (p, i) { return {x: p.x, value: s.cells[i][2]}; })};
+        }),
+        description: "Line chart of " + c.title.toLowerCase() + ", " + who + ", " + when + ": " + series.length +
+          (series.length === 1 ? " line" : " lines") + " at " + c.points.length +
+          " points; the table below it holds the same numbers."
+      });
+      curveNote.textContent = "Each point is a published cell with its own population: a later point counts " +
+        "only those whose window had closed by the data's last year, so within a pool it may rest on fewer " +
+        "cohort years. A line breaks where a cell is suppressed (a hatched square on the axis).";
+      var head = (statewide ? [] : [t.label]).concat([c.axis]).concat(ROLE_LABELS[c.kind]);
+      var roles = ["count", c.kind === "rate" ? "count" : c.kind, c.kind];
+      var body = [];
+      series.forEach(function (s) {
+        c.points.forEach(function (p, i) {
+          var keys = (statewide ? [] : [h("th", {scope: "row", text: groupName(t, s.group)})])
+            .concat([h("th", {scope: "row", text: String(p.x)})]);
+          body.push(h("tr", {}, keys.concat(s.cells[i].map(function (v, j) {
+            return h("td", {"class": v === "suppressed" ? "suppressed" : (v === null ? "na" : "num"),
+              "data-role": roles[j], text: Chart.format(roles[j], v)});
+          }))));
+        });
+      });
+      curveTable.appendChild(h("table", {"class": "data-table"}, [
+        h("caption", {text: c.title + ", " + who + ", " + when + ". Source: " + t.name + ".csv"}),
+        h("thead", {}, [h("tr", {}, head.map(function (x) { return h("th", {scope: "col", text: x}); }))]),
+        h("tbody", {}, body)
+      ]));
     }
 
     /* A breakdown by county is also a map, one cohort year at a time (every county of that year,

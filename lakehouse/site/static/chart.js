@@ -118,8 +118,8 @@
     });
   }
 
-  /* Draw `spec` = {description, role, xTitle, axisTitle, xs: [x labels in order], series: [{name,
-     points: [{x, value}]}]} as lines over x, one colour per series. A line breaks where a cell is
+  /* Draw `spec` = {description, role, xTitle, axisTitle, xs: [x labels in order], numeric, series:
+     [{name, points: [{x, value}]}]} as lines over x, one colour per series. A line breaks where a cell is
      suppressed or empty (it is never drawn through a value nobody may see); a suppressed cell is a
      hatched square on the x axis, in its series' colour. */
   function lines(container, spec) {
@@ -140,8 +140,12 @@
         });
       });
     });
-    var x = {field: "x", type: "ordinal", sort: spec.xs, scale: {domain: spec.xs},
-             axis: {title: spec.xTitle || null, labelAngle: spec.xs.length > 8 ? -45 : 0, labelLimit: 120}};
+    // Cohorts are evenly spaced labels; "years after" (spec.numeric) is a distance and drawn to scale.
+    var x = spec.numeric ?
+      {field: "x", type: "quantitative", scale: {domain: [0, Math.max.apply(null, spec.xs)], nice: false},
+       axis: {title: spec.xTitle || null, values: spec.xs, format: "d"}} :
+      {field: "x", type: "ordinal", sort: spec.xs, scale: {domain: spec.xs},
+       axis: {title: spec.xTitle || null, labelAngle: spec.xs.length > 8 ? -45 : 0, labelLimit: 120}};
     var y = {field: "y", type: "quantitative", scale: {domain: [0, max], nice: false},
              axis: {format: axisFormat(spec.role), grid: true, tickCount: 5, title: spec.axisTitle || null}};
     var names = spec.series.map(function (s) { return s.name; });
