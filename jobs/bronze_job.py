@@ -41,12 +41,22 @@ def run(ctx: RunContext) -> LayerReport:
     started = time.perf_counter()
     if "://" not in raw_root and not Path(raw_root).exists():
         private_dir(Path(raw_root))  # a landing area removed once everything was landed: nothing new to land
+
+    def landed_batch(done: int, total: int, counts: dict[str, dict]) -> None:
+        if done < total:  # the last batch's line is the layer's summary
+            rows = sum(c["landed"] for c in counts.values())
+            ctx.progress.say(
+                "bronze", f"{done}/{total} files, {count(rows)} rows", time.perf_counter() - started
+            )
+
     landing = land(
         ctx.spark,
         storage,
         raw_root,
         # Once rows and ledger are committed, every extract the run saw can leave the landing area.
         after_landing=lambda files, load_id: retire_landed(ctx.spark, settings, files, load_id=load_id),
+        batch_bytes=settings.raw.landing_batch_mb * 2**20,
+        on_batch=landed_batch,
     )
     timings = {"bronze": round(time.perf_counter() - started, 3)}
     section = {**landing, "sources": _per_source(landing)}

@@ -62,9 +62,15 @@ class RawSettings(_Strict):
     move: it moves to `<restricted_root>/raw_landed/<load id>/<its path>`, behind the restricted zone's
           access control (the cluster default: the landing area holds only what is not landed yet).
     delete: it is deleted; bronze (restricted) holds every row of it as landed.
+    It happens once the whole landing is committed; a file of a batch committed before a crash
+    leaves with the next run's landing.
     """
 
     after_landing: Literal["keep", "move", "delete"] = "keep"
+    # Files land in batches of about this many megabytes of raw data, each committed with its ledger
+    # rows before the next is read: a crash keeps the batches before it, and Spark's scratch space
+    # holds one batch's lines (about 4x its raw size) instead of the whole load's.
+    landing_batch_mb: int = Field(512, gt=0)
 
 
 class PathSettings(_Strict):

@@ -9,20 +9,26 @@
    which replaces the landed one (`on_resent="replace"`) or stops the run (`"refuse"`); a version an
    operator excluded is not landed again; the rest lands. Operators' decisions on landed files
    (release, exclude: lakehouse/sources/decisions.py) are put in force before this step.
-3. Split the files to land into lines in Spark tasks (`split_file`) and check dates and numbers in one
-   Spark pass (`checks.py`): a row that cannot be cut or parsed is quarantined with the reason.
+3. Land the files in batches of about `batch_bytes` raw bytes (`batched`; one batch when unset),
+   steps 4 to 6 per batch: split its files into lines in Spark tasks (`split_file`) and check dates
+   and numbers in one Spark pass (`checks.py`): a row that cannot be cut or parsed is quarantined
+   with the reason. A batch's lines are dropped from Spark's scratch before the next is read.
 4. Write each family table and the quarantine in one commit each, an idempotent step of the load. A
    table holding no rows of the files being landed gets an append. A table holding some (an earlier
    version of a file, or what an interrupted landing committed) is rewritten without them plus the new
    rows, in one overwrite commit: a reader sees the old rows or the new ones, never both or neither.
    So a retried landing replaces what its earlier attempt committed instead of appending it again,
    whatever arrived under the raw root in between.
-5. Count back over all loads (`checks.count_back`): every landed file has its raw rows in bronze
-   exactly once (landed + quarantined = raw), or the run stops naming the file. Then the ledger.
+5. Count back (`checks.count_back`): every landed file of the batch has its raw rows in bronze
+   exactly once (landed + quarantined = raw), or the run stops naming the file.
+6. Write the ledger with the batch's files: a crash in a later batch keeps this one landed, and the
+   next landing plans only what is not in the ledger. After the last batch, the count-back covers
+   every file over all loads, and the ledger is written whole.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -60,6 +66,8 @@ def land(
     on_resent: OnResent = "replace",
     reland: Collection[str] = (),
     after_landing: Callable[[list[str], str], dict] | None = None,
+    batch_bytes: int | None = None,
+    on_batch: Callable[[int, int, dict[str, dict]], None] | None = None,
 ) -> dict:
     """Land what is new under `raw_root`; return the per-file accounting for the run report.
 
@@ -70,7 +78,11 @@ def land(
 
     `after_landing(files, load_id)`, when given, runs once the rows and the ledger are committed, with
     every file found under the raw root (all of them are in the ledger by then); what it returns is
-    the report's `raw_after_landing`."""
+    the report's `raw_after_landing`.
+
+    `batch_bytes` lands the files in batches of about that many raw bytes (`batched`), each committed
+    with its ledger rows before the next is read; None lands them in one. `on_batch(files_done,
+    files_to_land, counts)` is called after each batch, for progress."""
     if on_resent not in ("replace", "refuse"):
         raise C2CError(f"on_resent must be 'replace' or 'refuse', not {on_resent!r}")
     columns = BRONZE_FILES.struct(spark).fieldNames()
@@ -87,25 +99,31 @@ def land(
     load_id = todo.load_id()
     now = datetime.now(UTC).replace(microsecond=0)
     counts: dict[str, dict] = {}
-    if todo.land:
+    batches = batched(todo.land, batch_bytes)
+    for k, batch in enumerate(batches):
+        # A batch's rows, then its ledger rows, are committed before the next batch is read: a crash
+        # keeps every batch before it, and Spark's scratch holds one batch's lines at a time.
         rows = (
             spark.read.format("binaryFile")
-            .load([f.path for f in todo.land])
+            .load([f.path for f in batch])
             .mapInArrow(splitter(raw_root), SPLIT_DDL)
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
         try:
-            counts = _write_rows(storage, rows, [f.file for f in todo.land], load_id, now)
+            counts |= _write_rows(storage, rows, [f.file for f in batch], load_id, now, _suffix(k))
         finally:
             rows.unpersist()
+        if k < len(batches) - 1:
+            done = dataclasses.replace(
+                todo, land=[f for b in batches[: k + 1] for f in b], duplicates=[], empty=[]
+            )
+            partial = _ledger_after(ledger, done, counts, columns, load_id, now)
+            _count_back(storage, partial, [f.file for f in batch])
+            write_ledger(storage, partial, columns, run_id=load_id, step=f"bronze/files{_suffix(k)}")
+        if on_batch is not None:
+            on_batch(sum(map(len, batches[: k + 1])), len(todo.land), counts)
     after = _ledger_after(ledger, todo, counts, columns, load_id, now)
-    expected = {
-        name: LandedVersion(r["family"], r["load_id"], r["raw_rows"], r["landed_rows"], r["quarantined_rows"])
-        for name, r in current_versions(after).items()
-    }
-    problems = count_back(expected, held_rows(storage, [*BRONZE.values(), BRONZE_QUARANTINE]))
-    if problems:
-        raise LandingError(_count_back_message(problems))
+    _count_back(storage, after)
     if todo.land or todo.duplicates or todo.empty:
         # Replacing a version changes an earlier row's status: the ledger is written whole.
         write_ledger(storage, after, columns, run_id=load_id, step="bronze/files")
@@ -118,6 +136,41 @@ def land(
     if after_landing is not None:
         report["raw_after_landing"] = after_landing([f.file for f in files], load_id)
     return report
+
+
+def batched(files: list[RawFile], batch_bytes: int | None) -> list[list[RawFile]]:
+    """The files to land in batches of at most `batch_bytes` raw bytes (a larger file is a batch of its
+    own), in file order, so that a family's files sit together and a batch writes to few tables. The
+    same files give the same batches: a retry of the same landing commits the same steps."""
+    ordered = sorted(files, key=lambda f: f.file)
+    if not batch_bytes:
+        return [ordered] if ordered else []
+    batches: list[list[RawFile]] = []
+    size = 0
+    for f in ordered:
+        if not batches or (size + f.size > batch_bytes and batches[-1]):
+            batches.append([])
+            size = 0
+        batches[-1].append(f)
+        size += f.size
+    return batches
+
+
+def _suffix(k: int) -> str:
+    """A batch's commit steps: the first batch's are the single-batch names, later ones numbered."""
+    return f"/{k}" if k else ""
+
+
+def _count_back(storage: Storage, ledger: list[dict], files: Collection[str] | None = None) -> None:
+    """Stop unless bronze holds the landed versions' raw rows exactly once (of `files`, or of all)."""
+    expected = {
+        name: LandedVersion(r["family"], r["load_id"], r["raw_rows"], r["landed_rows"], r["quarantined_rows"])
+        for name, r in current_versions(ledger).items()
+        if files is None or name in files
+    }
+    problems = count_back(expected, held_rows(storage, [*BRONZE.values(), BRONZE_QUARANTINE], files))
+    if problems:
+        raise LandingError(_count_back_message(problems))
 
 
 def read_ledger(storage: Storage, columns: list[str]) -> list[dict]:
@@ -133,7 +186,7 @@ def read_ledger(storage: Storage, columns: list[str]) -> list[dict]:
 
 
 def _write_rows(
-    storage: Storage, rows: DataFrame, files: list[str], load_id: str, now: datetime
+    storage: Storage, rows: DataFrame, files: list[str], load_id: str, now: datetime, suffix: str = ""
 ) -> dict[str, dict]:
     """Write the good rows to their family tables and the rest to quarantine, one commit per table
     (module docstring, step 4). Returns per file its raw, landed and quarantined rows, whether its
@@ -162,7 +215,7 @@ def _write_rows(
             )
             replace = table.fqn in stale
             _append_or_replace(
-                storage, table, good, "_source_file", own, replace, f"bronze/{family}", load_id
+                storage, table, good, "_source_file", own, replace, f"bronze/{family}{suffix}", load_id
             )
 
         # Tables are independent: overlap one table's commit with the next one's Spark job.
@@ -181,7 +234,7 @@ def _write_rows(
         )
         replace = BRONZE_QUARANTINE.fqn in stale
         _append_or_replace(
-            storage, BRONZE_QUARANTINE, bad, "file", files, replace, "bronze/quarantine", load_id
+            storage, BRONZE_QUARANTINE, bad, "file", files, replace, f"bronze/quarantine{suffix}", load_id
         )
     finally:
         checked.unpersist()

@@ -17,7 +17,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from lakehouse.sources.landing import LandingError, ResentFileError, land
+from lakehouse.sources.landing import LandingError, ResentFileError, batched, land
 from lakehouse.sources.layouts import LAYOUTS
 from lakehouse.sources.planning import RawFile, plan
 from lakehouse.sources.split import TRUNCATED
@@ -205,6 +205,61 @@ def test_a_retry_after_a_crash_lands_every_raw_row_once_whatever_arrived_since(
     assertDataFrameEqual(_bronze(storage, "DE9C"), _expected(spark, "DE9C", WAGES, WAGE_LINES, load, [2, 3]))
     assert _quarantine(storage) == [(WAGES, 4, WAGE_LINES[2], BAD_WAGE, load)]
     assert {f: c["raw"] for f, c in retry["files"].items()} == {WAGES: 3, ENROLL: 2, ENROLL_2020: 1}
+
+
+def test_batches_hold_about_the_given_bytes_in_file_order():
+    files = [
+        _raw(name, "x" * size) for name, size in (("b/2", 300), ("a/1", 200), ("c/3", 900), ("d/4", 100))
+    ]
+    names = [[f.file for f in batch] for batch in batched(files, 600)]
+    assert names == [["a/1", "b/2"], ["c/3"], ["d/4"]]  # a file over the size is a batch of its own
+    assert [[f.file for f in b] for b in batched(files, None)] == [["a/1", "b/2", "c/3", "d/4"]]
+    assert batched([], 600) == [] and batched(files, 600) == batched(list(reversed(files)), 600)
+
+
+def test_a_crash_in_a_later_batch_keeps_the_batches_before_it(spark, settings, tmp_path, monkeypatch):
+    """One file per batch: the enrollment file's batch is committed with its ledger row before the wage
+    file's batch fails; the retry lands only the wage file, and every raw row is in bronze once."""
+    raw, storage = tmp_path / "raw", open_storage(spark, settings)
+    _put(raw, WAGES, _file("DE9C", WAGE_LINES))
+    enroll_sha = _put(raw, ENROLL, _file("SENR", ENROLL_LINES))
+    write, progress = storage.write, []
+
+    def fail_on_wages(df, table, *args, **kwargs):
+        if table == BRONZE["DE9C"]:
+            raise OSError("disk full")
+        return write(df, table, *args, **kwargs)
+
+    monkeypatch.setattr(storage, "write", fail_on_wages)
+    with pytest.raises(OSError, match="disk full"):
+        land(
+            spark,
+            storage,
+            str(raw),
+            batch_bytes=1,
+            on_batch=lambda done, total, _: progress.append((done, total)),
+        )
+    monkeypatch.undo()
+    assert progress == [(1, 2)]
+    [crashed_load] = [r["_load_id"] for r in _bronze(storage, "SENR").select("_load_id").distinct().collect()]
+    assert _ledger(storage, "file", "sha256", "status", "load_id", "raw_rows") == [
+        (ENROLL, enroll_sha, "landed", crashed_load, 2)
+    ]
+
+    retry = land(spark, storage, str(raw), batch_bytes=1)
+
+    load = retry["load_id"]
+    assert load != crashed_load and set(retry["files"]) == {WAGES}
+    assertDataFrameEqual(
+        _bronze(storage, "SENR"), _expected(spark, "SENR", ENROLL, ENROLL_LINES, crashed_load, [2, 3])
+    )
+    assertDataFrameEqual(_bronze(storage, "DE9C"), _expected(spark, "DE9C", WAGES, WAGE_LINES, load, [2, 3]))
+    assert _quarantine(storage) == [(WAGES, 4, WAGE_LINES[2], BAD_WAGE, load)]
+    assert [r[:2] for r in _ledger(storage, "file", "load_id", "status")] == [
+        (ENROLL, crashed_load),
+        (WAGES, load),
+    ]
+    assert land(spark, storage, str(raw), batch_bytes=1)["files_new"] == 0
 
 
 def test_a_last_line_cut_without_a_line_end_is_quarantined_as_truncated(spark, settings, tmp_path):
