@@ -49,9 +49,21 @@ class Mart:
     metrics: tuple[Metric, ...]
     match_sources: tuple[str, ...] = ("wages",)  # outcome sources a cohort member counts as linked to
     curves: tuple[Curve, ...] = ()
+    # A breakdown only some members have (where the placed teach): published for the metrics whose
+    # population is within (metric, result), e.g. retention among the placed.
+    breakdowns_among: tuple[tuple[str, tuple[tuple[str, bool], ...]], ...] = ()
 
     def metric(self, name: str) -> Metric:
         return next(m for m in self.metrics if m.name == name)
+
+    def breaks_down(self, metric: Metric, dimension: str) -> bool:
+        """Whether `metric` is published by `dimension`: always, unless the breakdown exists only
+        among members with certain results and the metric's population is not within them."""
+        required = dict(self.breakdowns_among).get(dimension, ())
+        return set(required) <= set(metric.among)
+
+    def metrics_by(self, dimension: str) -> tuple[Metric, ...]:
+        return tuple(m for m in self.metrics if self.breaks_down(m, dimension))
 
 
 @dataclass(frozen=True)
@@ -130,6 +142,7 @@ def _mart(where: str, name: str, body: dict, cohorts: dict, outcomes: dict) -> M
     for entry in body["metrics"]:
         metrics.append(_metric(f"{where}: mart '{name}'", entry, metrics, outcomes))
     curves = tuple(_curve(f"{where}: mart '{name}'", entry, metrics) for entry in body.get("curves") or ())
+    among = _breakdowns_among(f"{where}: mart '{name}'", body, metrics)
     return Mart(
         name=name,
         title=body.get("title", name),
@@ -140,7 +153,31 @@ def _mart(where: str, name: str, body: dict, cohorts: dict, outcomes: dict) -> M
         metrics=tuple(metrics),
         match_sources=_match_sources(where, name, body),
         curves=curves,
+        breakdowns_among=among,
     )
+
+
+def _breakdowns_among(where: str, body: dict, metrics: list[Metric]) -> tuple:
+    """`breakdowns_among: {breakdown: {metric: result}}`: each a breakdown of the mart, each condition a
+    rate metric of it, and some metric published by the breakdown."""
+    raw = body.get("breakdowns_among") or {}
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{where}: breakdowns_among maps a breakdown to {{metric: result}}, not {raw!r}")
+    rates = {m.name for m in metrics if m.kind == "rate"}
+    out = []
+    for breakdown, conditions in raw.items():
+        if breakdown not in body["breakdowns"]:
+            raise SettingsError(f"{where}: breakdowns_among names '{breakdown}', which is not a breakdown")
+        if not isinstance(conditions, dict) or not conditions or not set(conditions) <= rates:
+            raise SettingsError(
+                f"{where}: breakdowns_among.{breakdown} must map rate metrics of the mart to a result, "
+                f"not {conditions!r}"
+            )
+        required = tuple((str(k), bool(v)) for k, v in conditions.items())
+        if not any(set(required) <= set(m.among) for m in metrics):
+            raise SettingsError(f"{where}: no metric's population is within breakdowns_among.{breakdown}")
+        out.append((breakdown, required))
+    return tuple(out)
 
 
 def _curve(where: str, entry: dict, metrics: list[Metric]) -> Curve:

@@ -18,6 +18,7 @@ from lakehouse.gold.timeline import ACADEMIC_YEAR, with_person_id
 from lakehouse.silver.codes import map_code
 
 UNKNOWN = "Unknown"
+NOT_TEACHING = "Not teaching"
 TEACHING_CREDENTIALS = ("preliminary", "intern")
 LOW_INCOME_PROGRAMS = ("calfresh", "medi_cal")
 WORKFORCE_PROGRAMS = ("wioa_adult", "wioa_dislocated_worker", "wioa_youth", "apprenticeship")
@@ -80,7 +81,8 @@ def _yes_no(flag: Column) -> Column:
 def first_teaching_credential(inputs: GoldInputs) -> DataFrame:
     """Cohort Y: people whose first preliminary or intern credential was issued in academic year Y.
     Breakdowns describe that first credential; county is where it was prepared (a district intern
-    program's CDS district code begins with its county code)."""
+    program's CDS district code begins with its county code), teaching_county where the person went
+    on to teach."""
     creds = inputs.silver["credentials"].where(F.col("credential_kind").isin(*TEACHING_CREDENTIALS))
     owned = with_person_id(creds.where(F.col("issue_date").isNotNull()), inputs.crosswalk)
     first = owned.groupBy("person_id").agg(
@@ -106,7 +108,30 @@ def first_teaching_credential(inputs: GoldInputs) -> DataFrame:
         _known(county).alias("county"),
         _known(map_code(county, inputs.geography["county_region"])).alias("region"),
     )
-    return _with_people(cohort, inputs.people)
+    return _with_people(_with_teaching_county(cohort, inputs), inputs.people)
+
+
+def _with_teaching_county(cohort: DataFrame, inputs: GoldInputs) -> DataFrame:
+    """`teaching_county`: where the person first taught in or after the cohort year, the county of that
+    year's district (a CDS district code begins with its county code); "Not teaching" for someone who
+    has not taught since. For anyone placed (teaching in the cohort year or the next), this is the
+    county of the placement district, whatever window the catalog gives placement."""
+    teaching = inputs.timeline.where((F.col("period_type") == ACADEMIC_YEAR) & F.col("teaching"))
+    first = (
+        cohort.select("person_id", "cohort_year")
+        .join(teaching.select("person_id", "period", "teaching_district"), "person_id")
+        .where(F.col("period") >= F.col("cohort_year"))
+        .groupBy("person_id")
+        .agg(F.min_by("teaching_district", "period").alias("_district"), F.max(F.lit(True)).alias("_taught"))
+    )
+    county = F.when(F.col("_taught").isNull(), F.lit(NOT_TEACHING)).otherwise(
+        _known(F.substring("_district", 1, 2))
+    )
+    return (
+        cohort.join(first, "person_id", "left")
+        .withColumn("teaching_county", county)
+        .drop("_district", "_taught")
+    )
 
 
 def _with_people(cohort: DataFrame, people: DataFrame) -> DataFrame:

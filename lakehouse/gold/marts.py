@@ -66,7 +66,9 @@ def cohort_outcomes(mart: Mart, inputs: GoldInputs) -> DataFrame:
 
 def metric_cells(mart: Mart, people: DataFrame, *, cpi: dict[int, float], cpi_base_year: int) -> DataFrame:
     """Every (metric, cohort year, dimension, group) cell: denominator, numerator and rate for rate
-    metrics; count and median (nominal and in base-year dollars) for median metrics."""
+    metrics; count and median (nominal and in base-year dollars) for median metrics. A breakdown the
+    catalog gives only among some results (`breakdowns_among`) has cells of the metrics whose
+    population is within them only."""
     dims = F.explode(
         F.array(
             F.struct(F.lit(STATEWIDE).alias("dimension"), F.lit(ALL).alias("group")),
@@ -109,8 +111,10 @@ def metric_cells(mart: Mart, people: DataFrame, *, cpi: dict[int, float], cpi_ba
                 F.round(f"{m.name}__v", 2).alias("value"),
                 F.round(f"{m.name}__r", 2).alias("value_real"),
             ]
+        excluded = [b for b in mart.breakdowns if not mart.breaks_down(m, b)]
+        published = (d > 0) & ~F.col("dimension").isin(*excluded) if excluded else d > 0
         cells.append(
-            wide.where(d > 0).select(
+            wide.where(published).select(
                 F.lit(mart.name).alias("mart"),
                 F.lit(m.name).alias("metric"),
                 F.lit(m.kind).alias("kind"),

@@ -29,10 +29,11 @@ def table_name(mart: str, dimension: str, *, pooled: bool = False) -> str:
     return f"{prefix}__statewide" if dimension == "statewide" else f"{prefix}__by_{dimension}"
 
 
-def _columns(mart: Mart) -> list[tuple[str, str, str, str]]:
-    """(column, metric, field, role) for every published measure column, in catalog order."""
+def _columns(mart: Mart, dimension: str = "statewide") -> list[tuple[str, str, str, str]]:
+    """(column, metric, field, role) for every measure column the table of `dimension` publishes, in
+    catalog order."""
     cols = []
-    for m in mart.metrics:
+    for m in mart.metrics_by(dimension):
         if m.kind == "rate":
             cols += [
                 (f"{m.name}_denominator", m.name, "denominator", "count"),
@@ -80,10 +81,10 @@ def write_mart(
     and its sidecar. `pooled`: the cells are pooled cohorts (a `cohort` label column, see
     lakehouse/gold/pooling.py), written as the `__pooled__` tables."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    columns = _columns(mart)
     cohort = "cohort" if pooled else "cohort_year"
     written = []
     for dimension in ("statewide", *(mart.breakdowns if breakdowns is None else breakdowns)):
+        columns = _columns(mart, dimension)
         part = cells[cells["dimension"] == dimension]
         by_key = {(getattr(r, cohort), r.group, r.metric): r for r in part.itertuples(index=False)}
         keys = sorted({(y, g) for y, g, _ in by_key}, key=lambda k: (pool_order(k[0]), k[1]))
@@ -142,7 +143,7 @@ def _sidecar(
             "rates": [c for c, _, _, role in columns if role == "rate"],
             "medians": [c for c, _, _, role in columns if role == "median"],
         },
-        "metrics": {m.name: m.description for m in mart.metrics},
+        "metrics": {m.name: m.description for m in mart.metrics_by(dimension)},
         "curves": [
             {"title": c.title, "axis": c.axis, "points": [{"x": x, "metric": m} for x, m in c.points]}
             for c in mart.curves

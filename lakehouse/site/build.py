@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse.geo import coded_by_county, county_names
-from lakehouse.site.payload import build_payload
+from lakehouse.site.payload import COUNTY_DIMENSIONS, build_payload
 from lakehouse.site.published import SiteError, read_published
 
 # The page's own files, then the charting library it draws with: Vega-Lite, with Vega and
@@ -69,10 +69,11 @@ def build_site(
     """Build the dashboard in `out_dir` from the published tables in `data_dir` (usually
     `out_dir/data`; another folder's tables are copied there so the download links work).
     `counties` is the state's county shapes (lakehouse.geo.load_topology): with them, a breakdown by
-    county is also drawn as a map and its groups are named; without them, it is shown as codes."""
+    county (COUNTY_DIMENSIONS) is also drawn as a map and its groups are named; without them, it is
+    shown as codes."""
     data_dir, out_dir = Path(data_dir).resolve(), Path(out_dir).resolve()
     tables = read_published(data_dir, min_cell_size=min_cell_size)
-    labels = {"county": county_names(counties)} if counties else {}
+    labels = {d: county_names(counties) for d in COUNTY_DIMENSIONS} if counties else {}
     payload = build_payload(tables, breakdown_order=breakdown_order, group_labels=labels)
     check_out_dir(out_dir, data_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

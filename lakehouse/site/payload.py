@@ -24,6 +24,7 @@ DIMENSION_LABELS = {
     "preparing_institution": "Preparing institution",
     "segment": "Preparing segment",
     "county": "County",
+    "teaching_county": "County where teaching",
     "region": "Region",
     "race_ethnicity": "Race/ethnicity",
     "gender": "Gender",
@@ -35,6 +36,8 @@ DIMENSION_LABELS = {
     "district": "District",
     "program": "Program",
 }
+# Breakdowns whose groups are the state's two-digit county codes: named, and drawn as a map.
+COUNTY_DIMENSIONS = ("county", "teaching_county")
 NOTE_KEYS = (
     "cohort_definition",
     "data_vintage",
@@ -147,6 +150,8 @@ def build_payload(
                 "csv": f"data/{t.csv_path.name}",
                 "sidecar": f"data/{t.json_path.name}",
                 "columns": list(t.columns),
+                "metrics": [m["name"] for m in _metrics(meta)],
+                "map": t.dimension in COUNTY_DIMENSIONS,
                 "years": years,
                 "groups": groups,
                 "group_labels": {

@@ -60,6 +60,7 @@ TEACHER_COLUMNS = (
     "region",
     "race_ethnicity",
     "gender",
+    "teaching_county",
     "placed",
     "retained_1y",
     "retained_3y",
@@ -160,6 +161,9 @@ def teacher_fact(life: Life, world: World, first_year: int, last_year: int) -> l
         employed = annual >= 1
         wage = annual if employed else None
     county = first.ihe[:2] if first.segment == "DISTRICT" else _college_county(world, first.ihe)
+    # Where the person first taught in or after the cohort year, in the years the data covers.
+    taught = [y for y in teaching if cohort <= y <= last_year]
+    teaching_county = teaching[min(taught)][:2] if taught else "Not teaching"
     return [
         str(life.pid),
         str(cohort),
@@ -171,6 +175,7 @@ def teacher_fact(life: Life, world: World, first_year: int, last_year: int) -> l
         world.region_of(county) if county else "",
         known_race(life, first_year, last_year),
         life.sex,
+        teaching_county,
         _flag(placed),
         *map(_flag, retained),
         *map(_flag, same),

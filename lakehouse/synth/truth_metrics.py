@@ -32,6 +32,7 @@ TEACHER_DIMENSIONS = (
     "region",
     "race_ethnicity",
     "gender",
+    "teaching_county",
 )
 TEACHER_RATES = (
     "placed",

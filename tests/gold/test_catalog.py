@@ -61,6 +61,12 @@ def test_the_catalog_in_conf_loads():
         ("Teaching in the placement district",
          tuple((k, f"retained_same_district_{k}y") for k in (1, 3, 5))),
     ]  # fmt: skip
+    assert teachers.breakdowns_among == (("teaching_county", (("placed", True),)),)
+    assert [m.name for m in teachers.metrics_by("teaching_county")] == [
+        "retained_1y", "retained_3y", "retained_5y",
+        *[f"retained_same_district_{k}y" for k in (1, 3, 5)],
+    ]  # fmt: skip
+    assert teachers.metrics_by("county") == teachers.metrics
     assert [c.points for c in pathways.curves] == [
         tuple((k, f"{m}_{k}y") for k in (1, 3, 5)) for m in ("employed", "wages")
     ]
@@ -181,6 +187,23 @@ def test_a_bad_curve_is_a_settings_error(tmp_path, curve, message):
     with pytest.raises(SettingsError, match=message) as caught:
         load_catalog(tmp_path, cohorts=COHORTS, outcomes=OUTCOMES)
     assert "mart 'm'" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("among", "message"),
+    [
+        pytest.param("{district: {placed: true}}", "names 'district', which is not a breakdown",
+                     id="not-a-breakdown"),
+        pytest.param("{gender: {wage: true}}", "gender must map rate metrics", id="a-median"),
+        pytest.param("{gender: {retained: true}}", "no metric's population is within", id="no-metric-left"),
+        pytest.param("[gender]", "breakdowns_among maps a breakdown to", id="not-a-map"),
+    ],
+)  # fmt: skip
+def test_a_bad_breakdown_among_is_a_settings_error(tmp_path, among, message):
+    text = MART.format(cohort="first_teaching_credential", metrics="\n".join([PLACED, WAGE, RETAINED]))
+    (tmp_path / "metrics.yml").write_text(text + f"    breakdowns_among: {among}\n")
+    with pytest.raises(SettingsError, match=message):
+        load_catalog(tmp_path, cohorts=COHORTS, outcomes=OUTCOMES)
 
 
 def test_a_fixed_vintage_and_thresholds_are_read(tmp_path):

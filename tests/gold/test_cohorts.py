@@ -14,8 +14,8 @@ from tests.gold.frames import assert_frame, crosswalk, gold_inputs, people, silv
 
 TEACHER_COLUMNS = (
     "person_id STRING, cohort_year INT, credential_type STRING, subject STRING, "
-    "preparing_institution STRING, segment STRING, county STRING, region STRING, gender STRING, "
-    "race_ethnicity STRING"
+    "preparing_institution STRING, segment STRING, county STRING, region STRING, teaching_county STRING, "
+    "gender STRING, race_ethnicity STRING"
 )
 GRADUATE_COLUMNS = (
     "person_id STRING, cohort_year INT, low_income STRING, english_learner STRING, foster STRING, "
@@ -56,19 +56,59 @@ def test_first_teaching_credential_is_the_earliest_preliminary_or_intern(spark):
         silver_tables={"credentials": creds},
         people_rows=people(spark, ("P1", "F", "Hispanic or Latino"), ("P2", "M", None)),
     )
-    U = "Unknown"
+    U, N = "Unknown", "Not teaching"
     assert_frame(
         first_teaching_credential(inputs),
         [
-            ("P1", 2020, "intern", "Mathematics", "SJSU", "CSU", "43", "Bay Area", "F", "Hispanic or Latino"),
+            (
+                "P1",
+                2020,
+                "intern",
+                "Mathematics",
+                "SJSU",
+                "CSU",
+                "43",
+                "Bay Area",
+                N,
+                "F",
+                "Hispanic or Latino",
+            ),
             # A district intern program: the county is the first two digits of its CDS district code.
-            ("P2", 2021, "preliminary", "English", "1964733", "DISTRICT", "19", "Los Angeles", "M", U),
-            ("P3", 2021, "preliminary", U, "X99", "AICCU", U, U, U, U),
-            ("P5", 2022, "preliminary", "Mathematics", "SJSU", "CSU", "43", "Bay Area", U, U),
-            ("P7", 2020, "intern", "Mathematics", "5071043", "DISTRICT", "50", U, U, U),
-            ("P8", 2019, "preliminary", "Mathematics", U, U, U, U, U, U),
+            ("P2", 2021, "preliminary", "English", "1964733", "DISTRICT", "19", "Los Angeles", N, "M", U),
+            ("P3", 2021, "preliminary", U, "X99", "AICCU", U, U, N, U, U),
+            ("P5", 2022, "preliminary", "Mathematics", "SJSU", "CSU", "43", "Bay Area", N, U, U),
+            ("P7", 2020, "intern", "Mathematics", "5071043", "DISTRICT", "50", U, N, U, U),
+            ("P8", 2019, "preliminary", "Mathematics", U, U, U, U, N, U, U),
         ],
         TEACHER_COLUMNS,
+    )
+
+
+def test_teaching_county_is_where_the_first_teaching_year_since_the_cohort_was(spark):
+    creds = silver(
+        spark, "credentials",
+        *[credential(f"t{i}", "preliminary", "2019-09-01", 2020, "SJSU", "CSU") for i in range(1, 6)],
+    )  # fmt: skip
+
+    def teach(person, year, district, teaching=True):
+        return {"person_id": person, "period": year, "teaching": teaching, "teaching_district": district}
+
+    t = timeline(
+        spark,
+        teach("P1", 2019, "1964733"),  # before the cohort year: not where the placed teach
+        teach("P1", 2021, "3768338"),
+        teach("P1", 2020, "0161176"),  # the first year in or after the cohort year
+        teach("P2", 2023, "1964733"),  # years later: still the first teaching since
+        teach("P3", 2020, None),  # teaching, district not known
+        teach("P4", 2020, "1964733", teaching=False),  # on staff, not teaching
+    )
+    owners = {f"t{i}": f"P{i}" for i in range(1, 6)}
+    inputs = gold_inputs(spark, timeline_rows=t, owners=owners, silver_tables={"credentials": creds})
+    counties = first_teaching_credential(inputs).select("person_id", "teaching_county")
+    assert_frame(
+        counties,
+        [("P1", "01"), ("P2", "19"), ("P3", "Unknown"), ("P4", "Not teaching"), ("P5", "Not teaching")],
+        "person_id STRING, teaching_county STRING",
     )
 
 

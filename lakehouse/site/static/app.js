@@ -154,6 +154,13 @@
     }
 
     function table() { return mart.tables[state.table]; }
+    /* The chosen table's measures; the chosen measure becomes its first when the table lacks it. */
+    function measures() {
+      var t = table();
+      var list = mart.metrics.filter(function (m) { return t.metrics.indexOf(m.name) >= 0; });
+      if (t.metrics.indexOf(state.metric) < 0) state.metric = list[0].name;
+      return list;
+    }
     function metric() { return mart.metrics.find(function (m) { return m.name === state.metric; }); }
 
     function refreshChoices() {
@@ -166,6 +173,9 @@
       })), state.year);
       yearField.querySelector("label").textContent = t.pooled ? "Pooled cohort" : "Cohort year";
       options(sel.group, [["all", "All"]].concat(t.groups.map(function (g) { return [g, groupName(t, g)]; })), state.group);
+      // A breakdown only some members have (where the placed teach) publishes only the measures
+      // whose population has it.
+      options(sel.metric, measures().map(function (m) { return [m.name, m.label]; }), state.metric);
       groupField.querySelector("label").textContent = t.label;
       groupField.hidden = t.dimension === "statewide";
     }
@@ -175,6 +185,7 @@
        published value for the measure: the latest year, or the pool of all years (All cohorts stays
        one choice away). */
     function narrowYear() {
+      measures();
       var t = table(), col = t.columns.indexOf(metric().columns[2]);
       if (state.year !== "all" || state.group !== "all" || t.rows.length <= MAX_BARS) return;
       if (t.groups.length <= MAX_LINES) return;
@@ -283,6 +294,14 @@
       if (!curves.length) return;
       var c = curves[state.curve], statewide = t.dimension === "statewide";
       var ms = c.points.map(function (p) { return mart.metrics.find(function (m) { return m.name === p.metric; }); });
+      if (ms.some(function (m) { return t.metrics.indexOf(m.name) < 0; })) {
+        curveHeading.textContent = c.title;
+        curveTable.textContent = "";
+        curveTable.removeAttribute("data-cohort");
+        curveBox.textContent = "";
+        curveNote.textContent = "This breakdown does not publish these measures.";
+        return;
+      }
       var cols = ms.map(function (m) { return t.columns.indexOf(m.columns[2]); });
       function observed(y, col) {
         return t.rows.some(function (r) { return r[0] === y && r[col] !== null; });
@@ -346,8 +365,8 @@
       ]));
     }
 
-    /* A breakdown by county is also a map, one cohort year at a time (every county of that year,
-       whatever group is chosen). */
+    /* A breakdown by county (where credentials were prepared, or where the placed teach) is also a
+       map, one cohort year at a time (every county of that year, whatever group is chosen). */
     /* Every rate measure of the mart, in the catalog's order, for one cohort and group: for teachers,
        placement then retention 1, 3 and 5 years on; for students, enrollment, completion, then
        employment 1, 3 and 5 years on. The chosen cohort, or the last one (the latest year, or the
@@ -365,7 +384,7 @@
       var row = t.rows.find(function (r) {
         return String(r[0]) === cohort && (t.dimension === "statewide" || r[1] === group);
       });
-      var rates = mart.metrics.filter(function (m) { return m.kind === "rate"; });
+      var rates = mart.metrics.filter(function (m) { return m.kind === "rate" && t.metrics.indexOf(m.name) >= 0; });
       var who = t.dimension === "statewide" ? "statewide" : groupName(t, group);
       var when = (t.pooled ? "cohorts " : "cohort year ") + cohortName(t, cohort);
       pathHeading.textContent = "Every measure: " + who + ", " + when;
@@ -397,7 +416,7 @@
     }
 
     function renderMap(t, m, where) {
-      var drawable = t.dimension === "county" && window.C2C_COUNTIES;
+      var drawable = t.map && window.C2C_COUNTIES;
       mapFigure.hidden = !drawable;
       if (!drawable) return;
       if (state.year === "all") {
