@@ -428,7 +428,7 @@
       var areas = t.rows.filter(function (r) { return String(r[0]) === state.year; }).map(function (r) {
         return {code: r[1], value: r[col]};
       });
-      var year = " by county, " + (t.pooled ? "cohorts " : "cohort year ") + cohortName(t, state.year);
+      var year = " by " + t.label.toLowerCase() + ", " + (t.pooled ? "cohorts " : "cohort year ") + cohortName(t, state.year);
       Chart.map(mapBox, {
         role: m.kind, areas: areas, legendTitle: m.kind === "rate" ? "Rate" : "Median (base-year $)",
         description: "Map of " + m.label + year + ": " + areas.length + " counties with a published row; " +
