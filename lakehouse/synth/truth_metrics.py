@@ -45,6 +45,8 @@ TEACHER_RATES = (
     "employed_not_teaching",
 )
 TEACHER_WAGES = (("employed_not_teaching", "wage_not_teaching"),)
+# Breakdowns only some people have: where the placed teach has cells of the metrics among the placed.
+ONLY_FOR = {"teaching_county": tuple(m for m in TEACHER_RATES if m.startswith("retained_"))}
 PATHWAY_DIMENSIONS = (
     "race_ethnicity",
     "gender",
@@ -129,12 +131,13 @@ def _cells(people: DataFrame, mart: str, rates, wages, dimensions) -> list[tuple
     out = []
     for r in long.groupBy("cohort_year", "dimension", "group").agg(*aggs).collect():
         key = (r["cohort_year"], r["dimension"], r["group"])
+        allowed = ONLY_FOR.get(r["dimension"])
         for metric in rates:
             d, n = r[f"{metric}__d"], r[f"{metric}__n"]
-            if d:
+            if d and (allowed is None or metric in allowed):
                 out.append((mart, metric, *key, d, n, round(n / d, 6), ""))
         for _, wage in wages:
-            if r[f"{wage}__d"]:
+            if r[f"{wage}__d"] and (allowed is None or wage in allowed):
                 out.append((mart, wage, *key, r[f"{wage}__d"], "", "", to_cents(r[f"{wage}__m"])))
     return out
 
