@@ -119,7 +119,8 @@ def land(
             )
             partial = _ledger_after(ledger, done, counts, columns, load_id, now)
             _count_back(storage, partial, [f.file for f in batch])
-            write_ledger(storage, partial, columns, run_id=load_id, step=f"bronze/files{_suffix(k)}")
+            # A step of its own per batch: the whole ledger's step, "bronze/files", comes last.
+            write_ledger(storage, partial, columns, run_id=load_id, step=f"bronze/files/batch-{k}")
         if on_batch is not None:
             on_batch(sum(map(len, batches[: k + 1])), len(todo.land), counts)
     after = _ledger_after(ledger, todo, counts, columns, load_id, now)

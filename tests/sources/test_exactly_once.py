@@ -217,6 +217,32 @@ def test_batches_hold_about_the_given_bytes_in_file_order():
     assert batched([], 600) == [] and batched(files, 600) == batched(list(reversed(files)), 600)
 
 
+def test_a_landing_in_batches_records_every_file_and_lands_nothing_again(spark, settings, tmp_path):
+    raw, storage = tmp_path / "raw", open_storage(spark, settings)
+    _put(raw, WAGES, _file("DE9C", WAGE_LINES))
+    _put(raw, ENROLL, _file("SENR", ENROLL_LINES))
+    _put(raw, ENROLL_2020, _file("SENR", ENROLL_2020_LINES))
+    progress = []
+    first = land(
+        spark, storage, str(raw), batch_bytes=1, on_batch=lambda done, total, _: progress.append(done)
+    )
+    assert progress == [1, 2, 3]
+    load = first["load_id"]
+    assert _ledger(storage, "file", "status", "load_id") == [
+        (ENROLL, "landed", load), (ENROLL_2020, "landed", load), (WAGES, "landed", load)
+    ]  # fmt: skip
+    assertDataFrameEqual(
+        _bronze(storage, "SENR"),
+        _expected(spark, "SENR", ENROLL, ENROLL_LINES, load, [2, 3]).unionByName(
+            _expected(spark, "SENR", ENROLL_2020, ENROLL_2020_LINES, load, [2])
+        ),
+    )
+    assert _quarantine(storage) == [(WAGES, 4, WAGE_LINES[2], BAD_WAGE, load)]
+    versions = _versions(storage)
+    again = land(spark, storage, str(raw), batch_bytes=1)
+    assert again["files"] == {} and _versions(storage) == versions
+
+
 def test_a_crash_in_a_later_batch_keeps_the_batches_before_it(spark, settings, tmp_path, monkeypatch):
     """One file per batch: the enrollment file's batch is committed with its ledger row before the wage
     file's batch fails; the retry lands only the wage file, and every raw row is in bronze once."""
