@@ -86,6 +86,18 @@ def _ledger(storage: Storage, *columns: str) -> list[tuple]:
     return sorted(tuple(r) for r in storage.read(BRONZE_FILES).select(*columns).collect())
 
 
+def _fail_writing(storage: Storage, failing: Table, monkeypatch) -> None:
+    """The storage's writes to `failing` raise a full disk; the others go through."""
+    write = storage.write
+
+    def write_unless_failing(df, table, *args, **kwargs):
+        if table == failing:
+            raise OSError("disk full")
+        return write(df, table, *args, **kwargs)
+
+    monkeypatch.setattr(storage, "write", write_unless_failing)
+
+
 def _raw(file: str, content: str) -> RawFile:
     sha = hashlib.sha256(content.encode()).hexdigest()
     return RawFile(file, f"file:/raw/{file}", sha, len(content))
@@ -176,14 +188,7 @@ def test_a_retry_after_a_crash_lands_every_raw_row_once_whatever_arrived_since(
     raw, storage = tmp_path / "raw", open_storage(spark, settings)
     _put(raw, WAGES, _file("DE9C", WAGE_LINES))
     _put(raw, ENROLL, _file("SENR", ENROLL_LINES))
-    write = storage.write
-
-    def fail_on_wages(df, table, *args, **kwargs):
-        if table == BRONZE["DE9C"]:
-            raise OSError("disk full")
-        return write(df, table, *args, **kwargs)
-
-    monkeypatch.setattr(storage, "write", fail_on_wages)
+    _fail_writing(storage, BRONZE["DE9C"], monkeypatch)
     with pytest.raises(OSError, match="disk full"):
         land(spark, storage, str(raw))
     monkeypatch.undo()
@@ -249,14 +254,9 @@ def test_a_crash_in_a_later_batch_keeps_the_batches_before_it(spark, settings, t
     raw, storage = tmp_path / "raw", open_storage(spark, settings)
     _put(raw, WAGES, _file("DE9C", WAGE_LINES))
     enroll_sha = _put(raw, ENROLL, _file("SENR", ENROLL_LINES))
-    write, progress = storage.write, []
+    progress = []
 
-    def fail_on_wages(df, table, *args, **kwargs):
-        if table == BRONZE["DE9C"]:
-            raise OSError("disk full")
-        return write(df, table, *args, **kwargs)
-
-    monkeypatch.setattr(storage, "write", fail_on_wages)
+    _fail_writing(storage, BRONZE["DE9C"], monkeypatch)
     with pytest.raises(OSError, match="disk full"):
         land(
             spark,
