@@ -82,6 +82,7 @@ def link(
         near_miss_floor=ident.near_miss_floor,
         training=ident.training,
         county_neighbors=load_county_neighbors(settings.conf_dir),
+        duckdb_memory_gb=ident.duckdb_memory_gb,
     )
 
 

@@ -122,6 +122,9 @@ class IdentitySettings(_Strict):
     near_miss_floor: float | None = Field(0.7, gt=0, lt=1)
     max_cluster_size: int = Field(80, gt=1)  # larger clusters are chaining suspects (guards.py)
     train_max_pairs: float = Field(2e6, gt=0)  # random pairs for estimating u
+    # Backend duckdb: DuckDB's memory in the driver, beyond which it spills to disk; None: 60% of what
+    # the machine has beside the Spark driver's heap (lakehouse/identity/link.py).
+    duckdb_memory_gb: float | None = Field(None, gt=0)
     model_name: str = "c2c-person-linkage"  # registered model in MLflow; alias `champion` is used
     tracking_uri: str | None = None  # MLflow; None: a SQLite file under <var>/mlflow
 

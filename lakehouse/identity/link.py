@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -77,6 +78,7 @@ def resolve(
     near_miss_floor: float | None = None,
     training: str = "labels",
     county_neighbors: Mapping[str, Sequence[str]] | None = None,
+    duckdb_memory_gb: float | None = None,
 ) -> Resolution:
     """Link every record of `linkage_input` (LINKAGE_COLUMNS): deterministic pairs are matches; other
     candidate pairs are scored by `model` (trained here on the input when None) and are matches at or
@@ -90,7 +92,8 @@ def resolve(
     by a bordering county when none is in the county itself (`attach_unique_names`). `training`: see
     `_resolve`.
     `checkpoint_dir` (backend spark): where the steps' tables are checkpointed (default: the
-    session's checkpoint directory, else local checkpoints on the executors)."""
+    session's checkpoint directory, else local checkpoints on the executors).
+    `duckdb_memory_gb` (backend duckdb): DuckDB's memory limit (default: `duckdb_memory_limit`)."""
     _quiet_splink()
     records = linkage_input.select(*LINKAGE_COLUMNS)
     if backend not in ("duckdb", "spark"):
@@ -107,17 +110,36 @@ def resolve(
     }
     if backend == "spark":
         return _resolve_spark(spark, records, model, checkpoint_dir, **options)
-    return _resolve_duckdb(spark, records, model, **options)
+    memory_gb = duckdb_memory_gb or duckdb_memory_limit(spark.conf.get("spark.driver.memory", "1g"))
+    return _resolve_duckdb(spark, records, model, memory_gb=memory_gb, **options)
+
+
+def duckdb_memory_limit(driver_memory: str, physical: int | None = None) -> float:
+    """GB for DuckDB beside a Spark driver of heap `driver_memory` ("8g") on a machine of `physical`
+    bytes (default: this one's). DuckDB's own default, 80% of the machine, ignores the JVM in the same
+    process, whose heap stays resident once grown: together they would ask for more than there is, and
+    the kernel kills the run instead of DuckDB spilling. What the heap leaves is shared with the Arrow
+    copy of the linkage input and the Python process, so DuckDB takes 60% of it, at least 1 GB."""
+    physical = physical or os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    heap = _bytes(driver_memory)
+    return round(max(1.0, 0.6 * (physical - heap) / 2**30), 1)
+
+
+def _bytes(size: str) -> int:
+    """A JVM size ("8g", "512m", "1024k", "2t" or bytes) in bytes."""
+    size = size.strip().lower().removesuffix("b")
+    scale = {"k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}.get(size[-1:], 1)
+    return int(float(size.rstrip("kmgt")) * scale)
 
 
 def _resolve_duckdb(
-    spark: SparkSession, records: DataFrame, model: dict[str, Any] | None, **options
+    spark: SparkSession, records: DataFrame, model: dict[str, Any] | None, *, memory_gb: float, **options
 ) -> Resolution:
     import duckdb
 
     t0 = time.perf_counter()
     arrow = records.toArrow()
-    con = duckdb.connect()
+    con = duckdb.connect(config={"memory_limit": f"{memory_gb}GB"})
     con.register("linkage_input_arrow", arrow)
     con.execute("CREATE TABLE linkage_input AS SELECT * FROM linkage_input_arrow")
     to_duckdb = round(time.perf_counter() - t0, 3)

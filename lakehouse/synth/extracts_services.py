@@ -74,14 +74,21 @@ def edd(rec: Recorder) -> None:
 
 def _reported_ssn(rec: Recorder, account: str) -> str:
     """What an employer reports: the SSN, sometimes mistyped; for a worker without one, a made-up number."""
+    # It depends on the worker and the employer only, so each pair's is drawn once (a worker has
+    # many quarters with one employer, and seeding a generator is most of the cost).
+    found = rec.memo.get(("edd-ssn", account))
+    if found is not None:
+        return found
     life = rec.life
     rng = random.Random(f"{rec.cfg.seed}|edd-ssn|{life.pid}|{account}")
     if not life.ssn:
-        return f"{rng.randrange(900, 1000)}{rng.randrange(70, 100)}{rng.randrange(0, 10_000):04d}"
-    ssn = life.ssn
-    if rng.random() < rec.cfg.noise.ssn_transpose:
-        i = rng.randrange(8)
-        ssn = ssn[:i] + ssn[i + 1] + ssn[i] + ssn[i + 2 :]
+        ssn = f"{rng.randrange(900, 1000)}{rng.randrange(70, 100)}{rng.randrange(0, 10_000):04d}"
+    else:
+        ssn = life.ssn
+        if rng.random() < rec.cfg.noise.ssn_transpose:
+            i = rng.randrange(8)
+            ssn = ssn[:i] + ssn[i + 1] + ssn[i] + ssn[i + 2 :]
+    rec.memo[("edd-ssn", account)] = ssn
     return ssn
 
 

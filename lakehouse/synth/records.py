@@ -19,6 +19,7 @@ from lakehouse.synth.life import Life
 from lakehouse.synth.world import World
 
 TRUTH_FILE = "_truth/person_truth.csv"
+_NAMES = {family: tuple(name for name, _ in layout.columns) for family, layout in LAYOUTS.items()}
 Line = tuple[str, str, str]
 
 
@@ -27,6 +28,7 @@ class Recorder:
         self.life, self.world, self.cfg = life, world, cfg
         self.identities: dict[tuple[str, str], RecordIdentity] = {}
         self.lines: list[Line] = []
+        self.memo: dict[tuple[str, str], str] = {}  # draws that depend on the person and a key only
 
     def identity(self, source: str, key: str, as_of: date) -> RecordIdentity:
         """The identity `source` holds for record `key`, fixed when the record was first created."""
@@ -46,7 +48,8 @@ class Recorder:
     def emit(self, family: str, suffix: str, sort_key: str, values: dict[str, object]) -> None:
         """One extract row of layout `family`, in file `<dir>/<family>_<suffix>.<ext>`."""
         layout = LAYOUTS[family]
-        fields = [_text(values.get(name)) for name, _ in layout.columns]
+        get = values.get
+        fields = [_text(get(name)) for name in _NAMES[family]]
         if layout.kind == "csv":
             text = csv_line(fields)
         elif layout.kind == "fixed":
@@ -68,15 +71,24 @@ class Recorder:
 def _text(value: object) -> str:
     if value is None:
         return ""
+    if type(value) is str:
+        return value
     if isinstance(value, float):
         return f"{value:.2f}"
     return str(value)
 
 
 def csv_line(fields: list[str]) -> str:
-    return ",".join(
-        f'"{f.replace(chr(34), chr(34) * 2)}"' if any(c in f for c in ',"\n') else f for f in fields
-    )
+    """RFC 4180: a field holding a comma, a quote or a newline is quoted, its quotes doubled."""
+    line = ",".join(fields)
+    # Most lines need no quoting: then the only commas are the separators.
+    if line.count(",") == len(fields) - 1 and '"' not in line and "\n" not in line:
+        return line
+    return ",".join(f'"{f.replace(chr(34), chr(34) * 2)}"' if _needs_quotes(f) else f for f in fields)
+
+
+def _needs_quotes(field: str) -> bool:
+    return "," in field or '"' in field or "\n" in field
 
 
 def ymd(day: date | None) -> str:
