@@ -39,6 +39,19 @@ class Curve:
 
 
 @dataclass(frozen=True)
+class Parts:
+    """Rate metrics that split one `whole` rate metric's numerator: every member counted by the whole
+    is counted by exactly one part (first college by segment, with a part for any other or unknown
+    segment), and each part has the whole's denominator. Disclosure control is told both identities,
+    so a suppressed part cannot be recovered as the whole minus the others; the dashboard draws the
+    parts stacked."""
+
+    title: str
+    whole: str
+    parts: tuple[tuple[str, str], ...]  # (label, metric), in the catalog's order
+
+
+@dataclass(frozen=True)
 class Mart:
     name: str
     title: str
@@ -49,6 +62,7 @@ class Mart:
     metrics: tuple[Metric, ...]
     match_sources: tuple[str, ...] = ("wages",)  # outcome sources a cohort member counts as linked to
     curves: tuple[Curve, ...] = ()
+    parts: tuple[Parts, ...] = ()
     # A breakdown only some members have (where the placed teach): published for the metrics whose
     # population is within (metric, result), e.g. retention among the placed.
     breakdowns_among: tuple[tuple[str, tuple[tuple[str, bool], ...]], ...] = ()
@@ -143,6 +157,7 @@ def _mart(where: str, name: str, body: dict, cohorts: dict, outcomes: dict) -> M
         metrics.append(_metric(f"{where}: mart '{name}'", entry, metrics, outcomes))
     curves = tuple(_curve(f"{where}: mart '{name}'", entry, metrics) for entry in body.get("curves") or ())
     among = _breakdowns_among(f"{where}: mart '{name}'", body, metrics)
+    parts = _all_parts(f"{where}: mart '{name}'", body.get("parts") or (), metrics)
     return Mart(
         name=name,
         title=body.get("title", name),
@@ -153,6 +168,7 @@ def _mart(where: str, name: str, body: dict, cohorts: dict, outcomes: dict) -> M
         metrics=tuple(metrics),
         match_sources=_match_sources(where, name, body),
         curves=curves,
+        parts=parts,
         breakdowns_among=among,
     )
 
@@ -198,6 +214,34 @@ def _curve(where: str, entry: dict, metrics: list[Metric]) -> Curve:
     if any(isinstance(x, bool) or not isinstance(x, int) for x in points):
         raise SettingsError(f"{where}: x values must be whole numbers, not {list(points)!r}")
     return Curve(str(entry["title"]), str(entry.get("axis", "")), tuple(sorted(points.items())))
+
+
+def _all_parts(where: str, entries: object, metrics: list[Metric]) -> tuple[Parts, ...]:
+    """`parts: [{title, whole, parts: {label: metric}}]`: the whole and at least two parts rate metrics
+    of the mart, each part within the whole's population (the same `among`), no metric a part twice."""
+    if not isinstance(entries, list | tuple):
+        raise SettingsError(f"{where}: parts is a list of {{title, whole, parts}}, not {entries!r}")
+    known = {m.name: m for m in metrics}
+    out, used = [], set()
+    for entry in entries:
+        if not isinstance(entry, dict) or set(entry) != {"title", "whole", "parts"}:
+            raise SettingsError(f"{where}: each parts entry takes a title, a whole and parts, not {entry!r}")
+        at = f"{where}, parts '{entry['title']}'"
+        whole, split = known.get(entry["whole"]), entry["parts"]
+        if whole is None or whole.kind != "rate":
+            raise SettingsError(f"{at}: whole must name a rate metric of the mart, not {entry['whole']!r}")
+        if not isinstance(split, dict) or len(split) < 2:
+            raise SettingsError(f"{at}: parts must map at least two labels to metrics, not {split!r}")
+        for metric in split.values():
+            if metric not in known or known[metric].kind != "rate" or metric == whole.name:
+                raise SettingsError(f"{at}: {metric!r} is not a rate metric of the mart other than the whole")
+            if known[metric].among != whole.among:
+                raise SettingsError(f"{at}: {metric!r} must count the whole's population (the same 'among')")
+            if metric in used:
+                raise SettingsError(f"{at}: {metric!r} is a part twice")
+            used.add(metric)
+        out.append(Parts(str(entry["title"]), whole.name, tuple((str(k), str(v)) for k, v in split.items())))
+    return tuple(out)
 
 
 MATCH_SOURCES = ("staff_assignments", "wages", "college_enrollments", "completions")

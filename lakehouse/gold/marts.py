@@ -131,8 +131,15 @@ def metric_cells(mart: Mart, people: DataFrame, *, cpi: dict[int, float], cpi_ba
 def mart_relations(mart: Mart) -> list[Relation]:
     """Identities between metrics of a mart that disclosure control must respect: a metric restricted to
     `x = true` has x's numerator as its denominator, one restricted to `x = false` has x's denominator
-    minus numerator (each only where nothing is censored in between; the suppressor checks every cell)."""
+    minus numerator (each only where nothing is censored in between; the suppressor checks every cell).
+    The parts of a whole add up to its numerator and share its denominator."""
     relations = []
+    for split in mart.parts:
+        numerators = ((1, split.whole, "numerator"), *[(-1, m, "numerator") for _, m in split.parts])
+        relations.append(Relation(terms=numerators))
+        relations += [
+            Relation(terms=((1, m, "denominator"), (-1, split.whole, "denominator"))) for _, m in split.parts
+        ]
     for m in mart.metrics:
         if len(m.among) != 1:
             continue

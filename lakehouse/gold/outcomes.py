@@ -118,6 +118,30 @@ def college_enrollment_within(cohort: DataFrame, inputs: GoldInputs, *, months: 
     return _result(df, observed, F.col("enrolled"))
 
 
+SEGMENTS = ("CCC", "CSU", "UC", "AICCU")  # the segments the institution codes map to
+OTHER = "other"
+
+
+def first_college_within(cohort: DataFrame, inputs: GoldInputs, *, months: int, segment: str) -> DataFrame:
+    """Enrolled within `months` as `college_enrollment_within`, and the first term in that window was at
+    `segment`: one of SEGMENTS, or "other" for any other or unmapped institution. Every enrolled
+    member has exactly one first term, so the segments' parts add up to the enrolled (the catalog's
+    `parts` tells disclosure control so). Two first terms on one day: the segment first in
+    alphabetical order."""
+    if segment != OTHER and segment not in SEGMENTS:
+        raise ValueError(f"segment must be one of {', '.join(SEGMENTS)} or {OTHER!r}, not {segment!r}")
+    start = F.make_date(F.col("cohort_year"), F.lit(7), F.lit(1))
+    end = F.date_sub(F.add_months(start, months), 1)
+    df = cohort.select("person_id", "cohort_year").withColumn("_start", start).withColumn("_end", end)
+    terms = _terms(inputs).join(df, "person_id").where(F.col("start").between(F.col("_start"), F.col("_end")))
+    known = F.coalesce(F.col("segment"), F.lit("")).isin(*SEGMENTS)
+    code = F.when(known, F.col("segment")).otherwise(F.lit(OTHER))
+    first = terms.groupBy("person_id").agg(F.min(F.struct(F.col("start"), code.alias("s"))).alias("f"))
+    df = df.join(first.select("person_id", F.col("f.s").alias("first_segment")), "person_id", "left")
+    observed = F.col("_end") <= F.make_date(F.lit(inputs.vintage), F.lit(6), F.lit(30))
+    return _result(df, observed, F.coalesce(F.col("first_segment") == segment, F.lit(False)))
+
+
 def completion_within(
     cohort: DataFrame, inputs: GoldInputs, *, normal_years: dict, factor: float = 1.5
 ) -> DataFrame:
@@ -183,6 +207,7 @@ OUTCOMES = {
     "teaching_after_placement": (teaching_after_placement, ("years", "same_district", "placement_years")),
     "employed_in_fiscal_year": (employed_in_fiscal_year, ("years",)),
     "college_enrollment_within": (college_enrollment_within, ("months",)),
+    "first_college_within": (first_college_within, ("months", "segment")),
     "completion_within": (completion_within, ("normal_years", "factor")),
     "employed_after_exit": (employed_after_exit, ("years",)),
     "employed_in_quarter_after_exit": (employed_in_quarter_after_exit, ("quarters",)),

@@ -148,6 +148,10 @@ def _sidecar(
             {"title": c.title, "axis": c.axis, "points": [{"x": x, "metric": m} for x, m in c.points]}
             for c in mart.curves
         ],
+        "parts": [
+            {"title": p.title, "whole": p.whole, "parts": [{"label": lb, "metric": m} for lb, m in p.parts]}
+            for p in mart.parts
+        ],
         "cohort_definition": mart.cohort_definition,
         "data_vintage": f"academic year {vintage - 1}-{str(vintage)[2:]} (run {run_id})",
         "match_rate": round(match_rate, 4),

@@ -55,6 +55,9 @@ def dimension_label(dimension: str) -> str:
     return DIMENSION_LABELS.get(dimension, dimension.replace("_", " ").capitalize())
 
 
+ACRONYMS = {"ccc": "CCC", "csu": "CSU", "uc": "UC", "aiccu": "AICCU"}  # college segments
+
+
 def metric_label(name: str) -> str:
     """`retained_same_district_3y` -> `Retained same district 3 years` (the description says more)."""
     words = []
@@ -64,7 +67,7 @@ def metric_label(name: str) -> str:
             unit_text = {"y": "year", "yr": "year", "mo": "month"}.get(unit)
             words.append(f"{n}%" if unit == "pct" else f"{n} {unit_text}{'' if n == '1' else 's'}")
         else:
-            words.append(word)
+            words.append(ACRONYMS.get(word, word))
     text = " ".join(words)
     return text[:1].upper() + text[1:]
 
@@ -96,6 +99,16 @@ def _curves(meta: dict, metrics: list[dict]) -> list[dict]:
             kind = columns[points[0]["metric"]]["kind"]
             out.append({"title": curve["title"], "axis": curve["axis"], "kind": kind, "points": points})
     return out
+
+
+def _parts(meta: dict, metrics: list[dict]) -> list[dict]:
+    """The sidecar's splits of a whole into parts whose every metric the table publishes."""
+    names = {m["name"] for m in metrics}
+    return [
+        p
+        for p in meta.get("parts", [])
+        if p["whole"] in names and all(part["metric"] in names for part in p["parts"])
+    ]
 
 
 def _order(tables: list[PublishedTable], order: Sequence[str]) -> list[PublishedTable]:
@@ -135,6 +148,7 @@ def build_payload(
                 "title": meta["title"].rsplit(": ", 1)[0],
                 "metrics": metrics,
                 "curves": _curves(meta, metrics),
+                "parts": _parts(meta, metrics),
                 "tables": [],
             },
         )

@@ -13,9 +13,12 @@ in fiscal year Y+1, and their median annual wages in that year.
 
 Student pathways: cohort Y = standard-diploma graduates (E230 + 100) of year Y. enrolled_16mo = a
 college term starting by October 31 of the calendar year after graduation; enrolled_8yr = within 8
-years; completed_150pct (of those enrolled within 16 months) = certificate or associate within 3 years
-of a community-college start, bachelor's within 6 years of a four-year start; employed_k / wages_k =
-any UI wages and annual wages in fiscal year (last enrollment or award year) + k.
+years; completed_100pct / completed_150pct / completed_200pct (of those enrolled within 16 months) =
+certificate, associate or bachelor's within 2 / 3 / 4 years of a community-college start, bachelor's
+within 4 / 6 / 8 years of a four-year start; employed_k / wages_k = any UI wages and annual wages in
+fiscal year (last enrollment or award year) + k; enrolled_16mo_<segment> = enrolled within 16
+months with the first term (the earliest; on one day, the segment first in alphabetical order) at
+that segment, or at any other ("other").
 
 Workforce programs: cohort Y = people whose first exit from a WIOA program (adult, dislocated worker,
 youth) falls in program year Y (July to June). employed_q2 / employed_q4 = any UI wages in the 2nd /
@@ -71,6 +74,8 @@ TEACHER_COLUMNS = (
     "employed_not_teaching",
     "wage_not_teaching",
 )
+# The segment of the first college term within 16 months: the enrolled split into these parts.
+FIRST_SEGMENTS = ("CCC", "CSU", "UC", "AICCU", "other")
 PATHWAYS_COLUMNS = (
     "person_id",
     "cohort_year",
@@ -85,7 +90,10 @@ PATHWAYS_COLUMNS = (
     "first_segment",
     "enrolled_16mo",
     "enrolled_8yr",
+    *(f"enrolled_16mo_{part.lower()}" for part in FIRST_SEGMENTS),
+    "completed_100pct",
     "completed_150pct",
+    "completed_200pct",
     "employed_1y",
     "employed_3y",
     "employed_5y",
@@ -109,6 +117,13 @@ WORKFORCE_PROGRAMS = {
     "YOUTH": "wioa_youth",
 }
 RETENTION = (1, 3, 5)
+# Years to a degree or certificate at 100%, 150% and 200% of normal time (2 years at a community
+# college, 4 at a four-year college), counting the first college year as one.
+COMPLETION_YEARS = {"CCC": (2, 3, 4), "four-year": (4, 6, 8)}
+
+
+def _segment(segment: str) -> str:
+    return segment if segment in FIRST_SEGMENTS[:-1] else "other"
 
 
 def fiscal_wages(life: Life, fy: int) -> float:
@@ -201,14 +216,15 @@ def pathways_fact(life: Life, last_year: int, first_year: int) -> list[str] | No
         None if y + 2 > last_year else any(date(y, 7, 1) <= s <= date(y + 1, 10, 31) for s in starts)
     )
     enrolled_8 = None if y + 8 > last_year else any(date(y, 7, 1) <= s <= date(y + 8, 6, 30) for s in starts)
-    completed, first_segment = None, ""
+    completed, first_segment = [None, None, None], ""
     if enrolled_16:
-        first = min((t for t in life.terms if t.start >= date(y, 7, 1)), key=lambda t: t.start)
+        first = min((t for t in life.terms if t.start >= date(y, 7, 1)), key=lambda t: (t.start, t.segment))
         first_segment = first.segment
-        window = 2 if first.segment == "CCC" else 5
         kinds = ("CERT", "AA", "BA") if first.segment == "CCC" else ("BA",)
-        if first.ay + window <= last_year:
-            completed = any(a.kind in kinds and first.ay <= a.ay <= first.ay + window for a in life.awards)
+        for i, years in enumerate(COMPLETION_YEARS["CCC" if first.segment == "CCC" else "four-year"]):
+            last = first.ay + years - 1  # the first year counts as one
+            if last <= last_year:
+                completed[i] = any(a.kind in kinds and first.ay <= a.ay <= last for a in life.awards)
     # The last year of enrollment or award as the data can know it: a term or award after the data's
     # last year is in the simulated future, which no agency has reported yet.
     exit_ay = max(
@@ -244,7 +260,8 @@ def pathways_fact(life: Life, last_year: int, first_year: int) -> list[str] | No
         first_segment,
         _flag(enrolled_16),
         _flag(enrolled_8),
-        _flag(completed),
+        *[_flag(enrolled_16 and _segment(first_segment) == part) for part in FIRST_SEGMENTS],
+        *map(_flag, completed),
         *map(_flag, employed),
         *wages,
     ]

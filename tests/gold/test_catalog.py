@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from lakehouse.errors import SettingsError
-from lakehouse.gold.catalog import load_catalog
+from lakehouse.gold.catalog import Parts, load_catalog
 from lakehouse.gold.cohorts import COHORTS
+from lakehouse.gold.marts import mart_relations
 from lakehouse.gold.outcomes import OUTCOMES
+from lakehouse.privacy.cells import Relation
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,8 +70,14 @@ def test_the_catalog_in_conf_loads():
     ]  # fmt: skip
     assert teachers.metrics_by("county") == teachers.metrics
     assert [c.points for c in pathways.curves] == [
-        tuple((k, f"{m}_{k}y") for k in (1, 3, 5)) for m in ("employed", "wages")
+        tuple((k, f"completed_{k}pct") for k in (100, 150, 200)),
+        *[tuple((k, f"{m}_{k}y") for k in (1, 3, 5)) for m in ("employed", "wages")],
     ]
+    assert {m.name: m.window["factor"] for m in pathways.metrics if m.outcome == "completion_within"} == {
+        "completed_100pct": 1,
+        "completed_150pct": 1.5,
+        "completed_200pct": 2,
+    }
     assert shape(pathways.metric("completed_150pct")) == (
         "completed_150pct",
         "rate",
@@ -184,6 +192,67 @@ def test_a_bad_catalog_file_is_a_settings_error(tmp_path, text, message):
 def test_a_bad_curve_is_a_settings_error(tmp_path, curve, message):
     text = MART.format(cohort="first_teaching_credential", metrics="\n".join([PLACED, WAGE, RETAINED]))
     (tmp_path / "metrics.yml").write_text(text + f"    curves:\n      - {curve}\n")
+    with pytest.raises(SettingsError, match=message) as caught:
+        load_catalog(tmp_path, cohorts=COHORTS, outcomes=OUTCOMES)
+    assert "mart 'm'" in str(caught.value)
+
+
+ENROLLED = "      - {name: enrolled, outcome: college_enrollment_within, window: {months: 16}}"
+FIRST = "      - {{name: {name}, outcome: first_college_within, window: {{months: 16, segment: {segment}}}}}"
+SEGMENT_PARTS = [FIRST.format(name=f"at_{s.lower()}", segment=s) for s in ("CCC", "UC", "other")]
+
+
+def test_parts_are_read_with_their_labels_and_give_disclosure_control_their_identities(tmp_path):
+    text = MART.format(cohort="high_school_graduates", metrics="\n".join([ENROLLED, *SEGMENT_PARTS]))
+    parts = (
+        "{title: First college, whole: enrolled,"
+        " parts: {Community college: at_ccc, UC: at_uc, Other: at_other}}"
+    )
+    (tmp_path / "metrics.yml").write_text(text + f"    parts:\n      - {parts}\n")
+    (mart,) = load_catalog(tmp_path, cohorts=COHORTS, outcomes=OUTCOMES).marts
+    assert mart.parts == (
+        Parts(
+            "First college",
+            "enrolled",
+            (("Community college", "at_ccc"), ("UC", "at_uc"), ("Other", "at_other")),
+        ),
+    )
+    assert mart_relations(mart) == [
+        Relation(((1, "enrolled", "numerator"), (-1, "at_ccc", "numerator"), (-1, "at_uc", "numerator"),
+                  (-1, "at_other", "numerator"))),
+        *[Relation(((1, m, "denominator"), (-1, "enrolled", "denominator")))
+          for m in ("at_ccc", "at_uc", "at_other")],
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        pytest.param("{title: T, whole: nope, parts: {A: at_ccc, B: at_uc}}", "whole must name a rate metric",
+                     id="unknown-whole"),
+        pytest.param("{title: T, whole: enrolled, parts: {A: at_ccc}}", "parts must map at least two",
+                     id="one-part"),
+        pytest.param("{title: T, whole: enrolled, parts: {A: at_ccc, B: nope}}",
+                     "'nope' is not a rate metric of the mart", id="unknown-part"),
+        pytest.param("{title: T, whole: enrolled, parts: {A: at_ccc, B: enrolled}}",
+                     "'enrolled' is not a rate metric of the mart other than the whole",
+                     id="the-whole-a-part"),
+        pytest.param("{title: T, whole: enrolled, parts: {A: at_ccc, B: among}}",
+                     "'among' must count the whole's population", id="another-population"),
+        pytest.param("{title: T, whole: enrolled, parts: {A: at_ccc, B: at_uc}}\n"
+                     "      - {title: U, whole: enrolled, parts: {A: at_ccc, B: at_other}}",
+                     "parts 'U': 'at_ccc' is a part twice", id="a-part-twice"),
+        pytest.param("{title: T, whole: enrolled}", "takes a title, a whole and parts", id="no-parts"),
+    ],
+)  # fmt: skip
+def test_bad_parts_are_a_settings_error(tmp_path, parts, message):
+    among = (
+        "      - {name: among, outcome: first_college_within, window: {months: 16, segment: CSU},"
+        " among: {enrolled: true}}"
+    )
+    metrics = "\n".join([ENROLLED, *SEGMENT_PARTS, among])
+    text = MART.format(cohort="high_school_graduates", metrics=metrics)
+    (tmp_path / "metrics.yml").write_text(text + f"    parts:\n      - {parts}\n")
     with pytest.raises(SettingsError, match=message) as caught:
         load_catalog(tmp_path, cohorts=COHORTS, outcomes=OUTCOMES)
     assert "mart 'm'" in str(caught.value)

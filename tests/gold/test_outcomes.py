@@ -14,6 +14,7 @@ from lakehouse.gold.outcomes import (
     employed_after_exit,
     employed_in_fiscal_year,
     employed_in_quarter_after_exit,
+    first_college_within,
     teaching_after_placement,
     teaching_within,
 )
@@ -219,6 +220,69 @@ def test_completion_within_150_percent_of_normal_time(spark):
         [(p, o, None, None) for p, o in expected.items()],
         RESULT,
     )
+
+
+def test_time_to_degree_at_100_and_200_percent_of_normal_time(spark):
+    fall = "2020-08-15"
+    t = timeline(
+        spark,
+        terms("T1", 2021, (fall, "CCC")), award("T1", 2022, "associate"),  # first year + 1
+        terms("T2", 2021, (fall, "CCC")), award("T2", 2024, "certificate"),  # + 3
+        terms("T3", 2021, (fall, "UC")), award("T3", 2024, "bachelor", "UC"),  # + 3
+        terms("T4", 2021, (fall, "CSU")), award("T4", 2028, "bachelor", "CSU"),  # + 7
+        terms("T5", 2021, (fall, "CSU")), award("T5", 2029, "bachelor", "CSU"),  # + 8
+    )  # fmt: skip
+    members = cohort(spark, *[(p, 2020) for p in ("T1", "T2", "T3", "T4", "T5")])
+    inputs = gold_inputs(spark, timeline_rows=t, vintage=2030)
+    actual = labelled(
+        normal=completion_within(members, inputs, normal_years=NORMAL_YEARS, factor=1),
+        double=completion_within(members, inputs, normal_years=NORMAL_YEARS, factor=2),
+    )
+    expected = {
+        # Normal time: 2 years at a community college (first year + 1), 4 at a four-year (+ 3).
+        "normal": {"T1": True, "T2": False, "T3": True, "T4": False, "T5": False},
+        # Twice normal: 4 years (+ 3) and 8 years (+ 7).
+        "double": {"T1": True, "T2": True, "T3": True, "T4": True, "T5": False},
+    }
+    assert_frame(actual, [(rule, p, o) for rule, by in expected.items() for p, o in by.items()], LABELLED)
+
+
+def test_first_college_within_16_months_by_segment(spark):
+    t = timeline(
+        spark,
+        terms("F1", 2021, ("2020-08-15", "CCC")),
+        terms("F2", 2021, ("2021-01-05", "UC"), ("2021-03-01", "CCC")),  # the earliest term counts
+        terms("F3", 2021, ("2020-09-01", None)),  # an institution no code maps to a segment
+        terms("F4", 2021, ("2020-08-20", "CSU"), ("2020-08-20", "CCC")),  # one day: alphabetical order
+        terms("F5", 2020, ("2020-06-15", "CCC")), terms("F5", 2021, ("2020-08-20", "CSU")),  # dual enrollment
+        terms("F7", 2024, ("2023-08-15", "CCC")),  # cohort 2023: 16 months not yet observed
+        terms("F8", 2022, ("2022-01-05", "AICCU")),  # after the 16 months
+        terms("F9", 2021, ("2020-09-01", "AICCU")),
+    )  # fmt: skip
+    members = cohort(
+        spark, *[(p, 2020) for p in ("F1", "F2", "F3", "F4", "F5", "F6", "F8", "F9")], ("F7", 2023)
+    )
+    inputs = gold_inputs(spark, timeline_rows=t, vintage=2024)
+    segments = {"CCC": "ccc", "CSU": "csu", "UC": "uc", "AICCU": "aiccu", "other": "other"}
+    actual = labelled(
+        **{
+            label: first_college_within(members, inputs, months=16, segment=s)
+            for s, label in segments.items()
+        }
+    )
+    first = {
+        "F1": "ccc",
+        "F2": "uc",
+        "F3": "other",
+        "F4": "ccc",
+        "F5": "csu",
+        "F6": None,
+        "F8": None,
+        "F9": "aiccu",
+    }
+    expected = [(label, p, f == label) for label in segments.values() for p, f in first.items()]
+    expected += [(label, "F7", None) for label in segments.values()]
+    assert_frame(actual, expected, LABELLED)
 
 
 def test_employment_after_the_last_enrollment_or_award(spark):

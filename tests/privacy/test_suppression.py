@@ -423,3 +423,36 @@ def test_a_statewide_row_a_relation_says_is_empty_is_added_as_a_suppressed_zero(
     assert any(
         p.startswith("employed 2020 statewide=All denominator: row left out of the mart") for p in problems
     )
+
+
+# Where 300 graduates first enrolled, of 500: the parts add up to the whole and share its denominator
+# (as `mart_relations` declares a catalog's `parts`).
+PARTS = ("ccc", "csu", "uc", "other")
+SEGMENT_PARTS = [
+    Relation(((1, "enrolled", "numerator"), *[(-1, m, "numerator") for m in PARTS])),
+    *[Relation(((1, m, "denominator"), (-1, "enrolled", "denominator"))) for m in PARTS],
+]
+FIRST_COLLEGE = mart(
+    ("enrolled", "statewide", "All", 500, 300),
+    ("ccc", "statewide", "All", 500, 150),
+    ("csu", "statewide", "All", 500, 100),
+    ("uc", "statewide", "All", 500, 45),
+    ("other", "statewide", "All", 500, 5),
+)
+
+
+def test_a_small_part_takes_its_smallest_sibling_part_since_the_parts_add_up_to_the_whole():
+    expected = flags(
+        ("enrolled", "statewide", "All", "", ""),
+        ("ccc", "statewide", "All", "", ""),
+        ("csu", "statewide", "All", "", ""),
+        ("uc", "statewide", "All", "nv", "complementary"),
+        ("other", "statewide", "All", "nv", "primary"),
+    )
+    assert_frame_equal(suppressed(FIRST_COLLEGE, relations=SEGMENT_PARTS), expected)
+
+    # Without the parts' identity the small part would be the whole minus the published parts.
+    unaware = suppress(FIRST_COLLEGE)
+    assert audit(unaware, relations=SEGMENT_PARTS) == [
+        "other 2020 statewide=All numerator: suppressed count is exactly recoverable from published cells",
+    ]

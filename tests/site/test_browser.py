@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 from lakehouse.geo import county_names, load_topology
+from lakehouse.site.payload import metric_label
 from tests.conftest import ROOT
 from tests.e2e import c2c
 
@@ -281,6 +282,82 @@ def test_curves_show_the_published_cells(browser, site):
         drawn += view["points"]
     assert {v["mart"] for v in views} == {"teacher_pipeline", "student_pathways"}
     assert drawn > 0  # the default state publishes some curve cells
+
+
+PARTS = """
+const finish = arguments[arguments.length - 1];
+function set(select, value) { select.value = String(value); select.dispatchEvent(new Event("change")); }
+async function sweep() {
+var views = [], mart = "student_pathways", panel = document.getElementById("panel-" + mart);
+document.getElementById("tab-" + mart).click();
+var cohorts = document.getElementById(mart + "-cohorts");
+var breakdown = document.getElementById(mart + "-breakdown");
+var kinds = cohorts.closest(".field").hidden ? [null] : Array.from(cohorts.options).map(o => o.value);
+for (const kind of kinds) {
+  if (kind) set(cohorts, kind);
+  for (const b of Array.from(breakdown.options)) {
+    set(breakdown, b.value);
+    set(document.getElementById(mart + "-year"), "all");
+    await C2CChart.idle();
+    var box = document.getElementById(mart + "-parts-table");
+    var chart = document.getElementById(mart + "-parts-chart");
+    views.push({
+      csv: panel.querySelector("p.download a").getAttribute("href"), cohort: box.getAttribute("data-cohort"),
+      rows: Array.from(box.querySelectorAll("tbody tr"))
+        .map(r => Array.from(r.cells).map(x => x.textContent)),
+      pieces: chart.querySelectorAll("g.parts_marks path").length,
+      wholes: chart.querySelectorAll("g.whole_marks path").length
+    });
+  }
+}
+return views;
+}
+sweep().then(finish, function (e) { finish({error: String(e)}); });
+"""
+MAX_BARS = 60  # the page draws at most this many rows in one bar chart
+
+
+def test_where_graduates_first_enrolled_shows_the_published_parts(browser, site):
+    """The parts of enrollment within 16 months (first college by segment), under every breakdown of
+    the pooled and single-year tables: the total's and each part's published cells for each group of
+    the cohort shown, a piece per shown part, and the total hatched behind the parts wherever a part
+    is suppressed and the total is not."""
+    driver, _ = browser
+    driver.set_script_timeout(600)
+    views = driver.execute_async_script(PARTS)
+    assert isinstance(views, list) and views, views
+    data = site.parent / "data"
+    fields = (("denominator", "count"), ("numerator", "count"), ("rate", "rate"))
+    pieces = 0
+    for view in views:
+        path = data / view["csv"].removeprefix("data/")
+        split = json.loads(path.with_suffix(".json").read_text())["parts"][0]
+        metrics = [split["whole"], *[p["metric"] for p in split["parts"]]]
+        labels = [None, *[p["label"] for p in split["parts"]]]
+        with path.open(newline="") as f:
+            table = list(csv.DictReader(f))
+        statewide = path.stem.endswith("__statewide")
+        assert view["cohort"] in {_cohort(r) for r in table}, view["csv"]
+        rows = {list(r.values())[1]: r for r in table if _cohort(r) == view["cohort"]}
+        groups = sorted({list(r.values())[1] for r in table})
+        expected, shown, hatched = [], 0, 0
+        for i, group in enumerate(groups):
+            row = rows.get(group)
+            cells = {m: [row[f"{m}_{f}"] if row else "" for f, _ in fields] for m in metrics}
+            for metric, label in zip(metrics, labels, strict=True):
+                keys = [] if statewide else [_group(view["csv"], group)]
+                name = label or "All: " + metric_label(metric)
+                expected.append(
+                    [*keys, name, *[_expected(c, r) for c, (_, r) in zip(cells[metric], fields, strict=True)]]
+                )
+            if i < MAX_BARS:
+                parts = [cells[m][2] for m in metrics[1:]]
+                shown += sum(v not in ("", "suppressed") for v in parts)
+                hatched += cells[metrics[0]][2] not in ("", "suppressed") and "suppressed" in parts
+        assert view["rows"] == expected, view["csv"]
+        assert (view["pieces"], view["wholes"]) == (shown, hatched), view["csv"]
+        pieces += shown
+    assert pieces > 0  # the default state publishes some parts
 
 
 def _drawn(driver) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from jobs import cli
 from lakehouse.geo import load_topology
-from lakehouse.gold.catalog import Catalog, Curve, Mart, Metric
+from lakehouse.gold.catalog import Catalog, Curve, Mart, Metric, Parts
 from lakehouse.publish.tables import write_mart
 from lakehouse.site import NoPublishedTablesError, SiteError, build_site
 from lakehouse.site.build import COUNTIES_JS_HEADER, DATA_JS_HEADER, MARKER, OWN_FILES, STATIC_FILES
@@ -142,6 +142,33 @@ def test_a_curve_reaches_the_page_with_its_kind_and_points(tmp_path):
     assert teachers["curves"] == [
         {"title": "Still teaching", "axis": "Years after placement", "kind": "rate", "points": points}
     ]
+
+
+def test_parts_reach_the_page_with_their_whole_and_labels(tmp_path):
+    """A mart's parts (where graduates first enrolled) go through the sidecar to the page, in the
+    catalog's order."""
+    enrolled = Metric("enrolled", "Enrolled in college.")
+    at = [Metric(f"enrolled_{s}", f"First enrolled at {s}.") for s in ("ccc", "uc")]
+    split = Parts("First college", "enrolled", (("Community college", "enrolled_ccc"), ("UC", "enrolled_uc")))
+    mart = dataclasses.replace(STUDENTS, metrics=(enrolled, *at), parts=(split,))
+    cells = pd.DataFrame(
+        [
+            _cell("enrolled", 2020, "statewide", "All", "rate", 400, 300, 0.75),
+            _cell("enrolled_ccc", 2020, "statewide", "All", "rate", 400, 200, 0.5),
+            _cell("enrolled_uc", 2020, "statewide", "All", "rate", 400, 100, 0.25),
+        ]
+    )
+    data = tmp_path / "site" / "data"
+    write_mart(cells, mart, CATALOG, data, vintage=2024, match_rate=0.95, run_id="r1")
+    meta = json.loads((data / "student_pathways__statewide.json").read_text())
+    parts = [
+        {"label": "Community college", "metric": "enrolled_ccc"},
+        {"label": "UC", "metric": "enrolled_uc"},
+    ]
+    assert meta["parts"] == [{"title": "First college", "whole": "enrolled", "parts": parts}]
+    build_site(data, tmp_path / "site", min_cell_size=11)
+    (students,) = _payload(tmp_path / "site")["marts"]
+    assert students["parts"] == meta["parts"]
 
 
 def test_breakdowns_follow_the_given_order_after_statewide(tmp_path):
@@ -325,6 +352,8 @@ def test_the_page_reaches_nothing_on_the_network(tmp_path):
         ("enrolled_16mo", "Enrolled 16 months"),
         ("completed_150pct", "Completed 150%"),
         ("enrolled_8yr", "Enrolled 8 years"),
+        ("enrolled_16mo_csu", "Enrolled 16 months CSU"),
+        ("enrolled_16mo_other", "Enrolled 16 months other"),
     ],
 )
 def test_metric_labels(name, label):

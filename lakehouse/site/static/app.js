@@ -121,6 +121,18 @@
       curveSection.querySelector("form").addEventListener("submit", function (e) { e.preventDefault(); });
       options(curveSel, curves.map(function (c, i) { return [i, c.title]; }), 0);
     }
+    // Parts: a whole split into parts that add up to it (where graduates first enrolled), stacked.
+    var splits = mart.parts || [];
+    var partsHeading = h("h3", {"class": "view-title", id: id + "-parts-heading"});
+    var partsBox = h("div", {"class": "chart-box", id: id + "-parts-chart"});
+    var partsNote = h("p", {"class": "chart-note"});
+    var partsTable = h("div", {
+      "class": "table-box", id: id + "-parts-table", tabindex: "0", role: "region",
+      "aria-label": mart.title + ": parts data table"
+    });
+    var partsSection = splits.length ? h("section", {"class": "parts", "aria-labelledby": id + "-parts-heading"}, [
+      partsHeading, h("figure", {"class": "chart-figure"}, [partsBox, h("figcaption", {}, [partsNote])]), partsTable
+    ]) : null;
     // The table scrolls inside its box: focusable and named, so a keyboard can scroll it too.
     var tableBox = h("div", {
       "class": "table-box", id: id + "-table", tabindex: "0", role: "region", "aria-label": mart.title + ": data table"
@@ -138,7 +150,7 @@
       heading,
       h("figure", {"class": "chart-figure"}, [chartBox, h("figcaption", {}, [chartNote, legend()])]),
       mapFigure,
-      tableBox, download, curveSection, pathSection,
+      tableBox, download, partsSection, curveSection, pathSection,
       h("h4", {text: "About these numbers"}), notes
     ]);
     panel.querySelector("form").addEventListener("submit", function (e) { e.preventDefault(); });
@@ -227,6 +239,7 @@
       var drawn = trend ? drawTrend(t, m, idx, where) : drawBars(t, m, idx, rows, where);
       chartBox.setAttribute("data-chart", trend ? "lines" : "bars");
       renderMap(t, m, where);
+      renderParts(t);
       renderCurve(t);
       renderPathway(t);
       chartNote.textContent = drawn;
@@ -360,6 +373,76 @@
       });
       curveTable.appendChild(h("table", {"class": "data-table"}, [
         h("caption", {text: c.title + ", " + who + ", " + when + ". Source: " + t.name + ".csv"}),
+        h("thead", {}, [h("tr", {}, head.map(function (x) { return h("th", {scope: "col", text: x}); }))]),
+        h("tbody", {}, body)
+      ]));
+    }
+
+    /* The mart's first split of a whole into parts, for one cohort (the chosen one, or the last in
+       which the whole is observed): a stacked bar for statewide, for the chosen group, or for each
+       group of the breakdown; the table lists the whole's and each part's published cells. */
+    function renderParts(t) {
+      if (!splits.length) return;
+      var sp = splits[0], statewide = t.dimension === "statewide";
+      var byName = function (n) { return mart.metrics.find(function (m) { return m.name === n; }); };
+      var ms = [byName(sp.whole)].concat(sp.parts.map(function (p) { return byName(p.metric); }));
+      partsHeading.textContent = sp.title;
+      partsTable.textContent = "";
+      partsTable.removeAttribute("data-cohort");
+      if (ms.some(function (m) { return t.metrics.indexOf(m.name) < 0; })) {
+        partsBox.textContent = "";
+        partsNote.textContent = "This breakdown does not publish these measures.";
+        return;
+      }
+      var wholeCol = t.columns.indexOf(ms[0].columns[2]);
+      var observed = t.years.filter(function (y) {
+        return t.rows.some(function (r) { return r[0] === y && r[wholeCol] !== null; });
+      });
+      var cohort = state.year !== "all" ? state.year : String((observed.length ? observed : t.years).slice(-1)[0]);
+      var when = (t.pooled ? "cohorts " : "cohort year ") + cohortName(t, cohort);
+      var groups = statewide ? ["All"] : (state.group !== "all" ? [state.group] : t.groups);
+      var who = statewide ? "statewide" : (state.group !== "all" ? groupName(t, state.group) : "by " + t.label.toLowerCase());
+      partsHeading.textContent = sp.title + ": " + who + ", " + when;
+      partsTable.setAttribute("data-cohort", cohort);
+      var rows = groups.slice(0, MAX_BARS).map(function (g) {
+        var row = t.rows.find(function (r) { return String(r[0]) === cohort && (statewide || r[1] === g); });
+        return {
+          name: statewide ? "Statewide" : groupName(t, g, true), group: g,
+          cells: ms.map(function (m) {
+            return m.columns.map(function (col) { return row ? row[t.columns.indexOf(col)] : null; });
+          })
+        };
+      });
+      var labels = sp.parts.map(function (p) { return p.label; });
+      Chart.stacked(partsBox, {
+        parts: labels, rowTitle: statewide ? "Cohort" : t.label, axisTitle: "Share of the cohort",
+        rows: rows.map(function (r) {
+          return {label: r.name, whole: r.cells[0][2], values: r.cells.slice(1).map(function (c) { return c[2]; })};
+        }),
+        description: "Stacked bar chart of " + sp.title.toLowerCase() + ", " + who + ", " + when + ": " +
+          rows.length + (rows.length === 1 ? " bar" : " bars") + " of " + labels.length +
+          " parts; the table below it holds the same numbers."
+      });
+      partsNote.textContent = "Each piece is a published rate of the whole cohort; the parts add up to " +
+        ms[0].label.toLowerCase() + ". Where a part is suppressed, that total is drawn hatched behind the " +
+        "published parts." + (groups.length > MAX_BARS ? " The chart shows the first " + MAX_BARS + " of " +
+        groups.length + " groups; the table lists them all." : "");
+      var head = (statewide ? [] : [t.label]).concat(["Part"]).concat(ROLE_LABELS.rate);
+      var body = [];
+      groups.forEach(function (g) {
+        var row = t.rows.find(function (r) { return String(r[0]) === cohort && (statewide || r[1] === g); });
+        ms.forEach(function (m, i) {
+          var keys = (statewide ? [] : [h("th", {scope: "row", text: groupName(t, g)})])
+            .concat([h("th", {scope: "row", text: i === 0 ? "All: " + m.label : sp.parts[i - 1].label})]);
+          body.push(h("tr", {}, keys.concat(m.columns.map(function (col, j) {
+            var v = row ? row[t.columns.indexOf(col)] : null, role = j === 2 ? "rate" : "count";
+            return h("td", {"class": v === "suppressed" ? "suppressed" : (v === null ? "na" : "num"),
+              "data-role": role, text: Chart.format(role, v)});
+          }))));
+        });
+      });
+      partsTable.appendChild(h("table", {"class": "data-table"}, [
+        h("caption", {text: sp.title + ", " + who + ", " + when + ". Source: " + t.name + ".csv"}),
         h("thead", {}, [h("tr", {}, head.map(function (x) { return h("th", {scope: "col", text: x}); }))]),
         h("tbody", {}, body)
       ]));

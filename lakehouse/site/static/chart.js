@@ -174,6 +174,55 @@
     });
   }
 
+  /* Draw `spec` = {description, axisTitle, rowTitle, parts: [part names in order], rows: [{label,
+     whole: the total's share (number, "suppressed" or null), values: [each part's share]}]} as one
+     horizontal bar per row, its published parts stacked in order, one colour each. Where a part is
+     suppressed, the total is drawn hatched behind the parts: what the published parts leave of it
+     uncovered is the suppressed parts together. Nothing is computed: each piece is a published cell,
+     and a part is never drawn at a size nobody may see. */
+  function stacked(container, spec) {
+    var hiddenName = MARK + " Suppressed parts";
+    var values = [], hidden = false;
+    spec.rows.forEach(function (r, ri) {
+      r.values.forEach(function (v, pi) {
+        if (typeof v === "number") {
+          values.push({kind: "part", row: r.label, order: ri, part: spec.parts[pi], stackOrder: pi, x: v,
+                       text: format("rate", v)});
+        }
+      });
+      if (typeof r.whole === "number" && r.values.indexOf("suppressed") >= 0) {
+        hidden = true;
+        values.push({kind: "whole", row: r.label, order: ri, part: hiddenName, stackOrder: -1, x: r.whole,
+                     text: format("rate", r.whole) + " in all"});
+      }
+    });
+    var names = spec.parts.concat(hidden ? [hiddenName] : []);
+    var fill = {field: "part", type: "nominal",
+                scale: {domain: names, range: LINE_COLOURS.slice(0, spec.parts.length).concat([HATCH])},
+                legend: {title: null, orient: "bottom", columns: 3, labelLimit: 220, symbolType: "square"}};
+    var x = {field: "x", type: "quantitative", scale: {domain: [0, 1], nice: false},
+             axis: {format: ".0%", grid: true, tickCount: 5, title: spec.axisTitle || null}};
+    var y = {field: "row", type: "nominal", sort: {field: "order", op: "min"},
+             axis: {title: null, labelLimit: 230, labelFontSize: 12}};
+    var tooltip = [{field: "row", title: spec.rowTitle || "Row"}, {field: "part", title: "Part"},
+                   {field: "text", title: "Share"}];
+    return embed(container, {
+      description: spec.description,
+      width: 460,
+      height: {step: 26},
+      data: {values: values},
+      encoding: {y: y},
+      layer: [
+        {name: "whole", transform: [{filter: "datum.kind === 'whole'"}], mark: {type: "bar", stroke: WARN, aria: false},
+         encoding: {x: x, fill: fill, tooltip: tooltip}},
+        {name: "parts", transform: [{filter: "datum.kind === 'part'"}],
+         mark: {type: "bar", stroke: "#ffffff", strokeWidth: 0.5, aria: false},
+         encoding: {x: Object.assign({stack: "zero"}, x), fill: fill, order: {field: "stackOrder"}, tooltip: tooltip}}
+      ],
+      config: {view: {stroke: null}, aria: false}
+    });
+  }
+
   /* Draw `spec` = {description, role, areas: [{code, label, value}]} as a map of the state's
      counties (window.C2C_COUNTIES, ids = the tables' county codes): shaded by value, hatched where
      suppressed, grey where no row or no one. */
@@ -218,5 +267,5 @@
     });
   }
 
-  window.C2CChart = {draw: draw, lines: lines, map: map, idle: idle, format: format, MARK: MARK};
+  window.C2CChart = {draw: draw, lines: lines, stacked: stacked, map: map, idle: idle, format: format, MARK: MARK};
 })();
