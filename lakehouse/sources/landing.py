@@ -42,7 +42,7 @@ from lakehouse.errors import C2CError
 from lakehouse.sources.checks import LandedVersion, count_back, held_rows, with_reasons, write_ledger
 from lakehouse.sources.decisions import HELD, apply_pending
 from lakehouse.sources.layouts import LAYOUTS, family_of
-from lakehouse.sources.planning import Plan, RawFile, current_versions, discover, plan, refusal
+from lakehouse.sources.planning import Plan, RawFile, batched, current_versions, discover, plan, refusal
 from lakehouse.sources.split import SPLIT_DDL, TRUNCATED, splitter
 from lakehouse.storage import Storage
 from lakehouse.tables import BRONZE, BRONZE_FILES, BRONZE_QUARANTINE, Table
@@ -137,24 +137,6 @@ def land(
     if after_landing is not None:
         report["raw_after_landing"] = after_landing([f.file for f in files], load_id)
     return report
-
-
-def batched(files: list[RawFile], batch_bytes: int | None) -> list[list[RawFile]]:
-    """The files to land in batches of at most `batch_bytes` raw bytes (a larger file is a batch of its
-    own), in file order, so that a family's files sit together and a batch writes to few tables. The
-    same files give the same batches: a retry of the same landing commits the same steps."""
-    ordered = sorted(files, key=lambda f: f.file)
-    if not batch_bytes:
-        return [ordered] if ordered else []
-    batches: list[list[RawFile]] = []
-    size = 0
-    for f in ordered:
-        if not batches or (size + f.size > batch_bytes and batches[-1]):
-            batches.append([])
-            size = 0
-        batches[-1].append(f)
-        size += f.size
-    return batches
 
 
 def _suffix(k: int) -> str:

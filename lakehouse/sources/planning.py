@@ -1,11 +1,12 @@
-"""What one landing does with the files under the raw root (lakehouse/sources/landing.py, steps 1-2).
+"""What one landing does with the files under the raw root (lakehouse/sources/landing.py, steps 1-3).
 
 `discover` lists every file under the raw root and hashes it in one Spark pass (`binaryFile`,
 SHA-256 in the JVM), noting whether its last byte is a line end; Spark's file reader skips 0-byte
 files, so the file system's listing finds those. `plan` decides per file against the ledger
 `bronze.files`, keyed by (file, sha256): skip the landed version, record an empty file or a
 duplicate, land a new file or a new version of a landed one (which replaces it), and never land
-again a version an operator excluded.
+again a version an operator excluded. `batched` splits the files to land into batches of about a
+given number of raw bytes.
 """
 
 from __future__ import annotations
@@ -157,3 +158,21 @@ def refusal(todo: Plan) -> str:
         + "\nLand with on_resent='replace' to replace each landed version's rows with the new file's, "
         "or give a file a name of its own if it adds rows rather than correcting them."
     )
+
+
+def batched(files: list[RawFile], batch_bytes: int | None) -> list[list[RawFile]]:
+    """The files to land in batches of at most `batch_bytes` raw bytes (a larger file is a batch of its
+    own), in file order, so that a family's files sit together and a batch writes to few tables. The
+    same files give the same batches: a retry of the same landing commits the same steps."""
+    ordered = sorted(files, key=lambda f: f.file)
+    if not batch_bytes:
+        return [ordered] if ordered else []
+    batches: list[list[RawFile]] = []
+    size = 0
+    for f in ordered:
+        if not batches or (size + f.size > batch_bytes and batches[-1]):
+            batches.append([])
+            size = 0
+        batches[-1].append(f)
+        size += f.size
+    return batches

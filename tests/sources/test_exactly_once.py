@@ -17,9 +17,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from lakehouse.sources.landing import LandingError, ResentFileError, batched, land
+from lakehouse.sources.landing import LandingError, ResentFileError, land
 from lakehouse.sources.layouts import LAYOUTS
-from lakehouse.sources.planning import RawFile, plan
+from lakehouse.sources.planning import RawFile, batched, plan
 from lakehouse.sources.split import TRUNCATED
 from lakehouse.storage import Storage, open_storage
 from lakehouse.tables import BRONZE, BRONZE_FILES, BRONZE_QUARANTINE, Table
