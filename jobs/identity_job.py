@@ -83,6 +83,7 @@ def link(
         training=ident.training,
         county_neighbors=load_county_neighbors(settings.conf_dir),
         duckdb_memory_gb=ident.duckdb_memory_gb,
+        predict_chunk_records=ident.predict_chunk_records,
     )
 
 

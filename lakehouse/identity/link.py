@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -48,6 +49,10 @@ __all__ = [
 PAIRS_SCHEMA = "record_token_l STRING, record_token_r STRING, match_probability DOUBLE, method STRING"
 
 
+# Records a side of one scoring chunk (`predict_chunks`): 10^5 people are about 700,000 records.
+PREDICT_CHUNK_RECORDS = 1_000_000
+
+
 class LinkageError(C2CError):
     """Identity resolution could not run (a bad model, a backend that is not available)."""
 
@@ -79,6 +84,7 @@ def resolve(
     training: str = "labels",
     county_neighbors: Mapping[str, Sequence[str]] | None = None,
     duckdb_memory_gb: float | None = None,
+    predict_chunk_records: int = PREDICT_CHUNK_RECORDS,
 ) -> Resolution:
     """Link every record of `linkage_input` (LINKAGE_COLUMNS): deterministic pairs are matches; other
     candidate pairs are scored by `model` (trained here on the input when None) and are matches at or
@@ -93,7 +99,8 @@ def resolve(
     `_resolve`.
     `checkpoint_dir` (backend spark): where the steps' tables are checkpointed (default: the
     session's checkpoint directory, else local checkpoints on the executors).
-    `duckdb_memory_gb` (backend duckdb): DuckDB's memory limit (default: `duckdb_memory_limit`)."""
+    `duckdb_memory_gb` (backend duckdb): DuckDB's memory limit (default: `duckdb_memory_limit`).
+    `predict_chunk_records`: scoring runs in chunks of about this many records a side (`predict_chunks`)."""
     _quiet_splink()
     records = linkage_input.select(*LINKAGE_COLUMNS)
     if backend not in ("duckdb", "spark"):
@@ -107,6 +114,7 @@ def resolve(
         "near_miss_floor": near_miss_floor,
         "training": training,
         "county_neighbors": county_neighbors,
+        "predict_chunk_records": predict_chunk_records,
     }
     if backend == "spark":
         return _resolve_spark(spark, records, model, checkpoint_dir, **options)
@@ -198,6 +206,17 @@ def resolve_in_duckdb(con: Any, model: dict[str, Any] | None, **options) -> Reso
     return result
 
 
+def predict_chunks(records: int, per_chunk: int = PREDICT_CHUNK_RECORDS) -> int:
+    """Chunks a side for scoring `records` records. Candidate pairs within a block grow with the square
+    of the records that share it: a state ten times larger has about ten times the people per birth
+    date or name and a hundred times their pairs. Scoring all of them at once materializes every pair's
+    comparison columns before the review floor discards most of them (at 6.8 million records, more
+    than 44 GB of DuckDB scratch space). With the records split into k hashed chunks a side, each of
+    the k x k parts holds about 1/k^2 of the pairs; k growing with the records keeps a part about the
+    size of one `per_chunk`-record run's, and runs of fewer records are not split at all."""
+    return max(1, math.ceil(records / per_chunk))
+
+
 def _resolve(
     db: Engine,
     db_api: Any,
@@ -213,6 +232,7 @@ def _resolve(
     all_candidates: bool = False,
     link_only: bool = False,
     county_neighbors: Mapping[str, Sequence[str]] | None = None,
+    predict_chunk_records: int = PREDICT_CHUNK_RECORDS,
 ) -> Resolution:
     """The identity steps on engine `db`, which holds `linkage_input` (LINKAGE_COLUMNS), with Splink
     on `db_api` (the same engine's). Leaves tables `pairs` (PAIRS_SCHEMA: every pair at or above the
@@ -227,7 +247,8 @@ def _resolve(
     `all_candidates` scores every candidate pair, not only those above the review floor, so that the
     decision's expected precision and recall cover them all. `link_only` keeps the pairs across
     sources only, and clusters hold at most one record of each source (two files, each taken to
-    hold a person once: a cluster with two records of one file is split like one with two CINs)."""
+    hold a person once: a cluster with two records of one file is split like one with two CINs).
+    `predict_chunk_records`: scoring runs in chunks of about this many records a side (`predict_chunks`)."""
     seconds: dict[str, float] = {}
     skipped: list[str] = []
     if training not in ("labels", "em"):
@@ -268,7 +289,7 @@ def _resolve(
     t0 = time.perf_counter()
     fitting = model is None and training == "em"  # the prior is fitted to every candidate's score
     score_floor = None if all_candidates or fitting or threshold is None else review_floor
-    splink.predict("scored", score_floor)
+    splink.predict("scored", score_floor, chunks=predict_chunks(n, predict_chunk_records))
     if link_only:
         _keep_across_sources(db, "scored")
     if fitting:

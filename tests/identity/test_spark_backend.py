@@ -190,6 +190,30 @@ def test_em_training_on_spark_fixes_nothing_fits_the_prior_and_links_as_duckdb_d
     assert all((f"ccc-{p}", f"dhcs-{p}") in scored for p in range(80))
 
 
+def test_scoring_in_chunks_keeps_the_same_pairs_and_clusters(spark, monkeypatch):
+    """Scoring split into chunks (`identity.predict_chunk_records`, for states whose candidate pairs do
+    not fit at once) keeps exactly the pairs and clusters of scoring everything at once."""
+    frame = spark.createDataFrame(pa.Table.from_pylist(_people(), schema=arrow_schema()))
+    args = {"threshold": 0.99, "review_floor": 0.2, "max_cluster_size": 80, "train_max_pairs": 5e4}
+    model = resolve(spark, frame, backend="duckdb", model=None, training="em", **args).model
+    whole = resolve(spark, frame, backend="duckdb", model=model, **args)
+    from splink.internals.linker_components.inference import LinkerInference
+
+    parts, score = [], LinkerInference._predict_chunk
+    monkeypatch.setattr(
+        LinkerInference,
+        "_predict_chunk",
+        lambda self, **kw: parts.append(kw["left_chunk"]) or score(self, **kw),
+    )
+    chunked = resolve(spark, frame, backend="duckdb", model=model, predict_chunk_records=60, **args)
+    assert len(parts) == 16  # 240 records: 4 chunks a side
+    assert_df_equality(
+        _rounded(chunked.pairs), _rounded(whole.pairs), ignore_row_order=True, ignore_nullable=True
+    )
+    assert_df_equality(chunked.clusters, whole.clusters, ignore_row_order=True, ignore_nullable=True)
+    assert whole.pairs.count() > 100
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_both_backends_give_the_same_pairs_and_clusters_on_the_test_state(spark, pipeline_run, tmp_path):
