@@ -125,7 +125,7 @@ class IdentitySettings(_Strict):
     # Backend duckdb: DuckDB's memory in the driver, beyond which it spills to disk; None: 60% of what
     # the machine has beside the Spark driver's heap (lakehouse/identity/link.py).
     duckdb_memory_gb: float | None = Field(None, gt=0)
-    # Scoring runs in k x k chunks, k = records / this (lakehouse/identity/link.py `predict_chunks`).
+    # Backend duckdb: scoring runs in k x k chunks, k = records / this (identity/link.py `predict_chunks`).
     predict_chunk_records: int = Field(1_000_000, gt=0)
     model_name: str = "c2c-person-linkage"  # registered model in MLflow; alias `champion` is used
     tracking_uri: str | None = None  # MLflow; None: a SQLite file under <var>/mlflow

@@ -100,7 +100,8 @@ def resolve(
     `checkpoint_dir` (backend spark): where the steps' tables are checkpointed (default: the
     session's checkpoint directory, else local checkpoints on the executors).
     `duckdb_memory_gb` (backend duckdb): DuckDB's memory limit (default: `duckdb_memory_limit`).
-    `predict_chunk_records`: scoring runs in chunks of about this many records a side (`predict_chunks`)."""
+    `predict_chunk_records` (backend duckdb): scoring runs in chunks of about this many records a side
+    (`predict_chunks`)."""
     _quiet_splink()
     records = linkage_input.select(*LINKAGE_COLUMNS)
     if backend not in ("duckdb", "spark"):
@@ -248,7 +249,8 @@ def _resolve(
     decision's expected precision and recall cover them all. `link_only` keeps the pairs across
     sources only, and clusters hold at most one record of each source (two files, each taken to
     hold a person once: a cluster with two records of one file is split like one with two CINs).
-    `predict_chunk_records`: scoring runs in chunks of about this many records a side (`predict_chunks`)."""
+    `predict_chunk_records` (backend duckdb): scoring runs in chunks of about this many records a side
+    (`predict_chunks`)."""
     seconds: dict[str, float] = {}
     skipped: list[str] = []
     if training not in ("labels", "em"):

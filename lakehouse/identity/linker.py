@@ -61,10 +61,15 @@ class SplinkOnEngine:
         return with_parameters_of(self.model, trained)
 
     def predict(self, table: str, floor: float | None, chunks: int = 1) -> None:
-        """Score the candidate pairs (at or above `floor`) into the engine's table `table`, in `chunks`
-        x `chunks` parts (records split by a hash of their id on each side): each part's candidate
-        pairs are compared and filtered before the next, so only the kept pairs are ever held."""
-        split = {"num_chunks_left": chunks, "num_chunks_right": chunks} if chunks > 1 else {}
+        """Score the candidate pairs (at or above `floor`) into the engine's table `table`, on DuckDB in
+        `chunks` x `chunks` parts (records split by a hash of their id on each side): each part's
+        candidate pairs are compared and filtered before the next, so only the kept pairs are ever
+        held. Spark spreads the pairs over its executors instead, and takes them in one pass."""
+        split = (
+            {"num_chunks_left": chunks, "num_chunks_right": chunks}
+            if chunks > 1 and not self.on_spark
+            else {}
+        )
         scored = self.linker.inference.predict(threshold_match_probability=floor, **split)
         columns = ("record_token_l", "record_token_r", "match_weight", "match_probability")
         if self.on_spark:
