@@ -13,6 +13,7 @@ left behind, so that it issues the same ids and history events as the run it rep
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from pyspark.sql import DataFrame, SparkSession
@@ -63,6 +64,7 @@ def link(
     *,
     model: dict | None,
     as_of: date | None = None,
+    progress: Callable[[str, float], None] | None = None,
 ) -> Resolution:
     """Resolve the current silver person records with `model` (trained on them when None). `as_of` (the
     run date) lets the guards rule out wage records for people too young to work."""
@@ -84,6 +86,7 @@ def link(
         county_neighbors=load_county_neighbors(settings.conf_dir),
         duckdb_memory_gb=ident.duckdb_memory_gb,
         predict_chunk_records=ident.predict_chunk_records,
+        progress=progress,
     )
 
 
@@ -123,7 +126,13 @@ def run(ctx: RunContext) -> LayerReport:
         return LayerReport.unchanged("identity", "no new person records")
     ctx.progress.say("identity", f"linking person records on {ctx.settings.identity.backend}")
     started = time.perf_counter()
-    section = link_and_promote(ctx.spark, ctx.settings, ctx.storage, run_id=ctx.run_id)
+    section = link_and_promote(
+        ctx.spark,
+        ctx.settings,
+        ctx.storage,
+        run_id=ctx.run_id,
+        progress=lambda what, seconds: ctx.progress.say("identity", what, seconds),
+    )
     return LayerReport(
         "identity",
         section,
@@ -132,7 +141,14 @@ def run(ctx: RunContext) -> LayerReport:
     )
 
 
-def link_and_promote(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: str) -> dict:
+def link_and_promote(
+    spark: SparkSession,
+    settings: Settings,
+    storage: Storage,
+    *,
+    run_id: str,
+    progress: Callable[[str, float], None] | None = None,
+) -> dict:
     """Link, assign stable ids, write the identity tables and then the layer's manifest; returns the
     report section. Ids carry over from the crosswalk and history of the last manifest: what a run
     killed before its manifest committed does not count. Re-running gives the same tables: the
@@ -144,7 +160,9 @@ def link_and_promote(spark: SparkSession, settings: Settings, storage: Storage, 
     refuse_stale_rerun(committed, run_id, built_from)
     champion = registry.load_champion(settings)
     today = datetime.now(UTC).date()
-    resolution = link(spark, settings, storage, model=champion[0] if champion else None, as_of=today)
+    resolution = link(
+        spark, settings, storage, model=champion[0] if champion else None, as_of=today, progress=progress
+    )
     records = storage.read(SILVER_PERSON_RECORDS).select("source", "source_record_key", "record_token")
     previous = committed_frame(storage, committed, IDENTITY_CROSSWALK)
     if previous is not None:

@@ -18,7 +18,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -85,6 +85,7 @@ def resolve(
     county_neighbors: Mapping[str, Sequence[str]] | None = None,
     duckdb_memory_gb: float | None = None,
     predict_chunk_records: int = PREDICT_CHUNK_RECORDS,
+    progress: Callable[[str, float], None] | None = None,
 ) -> Resolution:
     """Link every record of `linkage_input` (LINKAGE_COLUMNS): deterministic pairs are matches; other
     candidate pairs are scored by `model` (trained here on the input when None) and are matches at or
@@ -101,7 +102,7 @@ def resolve(
     session's checkpoint directory, else local checkpoints on the executors).
     `duckdb_memory_gb` (backend duckdb): DuckDB's memory limit (default: `duckdb_memory_limit`).
     `predict_chunk_records` (backend duckdb): scoring runs in chunks of about this many records a side
-    (`predict_chunks`)."""
+    (`predict_chunks`). `progress(what, seconds)` is told each step as it ends."""
     _quiet_splink()
     records = linkage_input.select(*LINKAGE_COLUMNS)
     if backend not in ("duckdb", "spark"):
@@ -116,6 +117,7 @@ def resolve(
         "training": training,
         "county_neighbors": county_neighbors,
         "predict_chunk_records": predict_chunk_records,
+        "progress": progress,
     }
     if backend == "spark":
         return _resolve_spark(spark, records, model, checkpoint_dir, **options)
@@ -152,6 +154,7 @@ def _resolve_duckdb(
     con.register("linkage_input_arrow", arrow)
     con.execute("CREATE TABLE linkage_input AS SELECT * FROM linkage_input_arrow")
     to_duckdb = round(time.perf_counter() - t0, 3)
+    _tell(options.get("progress"), f"{arrow.num_rows:,} records in DuckDB", to_duckdb)
     try:
         result = resolve_in_duckdb(con, model, **options)
     finally:
@@ -234,6 +237,7 @@ def _resolve(
     link_only: bool = False,
     county_neighbors: Mapping[str, Sequence[str]] | None = None,
     predict_chunk_records: int = PREDICT_CHUNK_RECORDS,
+    progress: Callable[[str, float], None] | None = None,
 ) -> Resolution:
     """The identity steps on engine `db`, which holds `linkage_input` (LINKAGE_COLUMNS), with Splink
     on `db_api` (the same engine's). Leaves tables `pairs` (PAIRS_SCHEMA: every pair at or above the
@@ -287,11 +291,15 @@ def _resolve(
     if unseen:
         splink.use(trained)
     seconds["train"] = round(time.perf_counter() - t0, 3)
+    _tell(progress, "model trained" if model is None else "model ready", seconds["train"])
 
     t0 = time.perf_counter()
     fitting = model is None and training == "em"  # the prior is fitted to every candidate's score
     score_floor = None if all_candidates or fitting or threshold is None else review_floor
-    splink.predict("scored", score_floor, chunks=predict_chunks(n, predict_chunk_records))
+    chunks = 1 if isinstance(db, SparkEngine) else predict_chunks(n, predict_chunk_records)
+    splink.predict("scored", score_floor, chunks=chunks)
+    _tell(progress, "candidate pairs scored" + (f" in {chunks} x {chunks} chunks" if chunks > 1 else ""),
+          time.perf_counter() - t0)  # fmt: skip
     if link_only:
         _keep_across_sources(db, "scored")
     if fitting:
@@ -325,6 +333,7 @@ def _resolve(
     too_young = drop_too_young_for_wages(db, as_of=as_of)
     ssn_conflicts = drop_ssn_conflicts(db)
     seconds["predict"] = round(time.perf_counter() - t0, 3)
+    _tell(progress, "matches decided, pair guards applied", seconds["predict"])
 
     t0 = time.perf_counter()
     keyed = PERSON_KEYED_SOURCES
@@ -340,6 +349,7 @@ def _resolve(
     )
     guard["joined_renamed"] = join_renamed(db, max_cluster_size=max_cluster_size, as_of=as_of)
     seconds["cluster"] = round(time.perf_counter() - t0, 3)
+    _tell(progress, "clustered, cluster guards and joins applied", seconds["cluster"])
     return Resolution(
         pairs=None,
         clusters=None,
@@ -354,6 +364,11 @@ def _resolve(
         seconds=seconds,
         decision=decision,
     )
+
+
+def _tell(progress: Callable[[str, float], None] | None, what: str, seconds: float) -> None:
+    if progress is not None:
+        progress(what, seconds)
 
 
 def _pairs_of(db: Engine, *, link_only: bool) -> float:

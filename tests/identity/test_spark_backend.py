@@ -192,7 +192,8 @@ def test_em_training_on_spark_fixes_nothing_fits_the_prior_and_links_as_duckdb_d
 
 def test_scoring_in_chunks_keeps_the_same_pairs_and_clusters(spark, monkeypatch):
     """Scoring split into chunks (`identity.predict_chunk_records`, for states whose candidate pairs do
-    not fit at once) keeps exactly the pairs and clusters of scoring everything at once."""
+    not fit at once) keeps exactly the pairs and clusters of scoring everything at once; each step
+    is reported as it ends."""
     frame = spark.createDataFrame(pa.Table.from_pylist(_people(), schema=arrow_schema()))
     args = {"threshold": 0.99, "review_floor": 0.2, "max_cluster_size": 80, "train_max_pairs": 5e4}
     model = resolve(spark, frame, backend="duckdb", model=None, training="em", **args).model
@@ -205,8 +206,25 @@ def test_scoring_in_chunks_keeps_the_same_pairs_and_clusters(spark, monkeypatch)
         "_predict_chunk",
         lambda self, **kw: parts.append(kw["left_chunk"]) or score(self, **kw),
     )
-    chunked = resolve(spark, frame, backend="duckdb", model=model, predict_chunk_records=60, **args)
+    told = []
+    chunked = resolve(
+        spark,
+        frame,
+        backend="duckdb",
+        model=model,
+        predict_chunk_records=60,
+        progress=lambda what, seconds: told.append(what) if seconds >= 0 else None,
+        **args,
+    )
     assert len(parts) == 16  # 240 records: 4 chunks a side
+    # each step is told as it ends (`c2c run` prints them)
+    assert told == [
+        "240 records in DuckDB",
+        "model ready",
+        "candidate pairs scored in 4 x 4 chunks",
+        "matches decided, pair guards applied",
+        "clustered, cluster guards and joins applied",
+    ]
     assert_df_equality(
         _rounded(chunked.pairs), _rounded(whole.pairs), ignore_row_order=True, ignore_nullable=True
     )
