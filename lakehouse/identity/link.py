@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +34,7 @@ from lakehouse.identity.guards import PERSON_KEYED_SOURCES
 from lakehouse.identity.joins import join_near_misses, join_renamed
 from lakehouse.identity.linker import SplinkOnEngine
 from lakehouse.identity.pair_guards import drop_ssn_conflicts, drop_too_young_for_wages
+from lakehouse.identity.sizing import PREDICT_CHUNK_RECORDS, duckdb_memory_limit, predict_chunks
 
 __all__ = [
     "LinkageError",
@@ -47,10 +46,6 @@ __all__ = [
 ]
 
 PAIRS_SCHEMA = "record_token_l STRING, record_token_r STRING, match_probability DOUBLE, method STRING"
-
-
-# Records a side of one scoring chunk (`predict_chunks`): 10^5 people are about 700,000 records.
-PREDICT_CHUNK_RECORDS = 1_000_000
 
 
 class LinkageError(C2CError):
@@ -125,24 +120,6 @@ def resolve(
     return _resolve_duckdb(spark, records, model, memory_gb=memory_gb, **options)
 
 
-def duckdb_memory_limit(driver_memory: str, physical: int | None = None) -> float:
-    """GB for DuckDB beside a Spark driver of heap `driver_memory` ("8g") on a machine of `physical`
-    bytes (default: this one's). DuckDB's own default, 80% of the machine, ignores the JVM in the same
-    process, whose heap stays resident once grown: together they would ask for more than there is, and
-    the kernel kills the run instead of DuckDB spilling. What the heap leaves is shared with the Arrow
-    copy of the linkage input and the Python process, so DuckDB takes 60% of it, at least 1 GB."""
-    physical = physical or os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    heap = _bytes(driver_memory)
-    return round(max(1.0, 0.6 * (physical - heap) / 2**30), 1)
-
-
-def _bytes(size: str) -> int:
-    """A JVM size ("8g", "512m", "1024k", "2t" or bytes) in bytes."""
-    size = size.strip().lower().removesuffix("b")
-    scale = {"k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}.get(size[-1:], 1)
-    return int(float(size.rstrip("kmgt")) * scale)
-
-
 def _resolve_duckdb(
     spark: SparkSession, records: DataFrame, model: dict[str, Any] | None, *, memory_gb: float, **options
 ) -> Resolution:
@@ -208,17 +185,6 @@ def resolve_in_duckdb(con: Any, model: dict[str, Any] | None, **options) -> Reso
     result.pairs = con.sql("SELECT * FROM pairs").to_arrow_table()
     result.clusters = con.sql("SELECT record_token, cluster_id FROM clusters").to_arrow_table()
     return result
-
-
-def predict_chunks(records: int, per_chunk: int = PREDICT_CHUNK_RECORDS) -> int:
-    """Chunks a side for scoring `records` records. Candidate pairs within a block grow with the square
-    of the records that share it: a state ten times larger has about ten times the people per birth
-    date or name and a hundred times their pairs. Scoring all of them at once materializes every pair's
-    comparison columns before the review floor discards most of them (at 6.8 million records, more
-    than 44 GB of DuckDB scratch space). With the records split into k hashed chunks a side, each of
-    the k x k parts holds about 1/k^2 of the pairs; k growing with the records keeps a part about the
-    size of one `per_chunk`-record run's, and runs of fewer records are not split at all."""
-    return max(1, math.ceil(records / per_chunk))
 
 
 def _resolve(

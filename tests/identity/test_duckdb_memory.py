@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lakehouse.identity.link import duckdb_memory_limit
+from lakehouse.identity.sizing import duckdb_memory_limit
 from lakehouse.settings import load_settings
 
 GiB = 2**30
