@@ -7,11 +7,12 @@ use reads.
   time, so once the lock is held (by a run, or by `c2c vacuum`), a staging folder last written before
   the holder took it belongs to a run that is no longer alive. Without a lock (an object-store root)
   nothing says which runs are alive, and nothing is removed.
-- **Spark scratch of killed processes.** Spark keeps shuffle and spill files in `blockmgr-*` and
-  `spark-*` folders under `spark.local.dir` and deletes them when it stops; a process killed outright
-  leaves them. A notebook may share that folder and sit idle for hours, so the lock says nothing of
-  them: a folder goes once nothing in it changed for `C2C_LOCK_STALE_HOURS` (default 24), the age
-  after which a run lock is stale too. Only local folders are looked at, never a URI.
+- **Scratch of killed processes.** Spark keeps shuffle and spill files in `blockmgr-*` and
+  `spark-*` folders under `spark.local.dir`, and identity's DuckDB spills into a `duckdb-*` folder
+  there; each deletes its own when it stops, and a process killed outright leaves them. A notebook
+  may share that folder and sit idle for hours, so the lock says nothing of them: a folder goes
+  once nothing in it changed for `C2C_LOCK_STALE_HOURS` (default 24), the age after which a run
+  lock is stale too. Only local folders are looked at, never a URI.
 - **Unreferenced data files.** The storage engine decides which files of a table no version within
   the retention reads (delta-rs `DeltaTable.vacuum` in full mode, or Spark's `VACUUM`, both as a dry
   run), keeping every version a layer manifest names: silver's and identity's rebuilds read those by
@@ -56,7 +57,7 @@ class Removed:
     kind: str
 
 
-SCRATCH_PATTERNS = ("blockmgr-*", "spark-*")
+SCRATCH_PATTERNS = ("blockmgr-*", "spark-*", "duckdb-*")
 
 
 def local_root(root: str) -> Path | None:
@@ -90,8 +91,9 @@ def spark_local_dirs(settings: Settings) -> list[Path]:
 
 
 def dead_spark_scratch(settings: Settings) -> list[Path]:
-    """The `blockmgr-*` and `spark-*` folders under `spark.local.dir` in which nothing changed for
-    `C2C_LOCK_STALE_HOURS` (default 24): scratch of Spark processes killed before they could clean up.
+    """The `blockmgr-*`, `spark-*` and `duckdb-*` folders under `spark.local.dir` in which nothing
+    changed for `C2C_LOCK_STALE_HOURS` (default 24): scratch of processes killed before they could
+    clean up.
     Age decides, not the run lock: a notebook sharing the folder may be alive but idle."""
     cutoff = time.time() - stale_after_hours() * 3600
     found = []

@@ -159,7 +159,7 @@ def _guard_in_duckdb(db: DuckEngine, max_cluster_size: int, keyed: tuple[str, ..
         max_size=max_cluster_size,
     )
     if moved:
-        db.con.execute("CREATE OR REPLACE TABLE moved (record_token VARCHAR, cluster_id VARCHAR)")
+        db.create("moved", "SELECT record_token, cluster_id FROM clusters LIMIT 0")  # their types
         db.con.executemany("INSERT INTO moved VALUES (?, ?)", list(moved.items()))
         _move(db)
     return guard

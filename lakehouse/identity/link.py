@@ -34,7 +34,13 @@ from lakehouse.identity.guards import PERSON_KEYED_SOURCES
 from lakehouse.identity.joins import join_near_misses, join_renamed
 from lakehouse.identity.linker import SplinkOnEngine
 from lakehouse.identity.pair_guards import drop_ssn_conflicts, drop_too_young_for_wages
-from lakehouse.identity.sizing import PREDICT_CHUNK_RECORDS, duckdb_memory_limit, predict_chunks
+from lakehouse.identity.record_ids import numbered, restored
+from lakehouse.identity.sizing import (
+    PREDICT_CHUNK_RECORDS,
+    duckdb_memory_limit,
+    duckdb_scratch,
+    predict_chunks,
+)
 
 __all__ = [
     "LinkageError",
@@ -127,7 +133,7 @@ def _resolve_duckdb(
 
     t0 = time.perf_counter()
     arrow = records.toArrow()
-    con = duckdb.connect(config={"memory_limit": f"{memory_gb}GB"})
+    con = duckdb.connect(config={"memory_limit": f"{memory_gb}GB", **duckdb_scratch(spark)})
     con.register("linkage_input_arrow", arrow)
     con.execute("CREATE TABLE linkage_input AS SELECT * FROM linkage_input_arrow")
     to_duckdb = round(time.perf_counter() - t0, 3)
@@ -178,10 +184,14 @@ def _resolve_spark(
 def resolve_in_duckdb(con: Any, model: dict[str, Any] | None, **options) -> Resolution:
     """`_resolve` on a DuckDB connection that holds `linkage_input` (LINKAGE_COLUMNS): returns a
     Resolution whose `pairs` and `clusters` are Arrow tables. No Spark here, so the same code serves
-    the pipeline, `c2c link` and an analyst's (or a developer's) loop on exported features."""
+    the pipeline, `c2c link` and an analyst's (or a developer's) loop on exported features. The steps
+    run on record numbers (lakehouse/identity/record_ids.py); the tables `linkage_input`, `pairs` and
+    `clusters` that they leave on `con` hold the tokens again."""
     from splink import DuckDBAPI
 
+    numbered(con)  # every step joins records: on numbers, not 64-character tokens
     result = _resolve(DuckEngine(con), DuckDBAPI(con), model, **options)
+    result.guard = restored(con, result.guard)
     result.pairs = con.sql("SELECT * FROM pairs").to_arrow_table()
     result.clusters = con.sql("SELECT record_token, cluster_id FROM clusters").to_arrow_table()
     return result
@@ -263,9 +273,15 @@ def _resolve(
     fitting = model is None and training == "em"  # the prior is fitted to every candidate's score
     score_floor = None if all_candidates or fitting or threshold is None else review_floor
     chunks = 1 if isinstance(db, SparkEngine) else predict_chunks(n, predict_chunk_records)
-    splink.predict("scored", score_floor, chunks=chunks)
-    _tell(progress, "candidate pairs scored" + (f" in {chunks} x {chunks} chunks" if chunks > 1 else ""),
-          time.perf_counter() - t0)  # fmt: skip
+
+    def scoring(done: int, of: int, kept: int) -> None:
+        if of > 1 and done % chunks == 0 and done < of:
+            _tell(progress, f"scoring: {done}/{of} chunks, {kept:,} pairs kept", time.perf_counter() - t0)
+
+    splink.predict("scored", score_floor, chunks=chunks, progress=scoring)
+    kept = db.one("SELECT count(*) FROM scored")[0]
+    split = f" ({chunks} x {chunks} chunks)" if chunks > 1 else ""
+    _tell(progress, f"{kept:,} candidate pairs scored and kept{split}", time.perf_counter() - t0)
     if link_only:
         _keep_across_sources(db, "scored")
     if fitting:
@@ -299,7 +315,8 @@ def _resolve(
     too_young = drop_too_young_for_wages(db, as_of=as_of)
     ssn_conflicts = drop_ssn_conflicts(db)
     seconds["predict"] = round(time.perf_counter() - t0, 3)
-    _tell(progress, "matches decided, pair guards applied", seconds["predict"])
+    matches = db.one("SELECT count(*) FROM pairs WHERE method <> 'below_threshold'")[0]
+    _tell(progress, f"{matches:,} matches decided, pair guards applied", seconds["predict"])
 
     t0 = time.perf_counter()
     keyed = PERSON_KEYED_SOURCES
@@ -357,10 +374,13 @@ def _keep_across_sources(db: Engine, table: str) -> None:
 
 
 def _to_spark(spark: SparkSession, table: Any, schema: str) -> DataFrame:
-    frame = table.to_pandas() if hasattr(table, "to_pandas") else table
-    if len(frame) == 0:
+    """An Arrow table as a DataFrame of `schema`, handed over as Arrow batches: no Python object per
+    value (pandas would make two strings per pair, several times the bytes of the pairs)."""
+    if table.num_rows == 0:
         return spark.createDataFrame([], schema)
-    return spark.createDataFrame(frame, schema)
+    return spark.createDataFrame(table).selectExpr(
+        *(f"CAST({name} AS {kind}) AS {name}" for name, kind in (c.split() for c in schema.split(", ")))
+    )
 
 
 def _quiet_splink() -> None:

@@ -5,6 +5,8 @@ one of the engine's tables."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from itertools import product
 from typing import Any
 
 from lakehouse.identity.engine import Engine, SparkEngine
@@ -60,20 +62,45 @@ class SplinkOnEngine:
 
         return with_parameters_of(self.model, trained)
 
-    def predict(self, table: str, floor: float | None, chunks: int = 1) -> None:
-        """Score the candidate pairs (at or above `floor`) into the engine's table `table`, on DuckDB in
-        `chunks` x `chunks` parts (records split by a hash of their id on each side): each part's
-        candidate pairs are compared and filtered before the next, so only the kept pairs are ever
-        held. Spark spreads the pairs over its executors instead, and takes them in one pass."""
-        split = (
-            {"num_chunks_left": chunks, "num_chunks_right": chunks}
-            if chunks > 1 and not self.on_spark
-            else {}
-        )
-        scored = self.linker.inference.predict(threshold_match_probability=floor, **split)
-        columns = ("record_token_l", "record_token_r", "match_weight", "match_probability")
+    def predict(
+        self,
+        table: str,
+        floor: float | None,
+        chunks: int = 1,
+        progress: Callable[[int, int, int], None] | None = None,
+    ) -> None:
+        """Score the candidate pairs (at or above `floor`) into the engine's table `table`
+        [record_token_l, record_token_r, match_weight, match_probability].
+
+        On DuckDB with `chunks` > 1 the records are split by a hash of their id into `chunks` parts a
+        side, and the `chunks` x `chunks` parts are scored one after another: each part's pairs are
+        compared, filtered, and only the four columns kept are appended to `table` before the part's
+        own table (every comparison column of both records) is dropped. So scratch space holds one
+        part's comparisons and the kept pairs, never all parts' comparisons at once (Splink's own
+        chunked `predict` keeps every part's full table until it has unioned them).
+        `progress(done, of, pairs)` is told after each part: parts done, parts in all, pairs kept.
+        Spark spreads the pairs over its executors instead, and takes them in one pass."""
+        columns = "record_token_l, record_token_r, match_weight, match_probability"
         if self.on_spark:
-            self.db.put(table, scored.as_spark_dataframe().select(*columns))
+            scored = self.linker.inference.predict(threshold_match_probability=floor)
+            self.db.put(table, scored.as_spark_dataframe().select(*columns.split(", ")))
             self.release()
-        else:
-            self.db.create(table, f"SELECT {', '.join(columns)} FROM {scored.physical_name}")
+            return
+        parts = [(1, 1)] if chunks <= 1 else list(product(range(1, chunks + 1), repeat=2))
+        of = len(parts)
+        for done, (left, right) in enumerate(parts, start=1):
+            part = self.linker.inference.predict_chunk(
+                left_chunk=(left, max(chunks, 1)),
+                right_chunk=(right, max(chunks, 1)),
+                threshold_match_probability=floor,
+                warning_mode="never",
+            )
+            if done == 1:
+                self.db.create(table, f"SELECT {columns} FROM {part.physical_name}")
+            else:  # DuckDB only: an append, which the engines' shared SQL never does
+                self.db.con.execute(
+                    f"INSERT INTO {table} SELECT {columns} FROM {part.physical_name}"
+                ).fetchall()
+            part.drop_table_from_database_and_remove_from_cache()
+            if progress is not None:
+                progress(done, of, self.db.one(f"SELECT count(*) FROM {table}")[0])

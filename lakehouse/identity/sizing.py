@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+from typing import Any
 
 # Records a side of one scoring chunk (`predict_chunks`): 10^5 people are about 700,000 records.
 PREDICT_CHUNK_RECORDS = 1_000_000
@@ -19,6 +20,17 @@ def duckdb_memory_limit(driver_memory: str, physical: int | None = None) -> floa
     physical = physical or os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     heap = _bytes(driver_memory)
     return round(max(1.0, 0.6 * (physical - heap) / 2**30), 1)
+
+
+def duckdb_scratch(spark: Any) -> dict[str, str]:
+    """DuckDB's config for where it spills: a folder of its own under Spark's first local dir, the
+    run's scratch space that `c2c vacuum` knows (DuckDB's default is `.tmp` in whatever folder the
+    job was started from). Empty (DuckDB's default) when Spark has no local dir of a path."""
+    local = spark.conf.get("spark.local.dir", None) or ""
+    first = local.split(",")[0].strip()
+    if not first or "://" in first:
+        return {}
+    return {"temp_directory": os.path.join(os.path.abspath(first), f"duckdb-{os.getpid()}")}
 
 
 def _bytes(size: str) -> int:

@@ -4,6 +4,7 @@ guards, clustering, the joins), and the result is the DuckDB backend's."""
 from __future__ import annotations
 
 import random
+import re
 from datetime import date
 
 import pyarrow as pa
@@ -218,13 +219,19 @@ def test_scoring_in_chunks_keeps_the_same_pairs_and_clusters(spark, monkeypatch)
     )
     assert len(parts) == 16  # 240 records: 4 chunks a side
     # each step is told as it ends (`c2c run` prints them)
-    assert told == [
-        "240 records in DuckDB",
-        "model ready",
-        "candidate pairs scored in 4 x 4 chunks",
-        "matches decided, pair guards applied",
+    scored = chunked.pairs.count()  # kept above the review floor, and the deterministic pairs
+    assert told[:2] == ["240 records in DuckDB", "model ready"]
+    assert [re.sub(r"\d[\d,]*", "N", what) for what in told[2:]] == [
+        *["scoring: N/N chunks, N pairs kept"] * 3,
+        "N candidate pairs scored and kept (N x N chunks)",
+        "N matches decided, pair guards applied",
         "clustered, cluster guards and joins applied",
     ]
+    assert [what.split(" ")[1] for what in told[2:5]] == ["4/16", "8/16", "12/16"]
+    kept = [int(re.search(r"([\d,]+) (candidate )?pairs", what)[1].replace(",", "")) for what in told[2:6]]
+    assert kept == sorted(kept) and 0 < kept[-1] <= scored
+    matches = int(told[6].split(" ")[0].replace(",", ""))
+    assert matches == chunked.pairs.where("method <> 'below_threshold'").count()
     assert_df_equality(
         _rounded(chunked.pairs), _rounded(whole.pairs), ignore_row_order=True, ignore_nullable=True
     )

@@ -307,7 +307,8 @@ def _scratch(local: Path, name: str, size: int, hours: float) -> Path:
 
 
 def test_spark_scratch_unchanged_for_the_stale_age_goes_whatever_the_lock(settings, monkeypatch, capsys):
-    """Spark's `blockmgr-*` and `spark-*` folders under spark.local.dir that killed processes left:
+    """Spark's `blockmgr-*` and `spark-*` folders and DuckDB's `duckdb-*` ones under spark.local.dir
+    that killed processes left:
     removed once nothing in them changed for C2C_LOCK_STALE_HOURS (default 24), lock or no lock. A
     folder with anything newer (a live notebook's, however long idle) and other folders stay. No Spark
     is started."""
@@ -315,6 +316,7 @@ def test_spark_scratch_unchanged_for_the_stale_age_goes_whatever_the_lock(settin
     local = Path(settings.spark.conf["spark.local.dir"])
     old = _scratch(local, "blockmgr-0d1e", 6, 25)
     old_driver = _scratch(local, "spark-5b2c", 3, 25)
+    old_duckdb = _scratch(local, "duckdb-31349", 7, 25)
     _scratch(local, "warehouse", 2, 25)  # not Spark's scratch
     fresh = _scratch(local, "blockmgr-7f3a", 4, 25)
     (fresh / "0c" / "shuffle_0_2_0.data").write_bytes(b"s" * 9)  # written just now: alive
@@ -322,12 +324,16 @@ def test_spark_scratch_unchanged_for_the_stale_age_goes_whatever_the_lock(settin
     # A URI entry in the list is never looked at.
     conf = {**settings.spark.conf, "spark.local.dir": f"hdfs://nn/tmp,{local}"}
     settings = settings.model_copy(update={"spark": settings.spark.model_copy(update={"conf": conf})})
-    expected = [Removed(str(old), 6, "spark-scratch"), Removed(str(old_driver), 3, "spark-scratch")]
+    expected = [
+        Removed(str(old), 6, "spark-scratch"),
+        Removed(str(old_duckdb), 7, "spark-scratch"),
+        Removed(str(old_driver), 3, "spark-scratch"),
+    ]
 
     assert remove_dead_staging(settings, None, dry_run=True) == expected
-    assert old.exists() and old_driver.exists()  # a dry run removes nothing
+    assert old.exists() and old_driver.exists() and old_duckdb.exists()  # a dry run removes nothing
     assert sweep_dead_staging(settings, None) == expected
-    assert capsys.readouterr().out == "spark scratch: removed 2 folder(s) unchanged for 24 h (9 bytes)\n"
+    assert capsys.readouterr().out == "spark scratch: removed 3 folder(s) unchanged for 24 h (16 bytes)\n"
     assert sorted(p.name for p in local.iterdir()) == ["blockmgr-7f3a", "blockmgr-9e4f", "warehouse"]
     # The same stale age as the lock's: with C2C_LOCK_STALE_HOURS=1, a folder unchanged for 2 h goes too.
     monkeypatch.setenv("C2C_LOCK_STALE_HOURS", "1")
