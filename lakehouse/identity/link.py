@@ -136,8 +136,10 @@ def _resolve_duckdb(
     con = duckdb.connect(config={"memory_limit": f"{memory_gb}GB", **duckdb_scratch(spark)})
     con.register("linkage_input_arrow", arrow)
     con.execute("CREATE TABLE linkage_input AS SELECT * FROM linkage_input_arrow")
+    con.unregister("linkage_input_arrow")
+    staged, arrow = arrow.num_rows, None  # DuckDB holds its own copy: free the Arrow one for the steps
     to_duckdb = round(time.perf_counter() - t0, 3)
-    _tell(options.get("progress"), f"{arrow.num_rows:,} records in DuckDB", to_duckdb)
+    _tell(options.get("progress"), f"{staged:,} records in DuckDB", to_duckdb)
     try:
         result = resolve_in_duckdb(con, model, **options)
     finally:
