@@ -15,6 +15,9 @@ from pathlib import Path
 import yaml
 
 from lakehouse.errors import SettingsError
+from lakehouse.gold.views import Curve, Flow, Parts, all_parts, curve, flows
+
+__all__ = ["Catalog", "Curve", "Flow", "Mart", "Metric", "Parts", "load_catalog"]
 
 
 @dataclass(frozen=True)
@@ -29,29 +32,6 @@ class Metric:
 
 
 @dataclass(frozen=True)
-class Curve:
-    """Metrics of one kind that measure the same outcome further and further on (still teaching 1, 3
-    and 5 years after placement): the dashboard draws them as one line, `x` on the axis it names."""
-
-    title: str
-    axis: str
-    points: tuple[tuple[int, str], ...]  # (x, metric), x ascending
-
-
-@dataclass(frozen=True)
-class Parts:
-    """Rate metrics that split one `whole` rate metric's numerator: every member counted by the whole
-    is counted by exactly one part (first college by segment, with a part for any other or unknown
-    segment), and each part has the whole's denominator. Disclosure control is told both identities,
-    so a suppressed part cannot be recovered as the whole minus the others; the dashboard draws the
-    parts stacked."""
-
-    title: str
-    whole: str
-    parts: tuple[tuple[str, str], ...]  # (label, metric), in the catalog's order
-
-
-@dataclass(frozen=True)
 class Mart:
     name: str
     title: str
@@ -63,6 +43,7 @@ class Mart:
     match_sources: tuple[str, ...] = ("wages",)  # outcome sources a cohort member counts as linked to
     curves: tuple[Curve, ...] = ()
     parts: tuple[Parts, ...] = ()
+    flows: tuple[Flow, ...] = ()
     # A breakdown only some members have (where the placed teach): published for the metrics whose
     # population is within (metric, result), e.g. retention among the placed.
     breakdowns_among: tuple[tuple[str, tuple[tuple[str, bool], ...]], ...] = ()
@@ -155,9 +136,9 @@ def _mart(where: str, name: str, body: dict, cohorts: dict, outcomes: dict) -> M
     metrics: list[Metric] = []
     for entry in body["metrics"]:
         metrics.append(_metric(f"{where}: mart '{name}'", entry, metrics, outcomes))
-    curves = tuple(_curve(f"{where}: mart '{name}'", entry, metrics) for entry in body.get("curves") or ())
+    curves = tuple(curve(f"{where}: mart '{name}'", entry, metrics) for entry in body.get("curves") or ())
     among = _breakdowns_among(f"{where}: mart '{name}'", body, metrics)
-    parts = _all_parts(f"{where}: mart '{name}'", body.get("parts") or (), metrics)
+    parts = all_parts(f"{where}: mart '{name}'", body.get("parts") or (), metrics)
     return Mart(
         name=name,
         title=body.get("title", name),
@@ -169,6 +150,7 @@ def _mart(where: str, name: str, body: dict, cohorts: dict, outcomes: dict) -> M
         match_sources=_match_sources(where, name, body),
         curves=curves,
         parts=parts,
+        flows=flows(f"{where}: mart '{name}'", body.get("flows") or (), metrics),
         breakdowns_among=among,
     )
 
@@ -193,54 +175,6 @@ def _breakdowns_among(where: str, body: dict, metrics: list[Metric]) -> tuple:
         if not any(set(required) <= set(m.among) for m in metrics):
             raise SettingsError(f"{where}: no metric's population is within breakdowns_among.{breakdown}")
         out.append((breakdown, required))
-    return tuple(out)
-
-
-def _curve(where: str, entry: dict, metrics: list[Metric]) -> Curve:
-    """`{title, axis, points: {x: metric, ...}}`: at least two points, whole-number x, metrics of the
-    mart and all of one kind."""
-    if not isinstance(entry, dict) or set(entry) - {"title", "axis", "points"} or not entry.get("title"):
-        raise SettingsError(f"{where}: a curve takes a title, an axis and points, not {entry!r}")
-    where = f"{where}, curve '{entry['title']}'"
-    points = entry.get("points")
-    if not isinstance(points, dict) or len(points) < 2:
-        raise SettingsError(f"{where}: points must map at least two x values to metrics, not {points!r}")
-    known = {m.name: m for m in metrics}
-    unknown = [m for m in points.values() if m not in known]
-    if unknown:
-        raise SettingsError(f"{where}: no metric named {', '.join(map(repr, unknown))} in this mart")
-    if len({known[m].kind for m in points.values()}) > 1:
-        raise SettingsError(f"{where}: its metrics must all be rates or all medians")
-    if any(isinstance(x, bool) or not isinstance(x, int) for x in points):
-        raise SettingsError(f"{where}: x values must be whole numbers, not {list(points)!r}")
-    return Curve(str(entry["title"]), str(entry.get("axis", "")), tuple(sorted(points.items())))
-
-
-def _all_parts(where: str, entries: object, metrics: list[Metric]) -> tuple[Parts, ...]:
-    """`parts: [{title, whole, parts: {label: metric}}]`: the whole and at least two parts rate metrics
-    of the mart, each part within the whole's population (the same `among`), no metric a part twice."""
-    if not isinstance(entries, list | tuple):
-        raise SettingsError(f"{where}: parts is a list of {{title, whole, parts}}, not {entries!r}")
-    known = {m.name: m for m in metrics}
-    out, used = [], set()
-    for entry in entries:
-        if not isinstance(entry, dict) or set(entry) != {"title", "whole", "parts"}:
-            raise SettingsError(f"{where}: each parts entry takes a title, a whole and parts, not {entry!r}")
-        at = f"{where}, parts '{entry['title']}'"
-        whole, split = known.get(entry["whole"]), entry["parts"]
-        if whole is None or whole.kind != "rate":
-            raise SettingsError(f"{at}: whole must name a rate metric of the mart, not {entry['whole']!r}")
-        if not isinstance(split, dict) or len(split) < 2:
-            raise SettingsError(f"{at}: parts must map at least two labels to metrics, not {split!r}")
-        for metric in split.values():
-            if metric not in known or known[metric].kind != "rate" or metric == whole.name:
-                raise SettingsError(f"{at}: {metric!r} is not a rate metric of the mart other than the whole")
-            if known[metric].among != whole.among:
-                raise SettingsError(f"{at}: {metric!r} must count the whole's population (the same 'among')")
-            if metric in used:
-                raise SettingsError(f"{at}: {metric!r} is a part twice")
-            used.add(metric)
-        out.append(Parts(str(entry["title"]), whole.name, tuple((str(k), str(v)) for k, v in split.items())))
     return tuple(out)
 
 

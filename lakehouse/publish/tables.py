@@ -152,6 +152,14 @@ def _sidecar(
             {"title": p.title, "whole": p.whole, "parts": [{"label": lb, "metric": m} for lb, m in p.parts]}
             for p in mart.parts
         ],
+        "flows": [
+            {
+                "title": f.title,
+                "cohort": f.cohort,
+                "stages": [{"label": lb, "metric": m} for lb, m in f.stages],
+            }
+            for f in mart.flows
+        ],
         "cohort_definition": mart.cohort_definition,
         "data_vintage": f"academic year {vintage - 1}-{str(vintage)[2:]} (run {run_id})",
         "match_rate": round(match_rate, 4),

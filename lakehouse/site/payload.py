@@ -111,6 +111,12 @@ def _parts(meta: dict, metrics: list[dict]) -> list[dict]:
     ]
 
 
+def _flows(meta: dict, metrics: list[dict]) -> list[dict]:
+    """The sidecar's flows whose every stage the table publishes."""
+    names = {m["name"] for m in metrics}
+    return [f for f in meta.get("flows", []) if all(s["metric"] in names for s in f["stages"])]
+
+
 def _order(tables: list[PublishedTable], order: Sequence[str]) -> list[PublishedTable]:
     """Marts in MART_ORDER then by name; in a mart, statewide first, then `order` (the catalog's
     breakdown order, when known), then by name."""
@@ -149,6 +155,7 @@ def build_payload(
                 "metrics": metrics,
                 "curves": _curves(meta, metrics),
                 "parts": _parts(meta, metrics),
+                "flows": _flows(meta, metrics),
                 "tables": [],
             },
         )

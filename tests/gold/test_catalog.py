@@ -3,12 +3,13 @@ the file, the mart and the metric."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from lakehouse.errors import SettingsError
-from lakehouse.gold.catalog import Parts, load_catalog
+from lakehouse.gold.catalog import Flow, Parts, load_catalog
 from lakehouse.gold.cohorts import COHORTS
 from lakehouse.gold.marts import mart_relations
 from lakehouse.gold.outcomes import OUTCOMES
@@ -254,6 +255,44 @@ def test_bad_parts_are_a_settings_error(tmp_path, parts, message):
     text = MART.format(cohort="high_school_graduates", metrics=metrics)
     (tmp_path / "metrics.yml").write_text(text + f"    parts:\n      - {parts}\n")
     with pytest.raises(SettingsError, match=message) as caught:
+        load_catalog(tmp_path, cohorts=COHORTS, outcomes=OUTCOMES)
+    assert "mart 'm'" in str(caught.value)
+
+
+COMPLETED = (
+    "      - {name: completed, outcome: completion_within,"
+    " window: {normal_years: {CCC: 2, CSU: 4, UC: 4, AICCU: 4}, factor: 1.5}, among: {enrolled: true}}"
+)
+EMPLOYED = "      - {name: employed, outcome: employed_after_exit, window: {years: 1}}"
+
+
+@pytest.mark.parametrize(
+    ("flows", "message"),
+    [
+        pytest.param("{title: T, cohort: Graduates, stages: {Enrolled: enrolled, Done: completed}}", None,
+                     id="a-flow"),
+        pytest.param("{title: T, cohort: Graduates, stages: {Done: completed}}",
+                     "stage 'completed' must count the whole cohort", id="first-stage-among"),
+        pytest.param("{title: T, cohort: Graduates, stages: {Enrolled: enrolled, Employed: employed}}",
+                     "stage 'employed' must count among {enrolled: true}", id="not-within-the-stage-before"),
+        pytest.param("{title: T, cohort: Graduates, stages: {Enrolled: enrolled, Wages: wage}}",
+                     "'wage' is not a rate metric", id="a-median"),
+        pytest.param("{title: T, cohort: Graduates, stages: {}}", "stages must map labels", id="no-stage"),
+        pytest.param("{title: T, stages: {Enrolled: enrolled}}", "takes a title, a cohort and stages",
+                     id="no-cohort"),
+        pytest.param("{}", "takes a title, a cohort and stages", id="empty"),
+    ],
+)  # fmt: skip
+def test_flows_are_read_in_order_and_each_stage_is_within_the_one_before(tmp_path, flows, message):
+    wage = "      - {name: wage, kind: median, value: employed, among: {employed: true}}"
+    metrics = "\n".join([ENROLLED, COMPLETED, EMPLOYED, wage])
+    text = MART.format(cohort="high_school_graduates", metrics=metrics)
+    (tmp_path / "metrics.yml").write_text(text + f"    flows:\n      - {flows}\n")
+    if message is None:
+        (mart,) = load_catalog(tmp_path, cohorts=COHORTS, outcomes=OUTCOMES).marts
+        assert mart.flows == (Flow("T", "Graduates", (("Enrolled", "enrolled"), ("Done", "completed"))),)
+        return
+    with pytest.raises(SettingsError, match=re.escape(message)) as caught:
         load_catalog(tmp_path, cohorts=COHORTS, outcomes=OUTCOMES)
     assert "mart 'm'" in str(caught.value)
 

@@ -360,6 +360,103 @@ def test_where_graduates_first_enrolled_shows_the_published_parts(browser, site)
     assert pieces > 0  # the default state publishes some parts
 
 
+FLOWS = """
+const finish = arguments[arguments.length - 1];
+function set(select, value) { select.value = String(value); select.dispatchEvent(new Event("change")); }
+async function sweep() {
+var views = [];
+for (const mart of ["teacher_pipeline", "student_pathways"]) {
+  var panel = document.getElementById("panel-" + mart);
+  document.getElementById("tab-" + mart).click();
+  var cohorts = document.getElementById(mart + "-cohorts");
+  var breakdown = document.getElementById(mart + "-breakdown");
+  var kinds = cohorts.closest(".field").hidden ? [null] : Array.from(cohorts.options).map(o => o.value);
+  for (const kind of kinds) {
+    if (kind) set(cohorts, kind);
+    for (const b of Array.from(breakdown.options)) {
+      set(breakdown, b.value);
+      set(document.getElementById(mart + "-year"), "all");
+      var group = document.getElementById(mart + "-group");
+      if (!group.closest(".field").hidden) set(group, group.options[1].value);
+      await C2CChart.idle();
+      var box = document.getElementById(mart + "-flow-table");
+      var chart = document.getElementById(mart + "-flow-chart");
+      views.push({
+        csv: panel.querySelector("p.download a").getAttribute("href"),
+        cohort: box.getAttribute("data-cohort"), group: group.closest(".field").hidden ? null : group.value,
+        rows: Array.from(box.querySelectorAll("tbody tr"))
+          .map(r => Array.from(r.cells).map(x => x.textContent)),
+        bars: chart.querySelectorAll("g.bars_marks path").length,
+        bands: chart.querySelectorAll("g.bands_marks path").length,
+        stubs: chart.querySelectorAll("g.stubs_marks path").length
+      });
+    }
+  }
+}
+return views;
+}
+sweep().then(finish, function (e) { finish({error: String(e)}); });
+"""
+
+
+def test_flows_show_the_published_counts_stage_by_stage(browser, site):
+    """Each mart's flow (graduates, enrolled, completed; credential earners, placed, still teaching),
+    statewide and for one group of every breakdown, pooled and single-year: the table holds each
+    stage's published count, the population it was measured on and its share; the chart has a bar
+    per published stage whose population is the whole stage before, a band between two such bars
+    in a row, and a hatched stub per suppressed stage. The cohort shown, when none is chosen, is one
+    whose every stage is shown whenever there is one."""
+    driver, _ = browser
+    driver.set_script_timeout(600)
+    views = driver.execute_async_script(FLOWS)
+    assert isinstance(views, list) and views, views
+    data = site.parent / "data"
+    drawn = 0
+    for view in views:
+        path = data / view["csv"].removeprefix("data/")
+        meta = json.loads(path.with_suffix(".json").read_text())
+        flow = meta["flows"][0]
+        metrics = [s["metric"] for s in flow["stages"]]
+        with path.open(newline="") as f:
+            table = list(csv.DictReader(f))
+        if not all(f"{m}_rate" in table[0] for m in metrics):  # a breakdown of the placed only
+            assert view["rows"] == [] and view["bars"] == 0, view["csv"]
+            continue
+        c = _flow_cells(table, metrics, view["cohort"], view["group"])
+        if any(_chained(_flow_cells(table, metrics, _cohort(r), view["group"])) for r in table):
+            assert _chained(c), (view["csv"], view["cohort"])
+        expected = [[flow["cohort"], _expected(c[0][0], "count"), "n/a", "n/a"]]
+        expected += [
+            [s["label"], _expected(cell[1], "count"), _expected(cell[0], "count"), _expected(cell[2], "rate")]
+            for s, cell in zip(flow["stages"], c, strict=True)
+        ]
+        assert view["rows"] == expected, view["csv"]
+        stages = [c[0][0]] + [cell[1] if i == 0 or cell[0] == c[i - 1][1] else "" for i, cell in enumerate(c)]
+        shown = [v not in ("", "suppressed") for v in stages]
+        assert view["bars"] == sum(shown), view["csv"]
+        assert view["bands"] == sum(a and b for a, b in zip(shown, shown[1:], strict=False)), view["csv"]
+        assert view["stubs"] == stages.count("suppressed"), view["csv"]
+        drawn += view["bands"]
+    assert drawn > 0  # the default state publishes some whole flows
+
+
+def _flow_cells(table: list[dict], metrics: list[str], cohort: str, group: str | None) -> list[list[str]]:
+    """[denominator, numerator, rate] of each metric in the published row of `cohort` and `group`
+    (None: the statewide table's row); empty strings where there is no row."""
+    row = next(
+        (r for r in table if _cohort(r) == cohort and (group is None or list(r.values())[1] == group)), None
+    )
+    return [[row[f"{m}_{f}"] if row else "" for f in ("denominator", "numerator", "rate")] for m in metrics]
+
+
+def _chained(cells: list[list[str]]) -> bool:
+    """Every stage published, and measured on the whole stage before it."""
+    return cells[0][0] not in ("", "suppressed") and all(
+        cell[1] not in ("", "suppressed") and (i == 0 or cell[0] == cells[i - 1][1])
+        for i, cell in enumerate(cells)
+    )
+
+
 def _drawn(driver) -> None:
     """Wait until every chart the page was asked to draw is drawn (Vega renders asynchronously)."""
     driver.set_script_timeout(120)

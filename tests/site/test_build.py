@@ -13,10 +13,11 @@ import pytest
 
 from jobs import cli
 from lakehouse.geo import load_topology
-from lakehouse.gold.catalog import Catalog, Curve, Mart, Metric, Parts
+from lakehouse.gold.catalog import Catalog, Curve, Flow, Mart, Metric, Parts
 from lakehouse.publish.tables import write_mart
 from lakehouse.site import NoPublishedTablesError, SiteError, build_site
 from lakehouse.site.build import COUNTIES_JS_HEADER, DATA_JS_HEADER, MARKER, OWN_FILES, STATIC_FILES
+from lakehouse.site.payload import _flows as _flows_of
 from lakehouse.site.payload import metric_label
 from tests.conftest import ROOT
 
@@ -169,6 +170,30 @@ def test_parts_reach_the_page_with_their_whole_and_labels(tmp_path):
     build_site(data, tmp_path / "site", min_cell_size=11)
     (students,) = _payload(tmp_path / "site")["marts"]
     assert students["parts"] == meta["parts"]
+
+
+def test_flows_reach_the_page_with_their_stages_in_order(tmp_path):
+    """A mart's flow (graduates, enrolled, completed) goes through the sidecar to the page, its stages
+    in the catalog's order; a table that lacks a stage's measure gets no flow."""
+    enrolled = Metric("enrolled", "Enrolled in college.")
+    completed = Metric("completed", "Completed.", among=(("enrolled", True),))
+    flow = Flow("Through college", "Graduates", (("Enrolled", "enrolled"), ("Completed", "completed")))
+    mart = dataclasses.replace(STUDENTS, metrics=(enrolled, completed), flows=(flow,))
+    cells = pd.DataFrame(
+        [
+            _cell("enrolled", 2020, "statewide", "All", "rate", 400, 300, 0.75),
+            _cell("completed", 2020, "statewide", "All", "rate", 300, 120, 0.4),
+        ]
+    )
+    data = tmp_path / "site" / "data"
+    write_mart(cells, mart, CATALOG, data, vintage=2024, match_rate=0.95, run_id="r1")
+    meta = json.loads((data / "student_pathways__statewide.json").read_text())
+    stages = [{"label": "Enrolled", "metric": "enrolled"}, {"label": "Completed", "metric": "completed"}]
+    assert meta["flows"] == [{"title": "Through college", "cohort": "Graduates", "stages": stages}]
+    build_site(data, tmp_path / "site", min_cell_size=11)
+    (students,) = _payload(tmp_path / "site")["marts"]
+    assert students["flows"] == meta["flows"]
+    assert _flows_of(meta, [{"name": "enrolled"}]) == []
 
 
 def test_breakdowns_follow_the_given_order_after_statewide(tmp_path):

@@ -133,6 +133,18 @@
     var partsSection = splits.length ? h("section", {"class": "parts", "aria-labelledby": id + "-parts-heading"}, [
       partsHeading, h("figure", {"class": "chart-figure"}, [partsBox, h("figcaption", {}, [partsNote])]), partsTable
     ]) : null;
+    // Flow: the cohort's way through stages, each among the one before (graduates, enrolled, completed).
+    var flows = mart.flows || [];
+    var flowHeading = h("h3", {"class": "view-title", id: id + "-flow-heading"});
+    var flowBox = h("div", {"class": "chart-box", id: id + "-flow-chart"});
+    var flowNote = h("p", {"class": "chart-note"});
+    var flowTable = h("div", {
+      "class": "table-box", id: id + "-flow-table", tabindex: "0", role: "region",
+      "aria-label": mart.title + ": flow data table"
+    });
+    var flowSection = flows.length ? h("section", {"class": "flow", "aria-labelledby": id + "-flow-heading"}, [
+      flowHeading, h("figure", {"class": "chart-figure"}, [flowBox, h("figcaption", {}, [flowNote])]), flowTable
+    ]) : null;
     // The table scrolls inside its box: focusable and named, so a keyboard can scroll it too.
     var tableBox = h("div", {
       "class": "table-box", id: id + "-table", tabindex: "0", role: "region", "aria-label": mart.title + ": data table"
@@ -150,7 +162,7 @@
       heading,
       h("figure", {"class": "chart-figure"}, [chartBox, h("figcaption", {}, [chartNote, legend()])]),
       mapFigure,
-      tableBox, download, partsSection, curveSection, pathSection,
+      tableBox, download, flowSection, partsSection, curveSection, pathSection,
       h("h4", {text: "About these numbers"}), notes
     ]);
     panel.querySelector("form").addEventListener("submit", function (e) { e.preventDefault(); });
@@ -239,6 +251,7 @@
       var drawn = trend ? drawTrend(t, m, idx, where) : drawBars(t, m, idx, rows, where);
       chartBox.setAttribute("data-chart", trend ? "lines" : "bars");
       renderMap(t, m, where);
+      renderFlow(t);
       renderParts(t);
       renderCurve(t);
       renderPathway(t);
@@ -445,6 +458,92 @@
         h("caption", {text: sp.title + ", " + who + ", " + when + ". Source: " + t.name + ".csv"}),
         h("thead", {}, [h("tr", {}, head.map(function (x) { return h("th", {scope: "col", text: x}); }))]),
         h("tbody", {}, body)
+      ]));
+    }
+
+    /* The mart's first flow for one group (statewide, or the chosen group) and one cohort (the chosen
+       one, or the last whose every stage is observed: a stage's population is the whole stage before
+       it, no one left out as still inside the outcome's window). A stage whose population falls
+       short of the stage before is not observed yet for that cohort and is left out with its band. */
+    function renderFlow(t) {
+      if (!flows.length) return;
+      var fl = flows[0], statewide = t.dimension === "statewide";
+      var byName = function (n) { return mart.metrics.find(function (m) { return m.name === n; }); };
+      var ms = fl.stages.map(function (st) { return byName(st.metric); });
+      flowHeading.textContent = fl.title;
+      flowTable.textContent = "";
+      flowTable.removeAttribute("data-cohort");
+      if (ms.some(function (m) { return t.metrics.indexOf(m.name) < 0; })) {
+        flowBox.textContent = "";
+        flowNote.textContent = "This breakdown does not publish these measures.";
+        return;
+      }
+      if (!statewide && state.group === "all") {
+        flowBox.textContent = "";
+        flowNote.textContent = "Choose a " + t.label.toLowerCase() + " above to see its flow.";
+        return;
+      }
+      function cells(cohort) {
+        var row = t.rows.find(function (r) { return String(r[0]) === cohort && (statewide || r[1] === state.group); });
+        return ms.map(function (m) {
+          return m.columns.map(function (col) { return row ? row[t.columns.indexOf(col)] : null; });
+        });
+      }
+      // Each stage's people: the cohort, then each metric's numerator where its population is the
+      // whole stage before (both suppressed counts too: disclosure control suppresses them as a pair).
+      function reached(c) {
+        return [c[0][0]].concat(c.map(function (cell, i) {
+          return i === 0 || cell[0] === c[i - 1][1] ? cell[1] : null;
+        }));
+      }
+      function shown(c) { return reached(c).filter(function (v) { return typeof v === "number"; }).length; }
+      // Unless chosen: the last cohort with every stage shown, else the last with the most shown.
+      var cohort = state.year;
+      if (cohort === "all") {
+        var best = -1;
+        t.years.forEach(function (y) {
+          var n = shown(cells(String(y)));
+          if (n >= best) { best = n; cohort = String(y); }
+        });
+      }
+      var c = cells(cohort);
+      var who = statewide ? "statewide" : groupName(t, state.group);
+      var when = (t.pooled ? "cohorts " : "cohort year ") + cohortName(t, cohort);
+      flowHeading.textContent = fl.title + ": " + who + ", " + when;
+      flowTable.setAttribute("data-cohort", cohort);
+      var people = reached(c);
+      var stages = [{label: fl.cohort, value: people[0], rate: null, observed: true}];
+      c.forEach(function (cell, i) {
+        stages.push({label: fl.stages[i].label, value: people[i + 1], rate: cell[2],
+                     observed: i === 0 || cell[0] === c[i - 1][1], population: cell[0]});
+      });
+      Chart.flow(flowBox, {
+        stages: stages.map(function (st) {
+          var text = Chart.format("count", st.value);
+          if (typeof st.value === "number" && typeof st.rate === "number") text += " (" + Chart.format("rate", st.rate) + ")";
+          return {label: st.label, value: st.value, text: text};
+        }),
+        description: "Flow chart of " + fl.title.toLowerCase() + ", " + who + ", " + when + ": " + stages.length +
+          " stages, each a bar of the people who reached it; the table below holds the same numbers."
+      });
+      var unobserved = stages.filter(function (st) { return !st.observed; }).length;
+      flowNote.textContent = "Each bar counts the people who reached its stage; the share beside it is of the " +
+        "stage before. A band joins each stage to the next: what it narrows by went no further." +
+        (unobserved ? " A stage whose window has not yet closed for this whole cohort is not drawn; " +
+          "its row below counts only those whose window has." : "");
+      var head = ["Stage", "People", "Population (the stage before)", "Share of the stage before"];
+      flowTable.appendChild(h("table", {"class": "data-table"}, [
+        h("caption", {text: fl.title + ", " + who + ", " + when + ". Source: " + t.name + ".csv"}),
+        h("thead", {}, [h("tr", {}, head.map(function (x) { return h("th", {scope: "col", text: x}); }))]),
+        h("tbody", {}, stages.map(function (st, i) {
+          var values = i === 0 ? [[st.value, "count"], [null, "count"], [null, "rate"]]
+            : [[c[i - 1][1], "count"], [st.population, "count"], [st.rate, "rate"]];
+          return h("tr", {}, [h("th", {scope: "row", text: st.label})].concat(values.map(function (pair) {
+            var v = pair[0];
+            return h("td", {"class": v === "suppressed" ? "suppressed" : (v === null ? "na" : "num"),
+              "data-role": pair[1], text: Chart.format(pair[1], v)});
+          })));
+        }))
       ]));
     }
 

@@ -223,6 +223,60 @@
     });
   }
 
+  /* Draw `spec` = {description, stages: [{label, value: a count, "suppressed" or null, text}]} as a
+     flow: one horizontal bar per stage, the cohort first, each next stage among the one before it,
+     and a band joining each published stage to the next published one, as wide at each end as the
+     stage it meets: what is left of the band's start at its end is the people who went no further.
+     A suppressed stage is a hatched stub with no band, and nothing is computed: each bar is a
+     published count. */
+  function flow(container, spec) {
+    var labels = spec.stages.map(function (st) { return st.label; });
+    var values = [];
+    spec.stages.forEach(function (st, i) {
+      if (typeof st.value === "number") {
+        values.push({kind: "bar", stage: st.label, x: st.value, text: st.text});
+        var next = spec.stages[i + 1];
+        if (next && typeof next.value === "number") {
+          values.push({kind: "band", band: i, stage: st.label, x: st.value, text: st.text});
+          values.push({kind: "band", band: i, stage: next.label, x: next.value, text: next.text});
+        }
+      } else if (st.value === "suppressed") {
+        values.push({kind: "stub", stage: st.label, x: 0, text: st.text});
+      }
+    });
+    // Room to the right of the longest bar for its label.
+    var max = niceMax(spec.stages.map(function (st) { return st.value; }).filter(function (v) {
+      return typeof v === "number";
+    }).map(function (v) { return v * 1.3; }).concat([10]));  // whole people on the axis, even with no bar
+    var y = {field: "stage", type: "nominal", scale: {type: "point", domain: labels, padding: 0.6},
+             axis: {title: null, labelLimit: 260, labelFontSize: 12, labelPadding: 14, domain: false, ticks: false}};
+    var x = {field: "x", type: "quantitative", scale: {domain: [0, max], nice: false},
+             axis: {format: ",d", grid: true, tickCount: 5, title: spec.axisTitle || "People"}};
+    var tooltip = [{field: "stage", title: "Stage"}, {field: "text", title: "People"}];
+    return embed(container, {
+      description: spec.description,
+      width: 460,
+      height: {step: 64},
+      data: {values: values},
+      encoding: {y: y},
+      layer: [
+        {name: "bands", transform: [{filter: "datum.kind === 'band'"}],
+         mark: {type: "area", orient: "horizontal", fill: ACCENT, opacity: 0.18, aria: false},
+         encoding: {x: x, x2: {datum: 0}, detail: {field: "band"}, tooltip: tooltip}},
+        {name: "bars", transform: [{filter: "datum.kind === 'bar'"}],
+         mark: {type: "bar", size: 30, fill: ACCENT, aria: false},
+         encoding: {x: x, tooltip: tooltip}},
+        {name: "stubs", transform: [{filter: "datum.kind === 'stub'"}],
+         mark: {type: "square", size: 160, fill: HATCH, stroke: WARN, strokeWidth: 1, aria: false},
+         encoding: {x: x, tooltip: tooltip}},
+        {name: "labels", transform: [{filter: "datum.kind !== 'band'"}],
+         mark: {type: "text", align: "left", dx: 8, fontSize: 12, fill: "#1a1a1a", aria: false},
+         encoding: {x: x, text: {field: "text"}}}
+      ],
+      config: {view: {stroke: null}, aria: false}
+    });
+  }
+
   /* Draw `spec` = {description, role, areas: [{code, label, value}]} as a map of the state's
      counties (window.C2C_COUNTIES, ids = the tables' county codes): shaded by value, hatched where
      suppressed, grey where no row or no one. */
@@ -267,5 +321,5 @@
     });
   }
 
-  window.C2CChart = {draw: draw, lines: lines, stacked: stacked, map: map, idle: idle, format: format, MARK: MARK};
+  window.C2CChart = {draw: draw, lines: lines, stacked: stacked, flow: flow, map: map, idle: idle, format: format, MARK: MARK};
 })();
