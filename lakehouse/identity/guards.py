@@ -314,7 +314,9 @@ def apply_guards(
         ]
         if not clean:
             report["unresolved"].append({"cluster_id": cluster, "records": len(nodes)})
-        for part in parts[1:]:  # the part with the smallest token keeps the cluster id
+        # The part with the smallest token keeps the cluster id; every other part takes its own
+        # smallest token, as every cluster does, which no other cluster has: a token is in one cluster.
+        for part in parts[1:]:
             for token in part:
-                moved[token] = f"{cluster}~{part[0]}"
+                moved[token] = part[0]
     return moved, report

@@ -90,3 +90,46 @@ def test_duckdb_spills_into_a_folder_of_its_own_under_sparks_local_dir(local, ex
         assert scratch == {}
     else:
         assert scratch == {"temp_directory": os.path.join(expected, f"duckdb-{os.getpid()}")}
+
+
+def test_a_cluster_split_on_record_numbers_takes_its_parts_smallest_numbers():
+    """The chaining guards split a suspect cluster on DuckDB, where the steps run on record numbers: a
+    part that breaks off takes its own smallest number as its id, a number like every other id, so
+    the ids go back to tokens with the rest."""
+    from splink import DuckDBAPI
+
+    from lakehouse.identity.clustering import cluster
+    from lakehouse.identity.engine import DuckEngine
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE linkage_input (record_token VARCHAR, source VARCHAR, ssn_token VARCHAR, "
+        "ssn_first5_token VARCHAR, ssn_last4_token VARCHAR, birth_date VARCHAR)"
+    )
+    con.executemany(
+        "INSERT INTO linkage_input VALUES (?, ?, ?, ?, ?, ?)",
+        [  # two people, each with two wage records; a weak name-only link chains them
+            ("t-a1", "edd_wages", "S1", "F1", "L1", "1990-01-02"),
+            ("t-a2", "edd_wages", "S1", "F1", "L1", "1990-01-02"),
+            ("t-b1", "edd_wages", "S2", "F2", "L2", "1971-09-30"),
+            ("t-b2", "edd_wages", "S2", "F2", "L2", "1971-09-30"),
+        ],
+    )
+    numbered(con)
+    con.execute(
+        """CREATE TABLE pairs AS SELECT * FROM (VALUES (1, 2, 1.0::DOUBLE, 'deterministic'),
+        (3, 4, 1.0, 'deterministic'), (2, 3, 0.991::DOUBLE, 'probabilistic'))
+        AS t(record_token_l, record_token_r, match_probability, method)"""
+    )
+    guard = cluster(DuckEngine(con), DuckDBAPI(con), max_cluster_size=10)
+    assert guard["suspect_clusters"] == 1
+    assert sorted(con.execute("SELECT record_token, cluster_id FROM clusters").fetchall()) == [
+        (1, 1), (2, 1), (3, 3), (4, 3),
+    ]  # fmt: skip
+    report = restored(con, guard)
+    assert sorted(con.execute("SELECT record_token, cluster_id FROM clusters").fetchall()) == [
+        ("t-a1", "t-a1"), ("t-a2", "t-a1"), ("t-b1", "t-b1"), ("t-b2", "t-b1"),
+    ]  # fmt: skip
+    assert report["links_broken"] == [
+        {"record_token_l": "t-a2", "record_token_r": "t-b1", "match_probability": 0.991}
+    ]
