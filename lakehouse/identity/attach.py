@@ -106,11 +106,14 @@ def attach_unique_names(
           ON a.source = i.source
         GROUP BY c.cluster_id""",
     )
-    # Names of the unanchored clusters and of their possible partners (anchored, no SSN anywhere).
+    # Names of the unanchored clusters and of their possible partners (anchored, no SSN anywhere),
+    # each once per cluster: a cluster's records mostly repeat one name (a worker's wage records from
+    # every quarter and employer), and the name pairs below join within a Soundex code, so every
+    # repeat would multiply the pairs of a block already quadratic in its size.
     db.create(
         "named",
-        """SELECT c.cluster_id, k.anchored, k.had_no_ssn, i.first_name, i.first_roots, i.first_soundex,
-            i.last_name, i.last_names, i.last_soundex
+        """SELECT DISTINCT c.cluster_id, k.anchored, k.had_no_ssn, i.first_name, i.first_roots,
+            i.first_soundex, i.last_name, i.last_names, i.last_soundex
         FROM clusters c JOIN linkage_input i USING (record_token) JOIN cluster_identity k USING (cluster_id)
         WHERE i.first_name IS NOT NULL AND i.last_name IS NOT NULL AND NOT (k.anchored AND k.has_ssn)""",
     )
