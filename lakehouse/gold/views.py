@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from lakehouse.errors import SettingsError
 
-if TYPE_CHECKING:
-    from lakehouse.gold.catalog import Metric
+
+class Metric(Protocol):
+    """What the views read of a catalog metric (lakehouse/gold/catalog.py `Metric`)."""
+
+    name: str
+    kind: str
+    among: tuple[tuple[str, bool], ...]
 
 
 @dataclass(frozen=True)
