@@ -1,5 +1,5 @@
 """Splink on Spark for `identity.backend: spark`: the model is trained and scores candidate pairs on
-the cluster (lakehouse/identity/link.py `_resolve`, whose other steps, clustering included, run as
+the cluster (lakehouse/identity/steps.py `run_steps`, whose other steps, clustering included, run as
 Spark SQL through lakehouse/identity/engine.py).
 
 The model is one JSON for both backends. It is stored in DuckDB's SQL dialect; `spark_settings`
