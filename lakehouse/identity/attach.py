@@ -25,6 +25,61 @@ from lakehouse.identity.guards import (
 from lakehouse.identity.joins import record_joins
 from lakehouse.identity.pair_guards import born_by
 
+# A name's blocking keys for a worker who had no SSN and for its possible partners: each joins a key of
+# the first name and one of the last, so that a block is a pair of names, not one name's (a single
+# Soundex code holds a few percent of a state, and every such worker would be compared with all of it).
+# Two names that the `close` rule takes for one person's share a key, unless both names have changed:
+# - a first-name root (its formal names, or the name: BILL and WILLIAM share WILLIAM) or the first
+#   name's Soundex code, with a surname (each of a compound family name) or the last name's Soundex
+#   code: nicknames, compound surnames, names that sound alike;
+# - the first name with one letter deleted (or none) and the last name's Soundex code, and the other
+#   way round: two spellings one slip apart (a letter changed, added, dropped or two swapped, ULIS and
+#   LUIS) have a deletion in common, wherever the slip falls (the symmetric-deletion method of
+#   spelling correction);
+# - the first name's initial and the last name's Soundex code, and the other way round: spellings
+#   that differ past their first letter (the `close` rule's Jaro-Winkler level rewards a common start).
+# A pair that shares none of these keys (each name changed, in its sound and its spelling) is not
+# compared.
+FIRST_KEYS = "list_distinct(list_append(coalesce(n.first_roots, []), n.first_soundex))"
+LAST_KEYS = "list_distinct(list_append(coalesce(n.last_names, []), n.last_soundex))"
+INITIAL_KEYS = """[substr(n.first_name, 1, 1) || ' ' || n.last_soundex,
+    n.first_soundex || ' ' || substr(n.last_name, 1, 1)]"""
+
+
+# (table, join condition) of the (unanchored, anchored) name pairs that `attach_unique_names` weighs:
+# the same name, or (for a worker who had no SSN) a name key in common or the names swapped, or (for one
+# with an SSN) both Soundex codes in common or one name and the other's initial.
+NAME_JOINS = (
+    ("named", "w.first_name = s.first_name AND w.last_name = s.last_name"),
+    ("name_keys", "w.had_no_ssn AND w.name_key = s.name_key"),
+    ("named", "w.had_no_ssn AND w.first_name = s.last_name AND w.last_name = s.first_name"),
+    ("named", "NOT w.had_no_ssn AND w.first_soundex = s.first_soundex AND w.last_soundex = s.last_soundex"),
+    ("named", "NOT w.had_no_ssn AND w.first_name = s.first_name "
+              "AND substr(w.last_name, 1, 1) = substr(s.last_name, 1, 1)"),
+    ("named", "NOT w.had_no_ssn AND w.last_name = s.last_name "
+              "AND substr(w.first_name, 1, 1) = substr(s.first_name, 1, 1)"),
+)  # fmt: skip
+
+
+def _deletions(name: str) -> str:
+    """SQL for `name` with its i-th letter deleted (none when i is past its end), over i in `d`."""
+    return f"substr(n.{name}, 1, d.i - 1) || substr(n.{name}, d.i + 1)"
+
+
+def _name_keys() -> str:
+    """The SELECT of `name_keys`: every row of `named` a worker who had no SSN may be compared with,
+    once per blocking key (see FIRST_KEYS)."""
+    rows = "WHERE n.anchored OR n.had_no_ssn"
+    each_letter = "CROSS JOIN unnest(generate_series(1, length(n.{0}) + 1)) AS d(i)"
+    return f"""SELECT n.*, f || ' ' || l AS name_key FROM named n
+        CROSS JOIN unnest({FIRST_KEYS}) AS a(f) CROSS JOIN unnest({LAST_KEYS}) AS b(l) {rows}
+    UNION SELECT n.*, k AS name_key FROM named n CROSS JOIN unnest({INITIAL_KEYS}) AS c(k) {rows}
+    UNION SELECT n.*, {_deletions("first_name")} || ' ' || n.last_soundex AS name_key FROM named n
+        {each_letter.format("first_name")} {rows}
+    UNION SELECT n.*, n.first_soundex || ' ' || {_deletions("last_name")} AS name_key FROM named n
+        {each_letter.format("last_name")} {rows}"""
+
+
 # The oldest age (years) at which a worker's first wages count as a first job after school.
 FIRST_JOB_AGE = 19
 
@@ -48,7 +103,8 @@ def attach_unique_names(
     - A worker who had no SSN (WAGE_SOURCES records without one) can only be a cluster with
       no SSN anywhere. Candidates have a record with the same first and last name; failing any, the
       names may differ as the model's name levels allow (nickname, surname in common, close
-      spelling, one slip in a name of four letters or more, first and last swapped), and the one
+      spelling, one slip in a name of four letters or more, first and last swapped; looked for
+      among the names that share a blocking key, FIRST_KEYS), and the one
       such candidate, or the one such candidate in a county where the worker's employers are, is
       the worker.
     - A wage cluster with an SSN can only be a cluster with no SSN, and only with the same first and
@@ -108,8 +164,7 @@ def attach_unique_names(
     )
     # Names of the unanchored clusters and of their possible partners (anchored, no SSN anywhere),
     # each once per cluster: a cluster's records mostly repeat one name (a worker's wage records from
-    # every quarter and employer), and the name pairs below join within a Soundex code, so every
-    # repeat would multiply the pairs of a block already quadratic in its size.
+    # every quarter and employer), and every repeat would multiply the pairs of its name block.
     db.create(
         "named",
         """SELECT DISTINCT c.cluster_id, k.anchored, k.had_no_ssn, i.first_name, i.first_roots,
@@ -123,25 +178,15 @@ def attach_unique_names(
             OR (least(length(w.{n}), length(s.{n})) >= 4 AND damerau_levenshtein(w.{n}, s.{n}) <= 1))"""
         for n, v in (("first_name", "first_roots"), ("last_name", "last_names"))
     )
-    # (unanchored, anchored) record pairs: the same name, or (for a worker who had no SSN) a Soundex
-    # code in common or the names swapped, or (for one with an SSN) both Soundex codes in common or
-    # one name and the other's initial
+    db.create("name_keys", _name_keys())  # see FIRST_KEYS
+    # (unanchored, anchored) record pairs, by NAME_JOINS
     name_pairs = " UNION ".join(
         f"""SELECT w.cluster_id AS weak_id, s.cluster_id AS strong_id,
             w.first_name = s.first_name AND w.last_name = s.last_name AS same_name,
             ({close}) OR (w.first_name = s.last_name AND w.last_name = s.first_name) AS close_name
-        FROM named w JOIN named s ON {on} WHERE NOT w.anchored AND s.anchored"""
-        for on in ("w.first_name = s.first_name AND w.last_name = s.last_name",
-                   "w.had_no_ssn AND w.first_soundex = s.first_soundex",
-                   "w.had_no_ssn AND w.last_soundex = s.last_soundex",
-                   "w.had_no_ssn AND w.first_name = s.last_name",
-                   "NOT w.had_no_ssn AND w.first_soundex = s.first_soundex "
-                   "AND w.last_soundex = s.last_soundex",
-                   "NOT w.had_no_ssn AND w.first_name = s.first_name "
-                   "AND substr(w.last_name, 1, 1) = substr(s.last_name, 1, 1)",
-                   "NOT w.had_no_ssn AND w.last_name = s.last_name "
-                   "AND substr(w.first_name, 1, 1) = substr(s.first_name, 1, 1)")
-    )  # fmt: skip
+        FROM {table} w JOIN {table} s ON {on} WHERE NOT w.anchored AND s.anchored"""
+        for table, on in NAME_JOINS
+    )
     # Wages seen from a year after the data's first quarter began there; earlier ones may have begun
     # before the data did.
     db.create(
@@ -214,6 +259,7 @@ def attach_unique_names(
             JOIN cluster_identity s ON s.cluster_id = c.strong_id) AS joined
         WHERE joined_records <= {int(max_cluster_size)} AND NOT ssn_to_no_ssn""",
     )
+    db.drop("name_keys")
     attached = record_joins(con, "attach", "unique_name")
     return int(attached)
 

@@ -172,12 +172,16 @@ def run_steps(
         guard["joined_near_misses"] = join_near_misses(
             db, floor=near_miss_floor, max_cluster_size=max_cluster_size
         )
+    tell(progress, "clustered, chaining guards and near-miss joins applied", time.perf_counter() - t0)
+    t_attach = time.perf_counter()
     guard["attached_by_unique_name"] = attach_unique_names(
         db, max_cluster_size=max_cluster_size, as_of=as_of, county_neighbors=county_neighbors
     )
+    attached = guard["attached_by_unique_name"]
+    tell(progress, f"{attached:,} wage clusters attached by name", time.perf_counter() - t_attach)
     guard["joined_renamed"] = join_renamed(db, max_cluster_size=max_cluster_size, as_of=as_of)
     seconds["cluster"] = round(time.perf_counter() - t0, 3)
-    tell(progress, "clustered, cluster guards and joins applied", seconds["cluster"])
+    tell(progress, "clusters final, renamed joins applied", seconds["cluster"])
     return Resolution(
         pairs=None,
         clusters=None,

@@ -130,6 +130,22 @@ def test_a_worker_without_ssn_whose_name_is_a_variant_joins_the_one_close_candid
     assert [clusters[w] for w in ("w1", "w2", "w3", "w4")] == ["k1", "k2", "k3", "w4"]
 
 
+def test_names_are_compared_within_blocks_of_a_first_and_a_last_name_key():
+    """A slip in a first letter changes the initial and the Soundex code; the name with that letter
+    deleted is the key the two spellings share. Names changed in sound and spelling both share no key
+    and are not compared, even though the close-name rule would take them."""
+    rows = [
+        record("k1", "calpads", "CARLOS RUIZ", birth="2001-01-01", ssid="S1"),
+        record("w1", "edd", "KARLOS RUIZ"),  # first letter changed: ARLOS with R200
+        record("k2", "calpads", "ANA NGUYEN", birth="1999-01-01", ssid="S2"),
+        record("w2", "edd", "ANA GNUYEN"),  # first two letters swapped: A500 with GUYEN / NUYEN
+        record("k3", "calpads", "KATHERINE BAKER", birth="1998-01-01", ssid="S3"),
+        record("w3", "edd", "CATHERINE PAKER"),  # both first letters changed: no key in common
+    ]
+    clusters = attach(rows)
+    assert [clusters[w] for w in ("w1", "w2", "w3")] == ["k1", "k2", "w3"]
+
+
 def test_middle_initials_must_not_differ():
     rows = [
         record("k1", "calpads", "RAUL Y DIAZ", birth="2001-01-01", ssid="S1"),

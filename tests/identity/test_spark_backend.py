@@ -225,7 +225,9 @@ def test_scoring_in_chunks_keeps_the_same_pairs_and_clusters(spark, monkeypatch)
         *["scoring: N/N chunks, N pairs kept"] * 3,
         "N candidate pairs scored and kept (N x N chunks)",
         "N matches decided, pair guards applied",
-        "clustered, cluster guards and joins applied",
+        "clustered, chaining guards and near-miss joins applied",
+        "N wage clusters attached by name",
+        "clusters final, renamed joins applied",
     ]
     assert [what.split(" ")[1] for what in told[2:5]] == ["4/16", "8/16", "12/16"]
     kept = [int(re.search(r"([\d,]+) (candidate )?pairs", what)[1].replace(",", "")) for what in told[2:6]]

@@ -1,0 +1,151 @@
+"""What the name blocks of attaching wage clusters by name cost and find: the identity step's own
+`link` run twice on the same silver records and the same model, once with the name joins of
+lakehouse/identity/attach.py (NAME_JOINS: blocks of a first-name key and a last-name key) and once with
+the one-key joins they replaced (a worker who had no SSN compared with every candidate sharing one
+Soundex code, of the first name or of the last), on every generator profile.
+
+    .venv/bin/python benchmarks/attach_blocking.py [--persons 10000] [--profiles default dirty mobile]
+                                                   [--lake WORKDIR ...] [--keep DIR]
+
+For each profile: generate a state of `--persons` people and run `c2c run`'s bronze, silver and
+identity steps on an empty lake (identity trains and registers the model). `--lake WORKDIR` adds the
+lake a `c2c run` left in that working directory (its `var/`), without generating. Each lake is linked
+with both joins and scored against the truth (pairwise and B-cubed); `attach_s` is the time of
+attaching by name alone.
+
+Last line per lake: `lake=<name> attached_<joins>=... attach_s_<joins>=... f1_<joins>=...
+bcubed_f1_<joins>=...` for joins `keys` (the present ones) and `one_code` (the replaced ones).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from linkage import scores, settings_for  # noqa: E402
+from pyspark.sql import SparkSession  # noqa: E402
+
+from jobs import pipeline  # noqa: E402
+from jobs.identity_job import link  # noqa: E402
+from lakehouse.identity import attach, registry, steps  # noqa: E402
+from lakehouse.identity.evaluate import read_truth  # noqa: E402
+from lakehouse.settings import Settings, load_settings  # noqa: E402
+from lakehouse.spark import build_spark  # noqa: E402
+from lakehouse.storage import open_storage  # noqa: E402
+from lakehouse.synth.generate import generate  # noqa: E402
+from lakehouse.synth.profiles import PROFILES, with_profile  # noqa: E402
+from lakehouse.tables import SILVER_PERSON_RECORDS  # noqa: E402
+
+# The joins before name keys: one Soundex code in common, or one name the other's swapped.
+ONE_CODE = (
+    attach.NAME_JOINS[0],
+    ("named", "w.had_no_ssn AND w.first_soundex = s.first_soundex"),
+    ("named", "w.had_no_ssn AND w.last_soundex = s.last_soundex"),
+    ("named", "w.had_no_ssn AND w.first_name = s.last_name"),
+    *attach.NAME_JOINS[3:],
+)
+JOINS = {"keys": attach.NAME_JOINS, "one_code": ONE_CODE}
+# The steps a lake needs for linking again: its silver records and a champion model.
+LINK_STEPS = ("bronze", "silver", "identity")
+
+
+def workdir_settings(work: Path) -> Settings:
+    """Settings of a lake a `c2c run` left in `work` (its `var/`)."""
+    var = work / "var"
+    return load_settings(
+        "local",
+        overrides={
+            "spark": {"conf": {"spark.local.dir": str(var / "tmp")}},
+            "storage": {
+                "root": str(var / "lake"),
+                "restricted_root": str(var / "restricted"),
+                "raw_root": str(var / "raw"),
+            },
+            "paths": {"var": str(var)},
+            "pii": {"dev_key_file": str(var / "secrets" / "pii_dev.key")},
+        },
+    )
+
+
+def relink(spark: SparkSession, settings: Settings, joins: tuple) -> dict[str, float]:
+    """The identity step's `link` with the champion model and `joins` as attach's name joins, scored;
+    with the count and the seconds of the attachments."""
+    timed: dict[str, float] = {}
+    original = steps.attach_unique_names
+
+    def timed_attach(*args, **kwargs) -> int:
+        started = time.perf_counter()
+        found = original(*args, **kwargs)
+        timed["attach_s"], timed["attached"] = time.perf_counter() - started, found
+        return found
+
+    attach.NAME_JOINS, steps.attach_unique_names = joins, timed_attach
+    try:
+        storage = open_storage(spark, settings)
+        model = registry.load_champion(settings)[0]
+        resolution = link(spark, settings, storage, model=model, as_of=datetime.now(UTC).date())
+    finally:
+        attach.NAME_JOINS, steps.attach_unique_names = JOINS["keys"], original
+    records = storage.read(SILVER_PERSON_RECORDS).select("source", "source_record_key", "record_token")
+    clusters = resolution.clusters
+    if not hasattr(clusters, "withColumnRenamed"):  # Arrow from the duckdb backend
+        clusters = spark.createDataFrame(clusters.to_pandas())
+    crosswalk = records.join(clusters.withColumnRenamed("cluster_id", "person_id"), "record_token")
+    return {**timed, **scores(crosswalk, read_truth(spark, settings))}
+
+
+def compare(spark: SparkSession, name: str, settings: Settings) -> None:
+    line = {}
+    for joins, variant in JOINS.items():
+        s = relink(spark, settings, variant)
+        print(
+            f"  {name} {joins}: attached={s['attached']} attach_s={s['attach_s']:.1f} "
+            f"precision={s['precision']:.4f} recall={s['recall']:.4f} f1={s['f1']:.4f} "
+            f"bcubed_f1={s['bcubed_f1']:.4f}",
+            flush=True,
+        )
+        line |= {f"attached_{joins}": s["attached"], f"attach_s_{joins}": round(s["attach_s"], 1)}
+        line |= {f"f1_{joins}": round(s["f1"], 4), f"bcubed_f1_{joins}": round(s["bcubed_f1"], 4)}
+    print(f"lake={name} " + " ".join(f"{k}={v}" for k, v in line.items()), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=10_000)
+    parser.add_argument("--profiles", nargs="*", default=list(PROFILES), choices=list(PROFILES))
+    parser.add_argument("--lake", nargs="*", default=[], help="c2c working directories to link again")
+    parser.add_argument("--keep", help="work directory to keep (default: a temporary one, removed)")
+    args = parser.parse_args()
+    root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="c2c-bench-attach-"))
+    spark = build_spark(settings_for(root / "session"))
+    try:
+        for lake in args.lake:
+            compare(spark, Path(lake).name, workdir_settings(Path(lake)))
+        for profile in args.profiles:
+            work = root / f"{profile}-{args.persons}"
+            shutil.rmtree(work, ignore_errors=True)
+            settings = settings_for(work)
+            synth = with_profile(settings.synth, profile).model_copy(update={"persons": args.persons})
+            generate(spark, synth, work / "raw")
+            steps, pipeline.STEPS = pipeline.STEPS, tuple(s for s in pipeline.STEPS if s[0] in LINK_STEPS)
+            try:
+                pipeline.run(spark, settings, run_id=f"bench-{profile}", generate_if_empty=False)
+            finally:
+                pipeline.STEPS = steps
+            compare(spark, f"{profile}-{args.persons}", settings)
+    finally:
+        spark.stop()
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
