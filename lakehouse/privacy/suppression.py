@@ -159,9 +159,12 @@ class _Complements:
                     break
 
     def _one_per_component(self) -> bool:
-        """Fix the first exposure of every component not known to be clean; False if none had one.
-        A component that an earlier fix of this round reached waits for the next round, when the
-        components are drawn again."""
+        """Fix the exposures of every component not known to be clean; False if none had one. One
+        elimination of a component serves all its exposures: an exposure whose combination has no
+        cell that this round has suppressed still holds (suppressing cells outside a combination
+        leaves it computable), so it is fixed at once. One that lost a cell to an earlier fix may be
+        fixed already and waits, with any component an earlier fix of this round reached, for the
+        next round, when the components are drawn and eliminated again."""
         fixed = False
         self.touched.clear()
         for component in components(self.eqs, self.state.hidden):
@@ -175,7 +178,9 @@ class _Complements:
                 # (an identity forcing a count); the audit reports it.
                 self.clean.add(key)
                 continue
-            self._hide(self._cheapest(fixable[0]))
+            for exposure in fixable:
+                if not self.state.hidden[list(exposure.published)].any():
+                    self._hide(self._cheapest(exposure))
             fixed = True
         return fixed
 
