@@ -47,9 +47,9 @@ from lakehouse.tables import SILVER_PERSON_RECORDS  # noqa: E402
 # The joins before name keys: one Soundex code in common, or one name the other's swapped.
 ONE_CODE = (
     attach.NAME_JOINS[0],
-    ("named", "w.had_no_ssn AND w.first_soundex = s.first_soundex"),
-    ("named", "w.had_no_ssn AND w.last_soundex = s.last_soundex"),
-    ("named", "w.had_no_ssn AND w.first_name = s.last_name"),
+    "named w JOIN named s ON w.had_no_ssn AND w.first_soundex = s.first_soundex",
+    "named w JOIN named s ON w.had_no_ssn AND w.last_soundex = s.last_soundex",
+    "named w JOIN named s ON w.had_no_ssn AND w.first_name = s.last_name",
     *attach.NAME_JOINS[3:],
 )
 JOINS = {"keys": attach.NAME_JOINS, "one_code": ONE_CODE}

@@ -46,19 +46,27 @@ INITIAL_KEYS = """[substr(n.first_name, 1, 1) || ' ' || n.last_soundex,
     n.first_soundex || ' ' || substr(n.last_name, 1, 1)]"""
 
 
-# (table, join condition) of the (unanchored, anchored) name pairs that `attach_unique_names` weighs:
-# the same name, or (for a worker who had no SSN) a name key in common or the names swapped, or (for one
-# with an SSN) both Soundex codes in common or one name and the other's initial.
+# The (unanchored, anchored) pairs of `named` rows, w and s, that `attach_unique_names` weighs: the
+# same name, or (for a worker who had no SSN) a name key in common (each pair once, however many keys
+# it shares) or the names swapped, or (for one with an SSN) both Soundex codes in common or one name
+# and the other's initial.
+KEYED = """(SELECT DISTINCT w.cluster_id AS w_id, w.first_name AS w_first, w.last_name AS w_last,
+        s.cluster_id AS s_id, s.first_name AS s_first, s.last_name AS s_last
+    FROM name_keys w JOIN name_keys s ON w.name_key = s.name_key
+    WHERE w.had_no_ssn AND NOT w.anchored AND s.anchored) k
+    JOIN named w ON w.cluster_id = k.w_id AND w.first_name = k.w_first AND w.last_name = k.w_last
+    JOIN named s ON s.cluster_id = k.s_id AND s.first_name = k.s_first AND s.last_name = k.s_last"""
 NAME_JOINS = (
-    ("named", "w.first_name = s.first_name AND w.last_name = s.last_name"),
-    ("name_keys", "w.had_no_ssn AND w.name_key = s.name_key"),
-    ("named", "w.had_no_ssn AND w.first_name = s.last_name AND w.last_name = s.first_name"),
-    ("named", "NOT w.had_no_ssn AND w.first_soundex = s.first_soundex AND w.last_soundex = s.last_soundex"),
-    ("named", "NOT w.had_no_ssn AND w.first_name = s.first_name "
-              "AND substr(w.last_name, 1, 1) = substr(s.last_name, 1, 1)"),
-    ("named", "NOT w.had_no_ssn AND w.last_name = s.last_name "
-              "AND substr(w.first_name, 1, 1) = substr(s.first_name, 1, 1)"),
-)  # fmt: skip
+    "named w JOIN named s ON w.first_name = s.first_name AND w.last_name = s.last_name",
+    KEYED,
+    "named w JOIN named s ON w.had_no_ssn AND w.first_name = s.last_name AND w.last_name = s.first_name",
+    "named w JOIN named s ON NOT w.had_no_ssn AND w.first_soundex = s.first_soundex "
+    "AND w.last_soundex = s.last_soundex",
+    "named w JOIN named s ON NOT w.had_no_ssn AND w.first_name = s.first_name "
+    "AND substr(w.last_name, 1, 1) = substr(s.last_name, 1, 1)",
+    "named w JOIN named s ON NOT w.had_no_ssn AND w.last_name = s.last_name "
+    "AND substr(w.first_name, 1, 1) = substr(s.first_name, 1, 1)",
+)
 
 
 def _deletions(name: str) -> str:
@@ -68,15 +76,16 @@ def _deletions(name: str) -> str:
 
 def _name_keys() -> str:
     """The SELECT of `name_keys`: every row of `named` a worker who had no SSN may be compared with,
-    once per blocking key (see FIRST_KEYS)."""
+    by its cluster and names, once per blocking key (see FIRST_KEYS)."""
     rows = "WHERE n.anchored OR n.had_no_ssn"
+    row = "n.cluster_id, n.anchored, n.had_no_ssn, n.first_name, n.last_name"
     each_letter = "CROSS JOIN unnest(generate_series(1, length(n.{0}) + 1)) AS d(i)"
-    return f"""SELECT n.*, f || ' ' || l AS name_key FROM named n
+    return f"""SELECT {row}, f || ' ' || l AS name_key FROM named n
         CROSS JOIN unnest({FIRST_KEYS}) AS a(f) CROSS JOIN unnest({LAST_KEYS}) AS b(l) {rows}
-    UNION SELECT n.*, k AS name_key FROM named n CROSS JOIN unnest({INITIAL_KEYS}) AS c(k) {rows}
-    UNION SELECT n.*, {_deletions("first_name")} || ' ' || n.last_soundex AS name_key FROM named n
+    UNION SELECT {row}, k AS name_key FROM named n CROSS JOIN unnest({INITIAL_KEYS}) AS c(k) {rows}
+    UNION SELECT {row}, {_deletions("first_name")} || ' ' || n.last_soundex AS name_key FROM named n
         {each_letter.format("first_name")} {rows}
-    UNION SELECT n.*, n.first_soundex || ' ' || {_deletions("last_name")} AS name_key FROM named n
+    UNION SELECT {row}, n.first_soundex || ' ' || {_deletions("last_name")} AS name_key FROM named n
         {each_letter.format("last_name")} {rows}"""
 
 
@@ -184,8 +193,8 @@ def attach_unique_names(
         f"""SELECT w.cluster_id AS weak_id, s.cluster_id AS strong_id,
             w.first_name = s.first_name AND w.last_name = s.last_name AS same_name,
             ({close}) OR (w.first_name = s.last_name AND w.last_name = s.first_name) AS close_name
-        FROM {table} w JOIN {table} s ON {on} WHERE NOT w.anchored AND s.anchored"""
-        for table, on in NAME_JOINS
+        FROM {pairs} WHERE NOT w.anchored AND s.anchored"""
+        for pairs in NAME_JOINS
     )
     # Wages seen from a year after the data's first quarter began there; earlier ones may have begun
     # before the data did.
