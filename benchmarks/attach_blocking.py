@@ -30,14 +30,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from linkage import scores, settings_for  # noqa: E402
+from linkage import scores, settings_for, workdir_settings  # noqa: E402
 from pyspark.sql import SparkSession  # noqa: E402
 
 from jobs import pipeline  # noqa: E402
 from jobs.identity_job import link  # noqa: E402
 from lakehouse.identity import attach, registry, steps  # noqa: E402
 from lakehouse.identity.evaluate import read_truth  # noqa: E402
-from lakehouse.settings import Settings, load_settings  # noqa: E402
+from lakehouse.settings import Settings  # noqa: E402
 from lakehouse.spark import build_spark  # noqa: E402
 from lakehouse.storage import open_storage  # noqa: E402
 from lakehouse.synth.generate import generate  # noqa: E402
@@ -55,24 +55,6 @@ ONE_CODE = (
 JOINS = {"keys": attach.NAME_JOINS, "one_code": ONE_CODE}
 # The steps a lake needs for linking again: its silver records and a champion model.
 LINK_STEPS = ("bronze", "silver", "identity")
-
-
-def workdir_settings(work: Path) -> Settings:
-    """Settings of a lake a `c2c run` left in `work` (its `var/`)."""
-    var = work / "var"
-    return load_settings(
-        "local",
-        overrides={
-            "spark": {"conf": {"spark.local.dir": str(var / "tmp")}},
-            "storage": {
-                "root": str(var / "lake"),
-                "restricted_root": str(var / "restricted"),
-                "raw_root": str(var / "raw"),
-            },
-            "paths": {"var": str(var)},
-            "pii": {"dev_key_file": str(var / "secrets" / "pii_dev.key")},
-        },
-    )
 
 
 def relink(spark: SparkSession, settings: Settings, joins: tuple) -> dict[str, float]:

@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from linkage import measure, scores, settings_for  # noqa: E402
+from linkage import measure, scores, settings_for, workdir_settings  # noqa: E402
 from pyspark.sql import SparkSession  # noqa: E402
 
 from jobs.identity_job import _activity, link  # noqa: E402
@@ -41,7 +41,7 @@ from lakehouse.identity import registry  # noqa: E402
 from lakehouse.identity.evaluate import read_truth  # noqa: E402
 from lakehouse.identity.features import nickname_roots, with_linkage_features  # noqa: E402
 from lakehouse.identity.model import PREDICTION_BLOCKING  # noqa: E402
-from lakehouse.settings import Settings, load_settings  # noqa: E402
+from lakehouse.settings import Settings  # noqa: E402
 from lakehouse.spark import build_spark  # noqa: E402
 from lakehouse.storage import open_storage  # noqa: E402
 from lakehouse.synth.profiles import PROFILES  # noqa: E402
@@ -124,17 +124,7 @@ def main() -> None:
     without = [r for r in rules if r != extra]
     if args.count:
         work = Path(args.count)
-        settings = load_settings(
-            "local",
-            overrides={
-                "storage": {
-                    "root": str(work / "var" / "lake"),
-                    "restricted_root": str(work / "var" / "restricted"),
-                },
-                "paths": {"var": str(work / "var")},
-                "pii": {"dev_key_file": str(work / "var" / "secrets" / "pii_dev.key")},
-            },
-        )
+        settings = workdir_settings(work)
         spark = build_spark(settings)
         counts = count_pairs(spark, settings, with_rule)
         print(f"records={counts.pop('records')} all_with_rule={counts.pop('all')}")

@@ -72,6 +72,24 @@ def settings_for(work: Path) -> Settings:
     )
 
 
+def workdir_settings(work: Path) -> Settings:
+    """Settings of a lake a `c2c run` left in `work` (its `var/`)."""
+    var = work / "var"
+    return load_settings(
+        "local",
+        overrides={
+            "spark": {"conf": {"spark.local.dir": str(var / "tmp")}},
+            "storage": {
+                "root": str(var / "lake"),
+                "restricted_root": str(var / "restricted"),
+                "raw_root": str(var / "raw"),
+            },
+            "paths": {"var": str(var)},
+            "pii": {"dev_key_file": str(var / "secrets" / "pii_dev.key")},
+        },
+    )
+
+
 def baseline_settings():
     """Splink out of the box: library comparisons with their default levels, simple blocking."""
     import splink.comparison_library as cl
