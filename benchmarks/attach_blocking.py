@@ -1,8 +1,8 @@
-"""What the name blocks of attaching wage clusters by name cost and find: the identity step's own
-`link` run twice on the same silver records and the same model, once with the name joins of
-lakehouse/identity/attach.py (NAME_JOINS: blocks of a first-name key and a last-name key) and once with
-the one-key joins they replaced (a worker who had no SSN compared with every candidate sharing one
-Soundex code, of the first name or of the last), on every generator profile.
+"""What looking for close names only for workers with no namesake costs and finds: the identity step's
+own `link` run twice on the same silver records and the same model, once as lakehouse/identity/attach.py
+attaches wage clusters by name (close names, in blocks of a first-name key and a last-name key, only
+for a worker with no namesake that counts) and once with every worker's close names weighed, on every
+generator profile. The two must attach the same clusters; the first should cost less.
 
     .venv/bin/python benchmarks/attach_blocking.py [--persons 10000] [--profiles default dirty mobile]
                                                    [--lake WORKDIR ...] [--keep DIR]
@@ -10,11 +10,11 @@ Soundex code, of the first name or of the last), on every generator profile.
 For each profile: generate a state of `--persons` people and run `c2c run`'s bronze, silver and
 identity steps on an empty lake (identity trains and registers the model). `--lake WORKDIR` adds the
 lake a `c2c run` left in that working directory (its `var/`), without generating. Each lake is linked
-with both joins and scored against the truth (pairwise and B-cubed); `attach_s` is the time of
-attaching by name alone.
+both ways and scored against the truth (pairwise and B-cubed); `attach_s` is the time of attaching
+by name alone.
 
-Last line per lake: `lake=<name> attached_<joins>=... attach_s_<joins>=... f1_<joins>=...
-bcubed_f1_<joins>=...` for joins `keys` (the present ones) and `one_code` (the replaced ones).
+Last line per lake: `lake=<name> attached_<way>=... attach_s_<way>=... f1_<way>=...
+bcubed_f1_<way>=...` for ways `namesakes_first` (the present one) and `every_worker`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from pyspark.sql import SparkSession  # noqa: E402
 
 from jobs import pipeline  # noqa: E402
 from jobs.identity_job import link  # noqa: E402
-from lakehouse.identity import attach, registry, steps  # noqa: E402
+from lakehouse.identity import registry, steps  # noqa: E402
 from lakehouse.identity.evaluate import read_truth  # noqa: E402
 from lakehouse.settings import Settings  # noqa: E402
 from lakehouse.spark import build_spark  # noqa: E402
@@ -44,38 +44,31 @@ from lakehouse.synth.generate import generate  # noqa: E402
 from lakehouse.synth.profiles import PROFILES, with_profile  # noqa: E402
 from lakehouse.tables import SILVER_PERSON_RECORDS  # noqa: E402
 
-# The joins before name keys: one Soundex code in common, or one name the other's swapped.
-ONE_CODE = (
-    attach.NAME_JOINS[0],
-    "named w JOIN named s ON w.had_no_ssn AND w.first_soundex = s.first_soundex",
-    "named w JOIN named s ON w.had_no_ssn AND w.last_soundex = s.last_soundex",
-    "named w JOIN named s ON w.had_no_ssn AND w.first_name = s.last_name",
-    *attach.NAME_JOINS[3:],
-)
-JOINS = {"keys": attach.NAME_JOINS, "one_code": ONE_CODE}
+# attach_unique_names's `namesakes_first`, by the name of each way
+WAYS = {"namesakes_first": True, "every_worker": False}
 # The steps a lake needs for linking again: its silver records and a champion model.
 LINK_STEPS = ("bronze", "silver", "identity")
 
 
-def relink(spark: SparkSession, settings: Settings, joins: tuple) -> dict[str, float]:
-    """The identity step's `link` with the champion model and `joins` as attach's name joins, scored;
-    with the count and the seconds of the attachments."""
+def relink(spark: SparkSession, settings: Settings, namesakes_first: bool) -> dict[str, float]:
+    """The identity step's `link` with the champion model, attaching by name with `namesakes_first`,
+    scored; with the count and the seconds of the attachments."""
     timed: dict[str, float] = {}
     original = steps.attach_unique_names
 
     def timed_attach(*args, **kwargs) -> int:
         started = time.perf_counter()
-        found = original(*args, **kwargs)
+        found = original(*args, **kwargs, namesakes_first=namesakes_first)
         timed["attach_s"], timed["attached"] = time.perf_counter() - started, found
         return found
 
-    attach.NAME_JOINS, steps.attach_unique_names = joins, timed_attach
+    steps.attach_unique_names = timed_attach
     try:
         storage = open_storage(spark, settings)
         model = registry.load_champion(settings)[0]
         resolution = link(spark, settings, storage, model=model, as_of=datetime.now(UTC).date())
     finally:
-        attach.NAME_JOINS, steps.attach_unique_names = JOINS["keys"], original
+        steps.attach_unique_names = original
     records = storage.read(SILVER_PERSON_RECORDS).select("source", "source_record_key", "record_token")
     clusters = resolution.clusters
     if not hasattr(clusters, "withColumnRenamed"):  # Arrow from the duckdb backend
@@ -86,16 +79,16 @@ def relink(spark: SparkSession, settings: Settings, joins: tuple) -> dict[str, f
 
 def compare(spark: SparkSession, name: str, settings: Settings) -> None:
     line = {}
-    for joins, variant in JOINS.items():
-        s = relink(spark, settings, variant)
+    for way, namesakes_first in WAYS.items():
+        s = relink(spark, settings, namesakes_first)
         print(
-            f"  {name} {joins}: attached={s['attached']} attach_s={s['attach_s']:.1f} "
+            f"  {name} {way}: attached={s['attached']} attach_s={s['attach_s']:.1f} "
             f"precision={s['precision']:.4f} recall={s['recall']:.4f} f1={s['f1']:.4f} "
             f"bcubed_f1={s['bcubed_f1']:.4f}",
             flush=True,
         )
-        line |= {f"attached_{joins}": s["attached"], f"attach_s_{joins}": round(s["attach_s"], 1)}
-        line |= {f"f1_{joins}": round(s["f1"], 4), f"bcubed_f1_{joins}": round(s["bcubed_f1"], 4)}
+        line |= {f"attached_{way}": s["attached"], f"attach_s_{way}": round(s["attach_s"], 1)}
+        line |= {f"f1_{way}": round(s["f1"], 4), f"bcubed_f1_{way}": round(s["bcubed_f1"], 4)}
     print(f"lake={name} " + " ".join(f"{k}={v}" for k, v in line.items()), flush=True)
 
 

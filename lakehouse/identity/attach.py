@@ -46,27 +46,36 @@ INITIAL_KEYS = """[substr(n.first_name, 1, 1) || ' ' || n.last_soundex,
     n.first_soundex || ' ' || substr(n.last_name, 1, 1)]"""
 
 
-# The (unanchored, anchored) pairs of `named` rows, w and s, that `attach_unique_names` weighs: the
-# same name, or (for a worker who had no SSN) a name key in common (each pair once, however many keys
-# it shares) or the names swapped, or (for one with an SSN) both Soundex codes in common or one name
-# and the other's initial.
+# The (unanchored, anchored) pairs of `named` rows, w and s, of the same first and last name.
+SAME_NAME = "named w JOIN named s ON w.first_name = s.first_name AND w.last_name = s.last_name"
+# The pairs whose names differ that `attach_unique_names` weighs for a worker with no namesake left
+# (`close_named`: see there), w, and an anchored row of `named`, s: for a worker who had no SSN, a
+# name key in common (each pair once, however many keys it shares) or the names swapped; for one with
+# an SSN, both Soundex codes in common or one name and the other's initial.
 KEYED = """(SELECT DISTINCT w.cluster_id AS w_id, w.first_name AS w_first, w.last_name AS w_last,
         s.cluster_id AS s_id, s.first_name AS s_first, s.last_name AS s_last
     FROM name_keys w JOIN name_keys s ON w.name_key = s.name_key
     WHERE w.had_no_ssn AND NOT w.anchored AND s.anchored) k
-    JOIN named w ON w.cluster_id = k.w_id AND w.first_name = k.w_first AND w.last_name = k.w_last
+    JOIN close_named w ON w.cluster_id = k.w_id AND w.first_name = k.w_first AND w.last_name = k.w_last
     JOIN named s ON s.cluster_id = k.s_id AND s.first_name = k.s_first AND s.last_name = k.s_last"""
 NAME_JOINS = (
-    "named w JOIN named s ON w.first_name = s.first_name AND w.last_name = s.last_name",
     KEYED,
-    "named w JOIN named s ON w.had_no_ssn AND w.first_name = s.last_name AND w.last_name = s.first_name",
-    "named w JOIN named s ON NOT w.had_no_ssn AND w.first_soundex = s.first_soundex "
+    "close_named w JOIN named s ON w.had_no_ssn AND w.first_name = s.last_name "
+    "AND w.last_name = s.first_name",
+    "close_named w JOIN named s ON NOT w.had_no_ssn AND w.first_soundex = s.first_soundex "
     "AND w.last_soundex = s.last_soundex",
-    "named w JOIN named s ON NOT w.had_no_ssn AND w.first_name = s.first_name "
+    "close_named w JOIN named s ON NOT w.had_no_ssn AND w.first_name = s.first_name "
     "AND substr(w.last_name, 1, 1) = substr(s.last_name, 1, 1)",
-    "named w JOIN named s ON NOT w.had_no_ssn AND w.last_name = s.last_name "
+    "close_named w JOIN named s ON NOT w.had_no_ssn AND w.last_name = s.last_name "
     "AND substr(w.first_name, 1, 1) = substr(s.first_name, 1, 1)",
 )
+# What a (weak, strong) candidate pair of cluster_identity rows, w and s, must meet to count: middle
+# initials in common where both have some, a strong cluster born in time for the worker's wages (with
+# `as_of`), and no source keyed by a permanent person id on both sides.
+ADMISSIBLE = """(array_length(w.initials) = 0 OR array_length(s.initials) = 0
+        OR array_length(array_intersect(w.initials, s.initials)) > 0)
+    AND NOT coalesce(w.wages_only AND s.earliest_birth > {born}, FALSE)
+    AND array_length(array_intersect(w.keyed_sources, s.keyed_sources)) = 0"""
 
 
 def _deletions(name: str) -> str:
@@ -76,16 +85,18 @@ def _deletions(name: str) -> str:
 
 def _name_keys() -> str:
     """The SELECT of `name_keys`: every row of `named` a worker who had no SSN may be compared with,
-    by its cluster and names, once per blocking key (see FIRST_KEYS)."""
+    by its cluster and names, once per blocking key (see FIRST_KEYS); the workers are those of
+    `close_named`, the candidates those of `named`."""
     rows = "WHERE n.anchored OR n.had_no_ssn"
     row = "n.cluster_id, n.anchored, n.had_no_ssn, n.first_name, n.last_name"
     each_letter = "CROSS JOIN unnest(generate_series(1, length(n.{0}) + 1)) AS d(i)"
-    return f"""SELECT {row}, f || ' ' || l AS name_key FROM named n
+    named = "(SELECT * FROM named WHERE anchored UNION ALL SELECT * FROM close_named) n"
+    return f"""SELECT {row}, f || ' ' || l AS name_key FROM {named}
         CROSS JOIN unnest({FIRST_KEYS}) AS a(f) CROSS JOIN unnest({LAST_KEYS}) AS b(l) {rows}
-    UNION SELECT {row}, k AS name_key FROM named n CROSS JOIN unnest({INITIAL_KEYS}) AS c(k) {rows}
-    UNION SELECT {row}, {_deletions("first_name")} || ' ' || n.last_soundex AS name_key FROM named n
+    UNION SELECT {row}, k AS name_key FROM {named} CROSS JOIN unnest({INITIAL_KEYS}) AS c(k) {rows}
+    UNION SELECT {row}, {_deletions("first_name")} || ' ' || n.last_soundex AS name_key FROM {named}
         {each_letter.format("first_name")} {rows}
-    UNION SELECT {row}, n.first_soundex || ' ' || {_deletions("last_name")} AS name_key FROM named n
+    UNION SELECT {row}, n.first_soundex || ' ' || {_deletions("last_name")} AS name_key FROM {named}
         {each_letter.format("last_name")} {rows}"""
 
 
@@ -99,6 +110,7 @@ def attach_unique_names(
     max_cluster_size: int,
     as_of: date | None = None,
     county_neighbors: Mapping[str, Sequence[str]] | None = None,
+    namesakes_first: bool = True,
 ) -> int:
     """Attach each unanchored cluster (no birth date and no native id in any record: wage records,
     which carry a name, a middle initial and the SSN the employer reported, nothing more) to the one
@@ -110,10 +122,10 @@ def attach_unique_names(
     run in communities (the same pair of names is far more common than the product of its parts).
     So the rule asks the data instead: how many clusters could this be?
     - A worker who had no SSN (WAGE_SOURCES records without one) can only be a cluster with
-      no SSN anywhere. Candidates have a record with the same first and last name; failing any, the
-      names may differ as the model's name levels allow (nickname, surname in common, close
-      spelling, one slip in a name of four letters or more, first and last swapped; looked for
-      among the names that share a blocking key, FIRST_KEYS), and the one
+      no SSN anywhere. Candidates have a record with the same first and last name; failing any that
+      meets the conditions below, the names may differ as the model's name levels allow (nickname,
+      surname in common, close spelling, one slip in a name of four letters or more, first and last
+      swapped; looked for among the names that share a blocking key, FIRST_KEYS), and the one
       such candidate, or the one such candidate in a county where the worker's employers are, is
       the worker.
     - A wage cluster with an SSN can only be a cluster with no SSN, and only with the same first and
@@ -147,7 +159,14 @@ def attach_unique_names(
     - With `as_of`, a wage cluster cannot be someone born less than MIN_WORKING_AGE years before it
       (the earliest birth date a cluster holds counts: one typo must not rule a person out).
     A candidate that is not alone leaves the cluster unattached, and so does an attachment that would
-    make a cluster larger than `max_cluster_size` (the chaining guards have run already)."""
+    make a cluster larger than `max_cluster_size` (the chaining guards have run already).
+
+    Names that differ decide only for a worker with no namesake (a candidate of the same name that
+    meets the conditions above, ADMISSIBLE), so they are looked for only for those (`close_named`).
+    Most wage records spell the worker's name as the other agencies do, so few workers are left, and
+    the name-key blocks, whose pairs grow faster than the state, are searched for few. The attachments
+    are the same as with every worker's close names weighed (`namesakes_first=False`, which
+    benchmarks/attach_blocking.py compares)."""
     db = as_engine(con)
     wages = sql_list(WAGE_SOURCES)
     bordering = _bordering("w.counties", county_neighbors)
@@ -187,14 +206,30 @@ def attach_unique_names(
             OR (least(length(w.{n}), length(s.{n})) >= 4 AND damerau_levenshtein(w.{n}, s.{n}) <= 1))"""
         for n, v in (("first_name", "first_roots"), ("last_name", "last_names"))
     )
+    admissible = ADMISSIBLE.format(born=born_by("w.wages_from", as_of))
+    # workers with a namesake that counts, and the names of the others (see the docstring's end)
+    db.create(
+        "namesakes",
+        f"""SELECT DISTINCT p.weak_id FROM (
+            SELECT DISTINCT w.cluster_id AS weak_id, s.cluster_id AS strong_id FROM {SAME_NAME}
+            WHERE NOT w.anchored AND s.anchored) p
+        JOIN cluster_identity w ON w.cluster_id = p.weak_id
+        JOIN cluster_identity s ON s.cluster_id = p.strong_id
+        WHERE {admissible} AND {"TRUE" if namesakes_first else "FALSE"}""",
+    )
+    db.create(
+        "close_named",
+        """SELECT n.* FROM named n LEFT JOIN namesakes x ON x.weak_id = n.cluster_id
+        WHERE NOT n.anchored AND x.weak_id IS NULL""",
+    )
     db.create("name_keys", _name_keys())  # see FIRST_KEYS
-    # (unanchored, anchored) record pairs, by NAME_JOINS
+    # (unanchored, anchored) record pairs: namesakes, and the close names of NAME_JOINS
     name_pairs = " UNION ".join(
         f"""SELECT w.cluster_id AS weak_id, s.cluster_id AS strong_id,
             w.first_name = s.first_name AND w.last_name = s.last_name AS same_name,
             ({close}) OR (w.first_name = s.last_name AND w.last_name = s.first_name) AS close_name
         FROM {pairs} WHERE NOT w.anchored AND s.anchored"""
-        for pairs in NAME_JOINS
+        for pairs in (SAME_NAME, *NAME_JOINS)
     )
     # Wages seen from a year after the data's first quarter began there; earlier ones may have begun
     # before the data did.
@@ -216,11 +251,7 @@ def attach_unique_names(
             FROM ({name_pairs}) AS p
             JOIN cluster_identity w ON w.cluster_id = p.weak_id
             JOIN cluster_identity s ON s.cluster_id = p.strong_id
-            WHERE p.close_name
-              AND (array_length(w.initials) = 0 OR array_length(s.initials) = 0
-                   OR array_length(array_intersect(w.initials, s.initials)) > 0)
-              AND NOT coalesce(w.wages_only AND s.earliest_birth > {born_by("w.wages_from", as_of)}, FALSE)
-              AND array_length(array_intersect(w.keyed_sources, s.keyed_sources)) = 0
+            WHERE p.close_name AND {admissible}
             GROUP BY ALL),
         counted AS (
             SELECT weak_id, had_no_ssn, count(*) FILTER (WHERE same_name) AS n_same, count(*) AS n_close,
@@ -268,7 +299,8 @@ def attach_unique_names(
             JOIN cluster_identity s ON s.cluster_id = c.strong_id) AS joined
         WHERE joined_records <= {int(max_cluster_size)} AND NOT ssn_to_no_ssn""",
     )
-    db.drop("name_keys")
+    for table in ("name_keys", "close_named", "namesakes"):
+        db.drop(table)
     attached = record_joins(con, "attach", "unique_name")
     return int(attached)
 

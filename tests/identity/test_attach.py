@@ -59,6 +59,7 @@ def attach(
     clusters: dict[str, str] | None = None,
     as_of: date | None = None,
     county_neighbors: dict[str, list[str]] | None = None,
+    namesakes_first: bool = True,
 ) -> dict:
     """Run the attachment on `rows` (each record its own cluster unless `clusters` says otherwise);
     returns record_token -> cluster_id afterwards."""
@@ -67,7 +68,11 @@ def attach(
     con.executemany(f"INSERT INTO linkage_input VALUES ({', '.join('?' * 16)})", rows)
     add_clusters_and_pairs(con, [r[0] for r in rows], clusters)
     attach_unique_names(
-        con, max_cluster_size=max_cluster_size, as_of=as_of, county_neighbors=county_neighbors
+        con,
+        max_cluster_size=max_cluster_size,
+        as_of=as_of,
+        county_neighbors=county_neighbors,
+        namesakes_first=namesakes_first,
     )
     return dict(con.execute("SELECT record_token, cluster_id FROM clusters").fetchall())
 
@@ -144,6 +149,25 @@ def test_names_are_compared_within_blocks_of_a_first_and_a_last_name_key():
     ]
     clusters = attach(rows)
     assert [clusters[w] for w in ("w1", "w2", "w3")] == ["k1", "k2", "w3"]
+
+
+def test_close_names_decide_only_for_a_worker_with_no_namesake_that_counts():
+    """A namesake that counts decides, so close names are looked for only where there is none: a
+    namesake whose middle initial differs does not count, and then the close-named one is the worker.
+    Weighing every worker's close names gives the same attachments."""
+    rows = [
+        record("k1", "calpads", "MARIA LOPEZ", birth="2001-01-01", ssid="S1"),
+        record("k2", "calpads", "MARIA LOPES", birth="2000-01-01", ssid="S2"),
+        record("w1", "edd", "MARIA LOPEZ"),  # its namesake decides, the close name is not weighed
+        record("k3", "calpads", "TOMAS A REYES", birth="1999-01-01", ssid="S3"),
+        record("k4", "calpads", "THOMAS B REYES", birth="1998-01-01", ssid="S4"),
+        record("w2", "edd", "TOMAS B REYES"),  # the namesake's initial differs: the close name decides
+        record("k5", "calpads", "LUIS ORTIZ", birth="1997-01-01", ssid="S5"),
+        record("w3", "edd", "LUIS ORTIS"),  # no namesake at all
+    ]
+    first = attach(rows)
+    assert [first[w] for w in ("w1", "w2", "w3")] == ["k1", "k4", "k5"]
+    assert attach(rows, namesakes_first=False) == first
 
 
 def test_middle_initials_must_not_differ():
