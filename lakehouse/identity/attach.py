@@ -1,6 +1,7 @@
 """After the clusters and their guards: wage records that carry only a name (and the SSN an employer
 reported) join the one cluster their name points to (`attach_unique_names`), decided by asking the
-data how many clusters a wage cluster could be. The joins of two clusters that are each other's only
+data how many clusters a wage cluster could be; the pairs of names it weighs are
+lakehouse/identity/name_blocks.py. The joins of two clusters that are each other's only
 partner (near misses, married names) are lakehouse/identity/joins.py.
 
 No attachment joins two clusters that each hold a record of one source keyed by a permanent person id
@@ -23,52 +24,9 @@ from lakehouse.identity.guards import (
     sql_list,
 )
 from lakehouse.identity.joins import record_joins
+from lakehouse.identity.name_blocks import NAME_JOINS, SAME_NAME, name_keys
 from lakehouse.identity.pair_guards import born_by
 
-# A name's blocking keys for a worker who had no SSN and for its possible partners: each joins a key of
-# the first name and one of the last, so that a block is a pair of names, not one name's (a single
-# Soundex code holds a few percent of a state, and every such worker would be compared with all of it).
-# Two names that the `close` rule takes for one person's share a key, unless both names have changed:
-# - a first-name root (its formal names, or the name: BILL and WILLIAM share WILLIAM) or the first
-#   name's Soundex code, with a surname (each of a compound family name) or the last name's Soundex
-#   code: nicknames, compound surnames, names that sound alike;
-# - the first name with one letter deleted (or none) and the last name's Soundex code, and the other
-#   way round: two spellings one slip apart (a letter changed, added, dropped or two swapped, ULIS and
-#   LUIS) have a deletion in common, wherever the slip falls (the symmetric-deletion method of
-#   spelling correction);
-# - the first name's initial and the last name's Soundex code, and the other way round: spellings
-#   that differ past their first letter (the `close` rule's Jaro-Winkler level rewards a common start).
-# A pair that shares none of these keys (each name changed, in its sound and its spelling) is not
-# compared.
-FIRST_KEYS = "list_distinct(list_append(coalesce(n.first_roots, []), n.first_soundex))"
-LAST_KEYS = "list_distinct(list_append(coalesce(n.last_names, []), n.last_soundex))"
-INITIAL_KEYS = """[substr(n.first_name, 1, 1) || ' ' || n.last_soundex,
-    n.first_soundex || ' ' || substr(n.last_name, 1, 1)]"""
-
-
-# The (unanchored, anchored) pairs of `named` rows, w and s, of the same first and last name.
-SAME_NAME = "named w JOIN named s ON w.first_name = s.first_name AND w.last_name = s.last_name"
-# The pairs whose names differ that `attach_unique_names` weighs for a worker with no namesake left
-# (`close_named`: see there), w, and an anchored row of `named`, s: for a worker who had no SSN, a
-# name key in common (each pair once, however many keys it shares) or the names swapped; for one with
-# an SSN, both Soundex codes in common or one name and the other's initial.
-KEYED = """(SELECT DISTINCT w.cluster_id AS w_id, w.first_name AS w_first, w.last_name AS w_last,
-        s.cluster_id AS s_id, s.first_name AS s_first, s.last_name AS s_last
-    FROM name_keys w JOIN name_keys s ON w.name_key = s.name_key
-    WHERE w.had_no_ssn AND NOT w.anchored AND s.anchored) k
-    JOIN close_named w ON w.cluster_id = k.w_id AND w.first_name = k.w_first AND w.last_name = k.w_last
-    JOIN named s ON s.cluster_id = k.s_id AND s.first_name = k.s_first AND s.last_name = k.s_last"""
-NAME_JOINS = (
-    KEYED,
-    "close_named w JOIN named s ON w.had_no_ssn AND w.first_name = s.last_name "
-    "AND w.last_name = s.first_name",
-    "close_named w JOIN named s ON NOT w.had_no_ssn AND w.first_soundex = s.first_soundex "
-    "AND w.last_soundex = s.last_soundex",
-    "close_named w JOIN named s ON NOT w.had_no_ssn AND w.first_name = s.first_name "
-    "AND substr(w.last_name, 1, 1) = substr(s.last_name, 1, 1)",
-    "close_named w JOIN named s ON NOT w.had_no_ssn AND w.last_name = s.last_name "
-    "AND substr(w.first_name, 1, 1) = substr(s.first_name, 1, 1)",
-)
 # What a (weak, strong) candidate pair of cluster_identity rows, w and s, must meet to count: middle
 # initials in common where both have some, a strong cluster born in time for the worker's wages (with
 # `as_of`), and no source keyed by a permanent person id on both sides.
@@ -76,28 +34,6 @@ ADMISSIBLE = """(array_length(w.initials) = 0 OR array_length(s.initials) = 0
         OR array_length(array_intersect(w.initials, s.initials)) > 0)
     AND NOT coalesce(w.wages_only AND s.earliest_birth > {born}, FALSE)
     AND array_length(array_intersect(w.keyed_sources, s.keyed_sources)) = 0"""
-
-
-def _deletions(name: str) -> str:
-    """SQL for `name` with its i-th letter deleted (none when i is past its end), over i in `d`."""
-    return f"substr(n.{name}, 1, d.i - 1) || substr(n.{name}, d.i + 1)"
-
-
-def _name_keys() -> str:
-    """The SELECT of `name_keys`: every row of `named` a worker who had no SSN may be compared with,
-    by its cluster and names, once per blocking key (see FIRST_KEYS); the workers are those of
-    `close_named`, the candidates those of `named`."""
-    rows = "WHERE n.anchored OR n.had_no_ssn"
-    row = "n.cluster_id, n.anchored, n.had_no_ssn, n.first_name, n.last_name"
-    each_letter = "CROSS JOIN unnest(generate_series(1, length(n.{0}) + 1)) AS d(i)"
-    named = "(SELECT * FROM named WHERE anchored UNION ALL SELECT * FROM close_named) n"
-    return f"""SELECT {row}, f || ' ' || l AS name_key FROM {named}
-        CROSS JOIN unnest({FIRST_KEYS}) AS a(f) CROSS JOIN unnest({LAST_KEYS}) AS b(l) {rows}
-    UNION SELECT {row}, k AS name_key FROM {named} CROSS JOIN unnest({INITIAL_KEYS}) AS c(k) {rows}
-    UNION SELECT {row}, {_deletions("first_name")} || ' ' || n.last_soundex AS name_key FROM {named}
-        {each_letter.format("first_name")} {rows}
-    UNION SELECT {row}, n.first_soundex || ' ' || {_deletions("last_name")} AS name_key FROM {named}
-        {each_letter.format("last_name")} {rows}"""
 
 
 # The oldest age (years) at which a worker's first wages count as a first job after school.
@@ -125,7 +61,7 @@ def attach_unique_names(
       no SSN anywhere. Candidates have a record with the same first and last name; failing any that
       meets the conditions below, the names may differ as the model's name levels allow (nickname,
       surname in common, close spelling, one slip in a name of four letters or more, first and last
-      swapped; looked for among the names that share a blocking key, FIRST_KEYS), and the one
+      swapped; looked for among the names that share a blocking key, name_blocks.FIRST_KEYS), and the one
       such candidate, or the one such candidate in a county where the worker's employers are, is
       the worker.
     - A wage cluster with an SSN can only be a cluster with no SSN, and only with the same first and
@@ -222,7 +158,7 @@ def attach_unique_names(
         """SELECT n.* FROM named n LEFT JOIN namesakes x ON x.weak_id = n.cluster_id
         WHERE NOT n.anchored AND x.weak_id IS NULL""",
     )
-    db.create("name_keys", _name_keys())  # see FIRST_KEYS
+    db.create("name_keys", name_keys())  # see name_blocks.FIRST_KEYS
     # (unanchored, anchored) record pairs: namesakes, and the close names of NAME_JOINS
     name_pairs = " UNION ".join(
         f"""SELECT w.cluster_id AS weak_id, s.cluster_id AS strong_id,
