@@ -8,14 +8,13 @@ value or a missing environment variable raises `SettingsError` naming the key an
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from lakehouse.errors import SettingsError
+from lakehouse.settings_files import check_keys, interpolate, merge, origin_of, read_yaml
 
 # The synth section lives in its own module; its names are imported from here too.
 from lakehouse.settings_synth import (  # noqa: F401
@@ -29,7 +28,6 @@ from lakehouse.settings_synth import (  # noqa: F401
 ENV_VAR = "C2C_ENV"
 CONF_DIR_VAR = "C2C_CONF_DIR"
 DEFAULT_ENV = "local"
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 class SparkSettings(_Strict):
@@ -194,14 +192,14 @@ def load_settings(
 
     merged: dict[str, Any] = {}
     origin: dict[tuple[str, ...], str] = {}
-    layers = [(str(base_file), _read_yaml(base_file)), (str(overlay_file), _read_yaml(overlay_file))]
+    layers = [(str(base_file), read_yaml(base_file)), (str(overlay_file), read_yaml(overlay_file))]
     if overrides:
         layers.append(("overrides", overrides))
     for source, data in layers:
-        _check_keys(data, Settings, (), source)
-        _merge(merged, data, (), source, origin)
+        check_keys(data, Settings, (), source)
+        merge(merged, data, (), source, origin)
 
-    merged = _interpolate(merged, (), origin)
+    merged = interpolate(merged, (), origin)
     merged["env"] = env
     merged["conf_dir"] = str(conf_path.resolve())
     try:
@@ -210,7 +208,7 @@ def load_settings(
         problems = []
         for err in exc.errors():
             loc = tuple(str(p) for p in err["loc"])
-            problems.append(f"{_origin_of(loc, origin)}: {'.'.join(loc)}: {err['msg']}")
+            problems.append(f"{origin_of(loc, origin)}: {'.'.join(loc)}: {err['msg']}")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(problems)) from None
     settings = _resolve_paths(settings)
     _check_zones(settings.storage)
@@ -258,71 +256,6 @@ def _check_zones(storage: StorageSettings) -> None:
             f"storage.root ({storage.root}) lies inside storage.restricted_root "
             f"({storage.restricted_root}): give the public lake and the restricted zone separate roots"
         )
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise SettingsError(f"settings file not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise SettingsError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise SettingsError(f"{path}: the top level must be a mapping of keys")
-    return data
-
-
-def _check_keys(data: dict[str, Any], model: type[BaseModel], prefix: tuple[str, ...], source: str) -> None:
-    fields = model.model_fields
-    for key, value in data.items():
-        dotted = ".".join((*prefix, str(key)))
-        if key not in fields or key in ("env", "conf_dir"):
-            known = ", ".join(k for k in fields if k not in ("env", "conf_dir"))
-            raise SettingsError(f"{source}: unknown key '{dotted}' (known here: {known})")
-        annotation = fields[key].annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            if not isinstance(value, dict):
-                raise SettingsError(f"{source}: '{dotted}' must be a mapping, got {value!r}")
-            _check_keys(value, annotation, (*prefix, key), source)
-
-
-def _merge(into: dict, data: dict, prefix: tuple[str, ...], source: str, origin: dict) -> None:
-    for key, value in data.items():
-        path = (*prefix, key)
-        if isinstance(value, dict):
-            if not isinstance(into.get(key), dict):
-                into[key] = {}
-                origin[path] = source
-            _merge(into[key], value, path, source, origin)
-        else:
-            into[key] = value
-            origin[path] = source
-
-
-def _origin_of(path: tuple[str, ...], origin: dict[tuple[str, ...], str]) -> str:
-    for n in range(len(path), 0, -1):
-        if path[:n] in origin:
-            return origin[path[:n]]
-    return "settings"
-
-
-def _interpolate(value: Any, path: tuple[str, ...], origin: dict) -> Any:
-    if isinstance(value, dict):
-        return {k: _interpolate(v, (*path, k), origin) for k, v in value.items()}
-    if not isinstance(value, str):
-        return value
-
-    def replace(match: re.Match) -> str:
-        name, default = match.group(1), match.group(2)
-        if name in os.environ:
-            return os.environ[name]
-        if default is not None:
-            return default
-        raise SettingsError(
-            f"{_origin_of(path, origin)}: {'.'.join(path)}: environment variable {name} is not set"
-        )
-
-    return _ENV_REF.sub(replace, value)
 
 
 def _is_uri(value: str) -> bool:
