@@ -25,6 +25,7 @@ RANKS: tuple[tuple[str, int, str], ...] = (
     ("lakehouse.errors", 0, "the errors a user can cause; imports nothing of ours"),
     ("lakehouse.settings", 1, "typed settings, validated once at start: errors only"),
     ("lakehouse.settings_synth", 1, "the synth section of the settings"),
+    ("lakehouse.settings_files", 1, "the conf/ files read, checked, merged and interpolated"),
     ("lakehouse.geo", 1, "the state's county shapes and their borders: reference data"),
     ("lakehouse.tables", 2, "the registry: every table's contract and the layouts bronze is declared from"),
     ("lakehouse.spark", 3, "the one SparkSession builder: settings only, no tables"),
