@@ -5,7 +5,8 @@ Write path (the data never passes through the driver):
    This is `stage`; a gate may read the staged files back and check them before step 2, or abort.
 2. The driver moves each file to the same relative place under the table root (a rename on the local
    filesystems this engine serves), reads its Parquet footer for the row count, and makes one atomic
-   commit of add actions through `deltalake`, carrying the application transaction id when given.
+   commit of add actions through `deltalake`, carrying the application transaction id when given
+   (lakehouse/storage/delta_rs_log.py).
 3. If anything fails before the commit lands, the moved files are deleted again and the table stays at
    its previous version. A killed process leaves orphan files, which `vacuum` removes (full listing,
    plus `_staging` directories older than the retention).
@@ -28,10 +29,9 @@ import uuid
 from datetime import UTC, datetime
 
 from deltalake import DeltaTable
-from deltalake import Schema as DeltaSchema
 from deltalake.exceptions import CommitFailedError, DeltaError
 from deltalake.exceptions import TableNotFoundError as DeltaTableNotFound
-from deltalake.transaction import AddAction, CommitProperties, Transaction, create_table_with_add_actions
+from deltalake.transaction import AddAction, CommitProperties
 from pyspark.sql import DataFrame
 from pyspark.sql.types import StructType
 
@@ -48,6 +48,7 @@ from lakehouse.storage.base import (
     as_nullable,
     replace_where_values,
 )
+from lakehouse.storage.delta_rs_log import commit_adds
 from lakehouse.storage.staged_files import STAGING_DIR, move_staged
 from lakehouse.tables import Table
 
@@ -193,7 +194,9 @@ class DeltaRsStorage(Storage):
                 self._check_replace_where(table, adds, replace_where)
             if table.keys and moved:
                 self.check_keys(self._read_files(moved, path, schema), table)
-            self._commit(
+            commit_adds(
+                self,
+                self._try_open,
                 table,
                 path,
                 dt,
@@ -236,68 +239,6 @@ class DeltaRsStorage(Storage):
                         f"{table.fqn}: data has {column}={add.partition_values.get(column)!r}, outside "
                         f"replace_where {dict(replace_where)}; nothing was written"
                     )
-
-    def _commit(
-        self,
-        table: Table,
-        path: str,
-        dt: DeltaTable | None,
-        schema: StructType,
-        partition_by: list[str],
-        adds: list[AddAction],
-        mode: Mode,
-        replace_where: ReplaceWhere | None,
-        app_id: str | None,
-    ) -> None:
-        """The one atomic step. Everything before it is invisible to readers."""
-        properties = CommitProperties(
-            custom_metadata={"c2c.writer": "delta-rs-engine", "c2c.app_id": app_id or ""},
-            max_commit_retries=self.settings.storage.max_commit_retries,
-            app_transactions=[Transaction(app_id, 1)] if app_id else None,
-        )
-        delta_schema = DeltaSchema.from_json(schema.json())
-        if dt is None:
-            try:
-                create_table_with_add_actions(
-                    path,
-                    delta_schema,
-                    adds,
-                    mode="error",
-                    partition_by=partition_by or None,
-                    commit_properties=properties,
-                )
-                return
-            except DeltaError:
-                dt = self._try_open(table)
-                if dt is None:
-                    raise
-            # Another writer created the table since we looked. An append still fits after it if
-            # the schema and partitioning agree; anything else is a conflict.
-            current = StructType.fromJson(json.loads(dt.schema().to_json()))
-            if mode != "append" or list(dt.metadata().partition_columns) != partition_by:
-                raise CommitFailedError("the table was created concurrently with a different layout")
-            schema = self.check_against_table(table, current, schema, "append", None)
-            delta_schema = DeltaSchema.from_json(schema.json())
-        current = {f["name"] for f in json.loads(dt.schema().to_json())["fields"]}
-        added = [f for f in schema.fields if f.name not in current]
-        if added and mode == "append":
-            # A delta-rs append commit cannot carry new metadata: add the (nullable) columns in a
-            # commit of their own first. Existing files stay valid; readers see nulls for them.
-            dt.alter.add_columns(list(DeltaSchema.from_json(StructType(added).json()).fields))
-        filters = None
-        if replace_where:
-            filters = [
-                (column, "in", sorted(v for v in values if v is not None))
-                for column, values in replace_where_values(replace_where).items()
-            ]
-        dt.create_write_transaction(
-            adds,
-            mode,
-            delta_schema,
-            partition_by=partition_by or None,
-            partition_filters=filters,
-            commit_properties=properties,
-        )
 
     def _undo(self, table: Table, path: str, moved: list[str], app_id: str | None) -> None:
         """Delete this write's files unless its commit did land (an error after the commit)."""
