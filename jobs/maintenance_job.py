@@ -69,7 +69,7 @@ def quarantine_list(settings: Settings) -> int:
     or excluded, with their counts from the ledger (no row contents)."""
     from jobs.bronze_job import landed_since_promotion
     from lakehouse.sources.decisions import HELD, latest_by_version, read_decisions
-    from lakehouse.sources.landing import read_ledger
+    from lakehouse.sources.ledger import read_ledger
     from lakehouse.tables import BRONZE_FILES
     from quality.bronze_gate import blocking_files
 
@@ -115,7 +115,7 @@ def quarantine_decide(settings: Settings, decision: str, file: str, *, reason: s
     """`c2c quarantine release|exclude FILE`: record the decision beside the ledger and put it in force,
     holding the lake's run lock; print what it did."""
     from lakehouse.sources.decisions import decide
-    from lakehouse.sources.landing import read_ledger
+    from lakehouse.sources.ledger import read_ledger
     from lakehouse.tables import BRONZE_FILES
 
     if not reason.strip():

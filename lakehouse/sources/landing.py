@@ -40,9 +40,10 @@ from pyspark.sql import functions as F
 
 from lakehouse.errors import C2CError
 from lakehouse.sources.checks import LandedVersion, count_back, held_rows, with_reasons, write_ledger
-from lakehouse.sources.decisions import HELD, apply_pending
+from lakehouse.sources.decisions import apply_pending
 from lakehouse.sources.layouts import LAYOUTS, family_of
-from lakehouse.sources.planning import Plan, RawFile, batched, current_versions, discover, plan, refusal
+from lakehouse.sources.ledger import landing_report, ledger_after, read_ledger
+from lakehouse.sources.planning import batched, current_versions, discover, plan, refusal
 from lakehouse.sources.split import SPLIT_DDL, TRUNCATED, splitter
 from lakehouse.storage import Storage
 from lakehouse.tables import BRONZE, BRONZE_FILES, BRONZE_QUARANTINE, Table
@@ -117,18 +118,18 @@ def land(
             done = dataclasses.replace(
                 todo, land=[f for b in batches[: k + 1] for f in b], duplicates=[], empty=[]
             )
-            partial = _ledger_after(ledger, done, counts, columns, load_id, now)
+            partial = ledger_after(ledger, done, counts, columns, load_id, now)
             _count_back(storage, partial, [f.file for f in batch])
             # A step of its own per batch: the whole ledger's step, "bronze/files", comes last.
             write_ledger(storage, partial, columns, run_id=load_id, step=f"bronze/files/batch-{k}")
         if on_batch is not None:
             on_batch(sum(map(len, batches[: k + 1])), len(todo.land), counts)
-    after = _ledger_after(ledger, todo, counts, columns, load_id, now)
+    after = ledger_after(ledger, todo, counts, columns, load_id, now)
     _count_back(storage, after)
     if todo.land or todo.duplicates or todo.empty:
         # Replacing a version changes an earlier row's status: the ledger is written whole.
         write_ledger(storage, after, columns, run_id=load_id, step="bronze/files")
-    report = _report(todo, counts, load_id, len(files))
+    report = landing_report(todo, counts, load_id, len(files))
     if decided:
         report["decisions_applied"] = [
             {"file": o.decision.file, "decision": o.decision.decision, "rows_dropped": o.dropped}
@@ -160,18 +161,6 @@ def _count_back(storage: Storage, ledger: list[dict], files: Collection[str] | N
     problems = count_back(expected, held_rows(storage, [*tables, BRONZE_QUARANTINE], files))
     if problems:
         raise LandingError(_count_back_message(problems))
-
-
-def read_ledger(storage: Storage, columns: list[str]) -> list[dict]:
-    """The ledger's rows with every declared column (one a lake's ledger lacks reads as null), and
-    `ingested_at` in UTC (Spark hands timestamps to Python as naive local times)."""
-    if not storage.info(BRONZE_FILES).exists:
-        return []
-    rows = [{**dict.fromkeys(columns), **r.asDict()} for r in storage.read(BRONZE_FILES).collect()]
-    for r in rows:
-        if r["ingested_at"] is not None:
-            r["ingested_at"] = r["ingested_at"].astimezone(UTC)
-    return rows
 
 
 def _write_rows(
@@ -275,73 +264,6 @@ def _counts(checked: DataFrame) -> dict[str, dict]:
     for r in unparseable:
         counts[r["file"]].setdefault("unparseable", {})[r["column"]] = r["count"]
     return counts
-
-
-def _ledger_after(
-    ledger: list[dict], todo: Plan, counts: dict, columns: list[str], load_id: str, now: datetime
-) -> list[dict]:
-    """The ledger once this landing is committed: a row per file version, sorted by file and hash."""
-    rows = {(r["file"], r["sha256"]): dict(r) for r in ledger}
-
-    def put(f: RawFile, status: str, **values) -> None:
-        family = family_of(f.file)
-        rows[f.file, f.sha256] = {
-            **dict.fromkeys(columns),
-            **{"source": LAYOUTS[family].source if family else "unknown", "family": family},
-            **{"file": f.file, "sha256": f.sha256, "bytes": f.size, "status": status},
-            "ends_with_newline": f.ends_with_newline,
-            **{"raw_rows": 0, "landed_rows": 0, "quarantined_rows": 0, "load_id": load_id},
-            **{"ingested_at": now, **values},
-        }
-
-    for f in todo.land:
-        for (name, sha), r in rows.items():
-            if name == f.file and sha != f.sha256 and r["status"] in HELD:
-                r["status"] = "replaced"
-        c = counts.get(f.file, {"raw": 0, "landed": 0, "quarantined": 0})
-        old = todo.replaces.get(f.file, {}).get("sha256")
-        put(
-            f,
-            "landed",
-            raw_rows=c["raw"],
-            landed_rows=c["landed"],
-            quarantined_rows=c["quarantined"],
-            replaces=old if old != f.sha256 else None,
-        )
-    for f, original in todo.duplicates:
-        put(f, "duplicate", duplicate_of=original)
-    for f in todo.empty:
-        put(f, "empty")
-    return [rows[k] for k in sorted(rows)]
-
-
-def _report(todo: Plan, counts: dict, load_id: str, seen: int) -> dict:
-    files: dict[str, dict] = {}
-    warnings = []
-    for f in todo.land:
-        c = dict(counts.get(f.file, {"raw": 0, "landed": 0, "quarantined": 0}))
-        if c.pop("truncated", False):
-            warnings.append(f"{f.file}: its last line has no line end; quarantined as truncated")
-        old = todo.replaces.get(f.file, {}).get("sha256")
-        files[f.file] = {"status": "landed", **c} | ({"replaces": old} if old and old != f.sha256 else {})
-        if f.file in todo.relanded:
-            files[f.file]["relanded"] = True
-    for f, original in todo.duplicates:
-        files[f.file] = {"status": "duplicate", "duplicate_of": original}
-    for f in todo.empty:
-        files[f.file] = {"status": "empty"}
-        warnings.append(f"{f.file}: 0 bytes; recorded as empty, nothing landed")
-    return {
-        "load_id": load_id,
-        "files_seen": seen,
-        "files": dict(sorted(files.items())),
-        "files_new": sum(f.file not in todo.replaces and f.file not in todo.relanded for f in todo.land),
-        "files_replaced": len(todo.resent()),
-        "files_relanded": len(todo.relanded),
-        "files_duplicate": len(todo.duplicates),
-        "files_empty": len(todo.empty),
-        "warnings": warnings,
-    }
 
 
 def _count_back_message(problems: list[str]) -> str:
