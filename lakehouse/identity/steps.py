@@ -177,8 +177,8 @@ def run_steps(
     guard["attached_by_unique_name"] = attach_unique_names(
         db, max_cluster_size=max_cluster_size, as_of=as_of, county_neighbors=county_neighbors
     )
-    attached = guard["attached_by_unique_name"]
-    tell(progress, f"{attached:,} wage clusters attached by name", time.perf_counter() - t_attach)
+    attached, seconds["attach"] = guard["attached_by_unique_name"], round(time.perf_counter() - t_attach, 3)
+    tell(progress, f"{attached:,} wage clusters attached by name", seconds["attach"])
     guard["joined_renamed"] = join_renamed(db, max_cluster_size=max_cluster_size, as_of=as_of)
     seconds["cluster"] = round(time.perf_counter() - t0, 3)
     tell(progress, "clusters final, renamed joins applied", seconds["cluster"])
