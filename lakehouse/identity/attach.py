@@ -99,8 +99,8 @@ def attach_unique_names(
 
     Names that differ decide only for a worker with no namesake (a candidate of the same name that
     meets the conditions above, ADMISSIBLE), so they are looked for only for those (`close_named`).
-    Most wage records spell the worker's name as the other agencies do, so few workers are left, and
-    the name-key blocks, whose pairs grow faster than the state, are searched for few. The attachments
+    Most wage records spell the worker's name as the other agencies do, so these should be few, and
+    the name-key blocks, whose pairs grow faster than the state, are searched only for them. The attachments
     are the same as with every worker's close names weighed (`namesakes_first=False`, which
     benchmarks/attach_blocking.py compares)."""
     db = as_engine(con)
