@@ -194,9 +194,7 @@ class DeltaRsStorage(Storage):
                 self._check_replace_where(table, adds, replace_where)
             if table.keys and moved:
                 self.check_keys(self._read_files(moved, path, schema), table)
-            commit_adds(
-                self,
-                self._try_open,
+            self._commit(
                 table,
                 path,
                 dt,
@@ -239,6 +237,10 @@ class DeltaRsStorage(Storage):
                         f"{table.fqn}: data has {column}={add.partition_values.get(column)!r}, outside "
                         f"replace_where {dict(replace_where)}; nothing was written"
                     )
+
+    def _commit(self, table: Table, *args, **kwargs) -> None:
+        """The one atomic step (delta_rs_log.commit_adds); a method, so that tests can stand in for it."""
+        commit_adds(self, self._try_open, table, *args, **kwargs)
 
     def _undo(self, table: Table, path: str, moved: list[str], app_id: str | None) -> None:
         """Delete this write's files unless its commit did land (an error after the commit)."""
