@@ -57,35 +57,28 @@ BASELINE_THRESHOLD = 0.95
 
 
 def settings_for(work: Path) -> Settings:
-    return load_settings(
-        "local",
-        overrides={
-            "spark": {"conf": {"spark.local.dir": str(work / "tmp")}},
-            "storage": {
-                "root": str(work / "lake"),
-                "restricted_root": str(work / "restricted"),
-                "raw_root": str(work / "raw"),
-            },
-            "paths": {"var": str(work / "var")},
-            "pii": {"dev_key_file": str(work / "pii.key")},
-        },
-    )
+    return _lake_settings(work, var=work / "var", key=work / "pii.key")
 
 
 def workdir_settings(work: Path) -> Settings:
     """Settings of a lake a `c2c run` left in `work` (its `var/`)."""
     var = work / "var"
+    return _lake_settings(var, var=var, key=var / "secrets" / "pii_dev.key")
+
+
+def _lake_settings(roots: Path, *, var: Path, key: Path) -> Settings:
+    """Local settings whose scratch, lake, restricted zone and raw root are folders of `roots`."""
     return load_settings(
         "local",
         overrides={
-            "spark": {"conf": {"spark.local.dir": str(var / "tmp")}},
+            "spark": {"conf": {"spark.local.dir": str(roots / "tmp")}},
             "storage": {
-                "root": str(var / "lake"),
-                "restricted_root": str(var / "restricted"),
-                "raw_root": str(var / "raw"),
+                "root": str(roots / "lake"),
+                "restricted_root": str(roots / "restricted"),
+                "raw_root": str(roots / "raw"),
             },
             "paths": {"var": str(var)},
-            "pii": {"dev_key_file": str(var / "secrets" / "pii_dev.key")},
+            "pii": {"dev_key_file": str(key)},
         },
     )
 

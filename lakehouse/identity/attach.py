@@ -143,12 +143,16 @@ def attach_unique_names(
         for n, v in (("first_name", "first_roots"), ("last_name", "last_names"))
     )
     admissible = ADMISSIBLE.format(born=born_by("w.wages_from", as_of))
-    # workers with a namesake that counts, and the names of the others (see the docstring's end)
+    # (unanchored, anchored) cluster pairs of the same name; the workers with a namesake that counts
+    # among them; and the names of the others (see the docstring's end)
+    db.create(
+        "same_pairs",
+        f"""SELECT DISTINCT w.cluster_id AS weak_id, s.cluster_id AS strong_id FROM {SAME_NAME}
+        WHERE NOT w.anchored AND s.anchored""",
+    )
     db.create(
         "namesakes",
-        f"""SELECT DISTINCT p.weak_id FROM (
-            SELECT DISTINCT w.cluster_id AS weak_id, s.cluster_id AS strong_id FROM {SAME_NAME}
-            WHERE NOT w.anchored AND s.anchored) p
+        f"""SELECT DISTINCT p.weak_id FROM same_pairs p
         JOIN cluster_identity w ON w.cluster_id = p.weak_id
         JOIN cluster_identity s ON s.cluster_id = p.strong_id
         WHERE {admissible} AND {"TRUE" if namesakes_first else "FALSE"}""",
@@ -161,11 +165,16 @@ def attach_unique_names(
     db.create("name_keys", name_keys())  # see name_blocks.FIRST_KEYS
     # (unanchored, anchored) record pairs: namesakes, and the close names of NAME_JOINS
     name_pairs = " UNION ".join(
-        f"""SELECT w.cluster_id AS weak_id, s.cluster_id AS strong_id,
+        [
+            "SELECT weak_id, strong_id, TRUE AS same_name, TRUE AS close_name FROM same_pairs",
+            *(
+                f"""SELECT w.cluster_id AS weak_id, s.cluster_id AS strong_id,
             w.first_name = s.first_name AND w.last_name = s.last_name AS same_name,
             ({close}) OR (w.first_name = s.last_name AND w.last_name = s.first_name) AS close_name
         FROM {pairs} WHERE NOT w.anchored AND s.anchored"""
-        for pairs in (SAME_NAME, *NAME_JOINS)
+                for pairs in NAME_JOINS
+            ),
+        ]
     )
     # Wages seen from a year after the data's first quarter began there; earlier ones may have begun
     # before the data did.
@@ -235,7 +244,7 @@ def attach_unique_names(
             JOIN cluster_identity s ON s.cluster_id = c.strong_id) AS joined
         WHERE joined_records <= {int(max_cluster_size)} AND NOT ssn_to_no_ssn""",
     )
-    for table in ("name_keys", "close_named", "namesakes"):
+    for table in ("name_keys", "close_named", "namesakes", "same_pairs"):
         db.drop(table)
     attached = record_joins(con, "attach", "unique_name")
     return int(attached)
