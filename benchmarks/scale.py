@@ -1,7 +1,7 @@
 """How `c2c run` grows with the number of people: time per layer, peak memory and scratch space.
 
     .venv/bin/python benchmarks/scale.py --sizes 1e4,1e5 [--backend duckdb|spark|both]
-                                         [--work DIR] [--keep]
+                                         [--work DIR] [--keep] [--resume]
 
 For each size: `c2c generate --persons N --out <work>/<size>/raw` (timed: `generate_s`), then for each
 identity backend the real CLI, `c2c run --raw <raw> --run-id scale-<N>-<backend> --quiet`, as a
@@ -28,6 +28,14 @@ written again after each run.
 A failed run (non-zero exit) is shown with the last line of its stderr, counted as not complete,
 and the next backend or size runs. Each run's directory is removed once measured unless `--keep`;
 `<work>` defaults to a temporary directory, removed at the end unless `--keep`.
+
+`--resume` (with `--work` and `--keep`) goes on from what an earlier benchmark left in `<work>`: a size
+whose `raw` and generate time are in `<work>/scale.json` is not generated again, and a run whose last
+attempt failed is run again with the same run id, as a user re-runs a failed `c2c run`: the layers
+it promoted are unchanged and the rest run (a complete run is not run again). Such a run's step
+times are those of the attempt that completed each step (the failed step's lost time is `lost_s`,
+left out), its `end_to_end_s` the earlier attempt's start and completed steps plus the new attempt's
+wall time, and its peaks the larger of the two attempts'.
 
 Last line: `name=value` pairs per size label (1e4, 1e5, ...), e.g. `end_to_end_s_1e5=...
 peak_rss_gb_1e5=... ratio_1e4_1e5=... backends_complete_1e5=duckdb,spark`. With both backends, the
@@ -135,9 +143,12 @@ def last_line(text: str) -> str:
     return lines[-1].strip() if lines else "(no output)"
 
 
-def generate(n: int, size_dir: Path, env: dict) -> dict:
-    """`c2c generate` of n people into `<size_dir>/raw`, in `size_dir` (its var/ holds Spark's scratch)."""
+def generate(n: int, size_dir: Path, env: dict, earlier: dict | None = None) -> dict:
+    """`c2c generate` of n people into `<size_dir>/raw`, in `size_dir` (its var/ holds Spark's scratch);
+    `earlier` (--resume): the figures of a generation whose raw files are still there."""
     raw = size_dir / "raw"
+    if earlier and earlier.get("ok") and raw.is_dir():
+        return earlier
     shutil.rmtree(raw, ignore_errors=True)
     size_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -166,12 +177,19 @@ def conf_for(backend: str, workdir: Path) -> Path:
     return conf
 
 
-def run(n: int, backend: str, raw: Path, workdir: Path, env: dict) -> dict:
-    """`c2c run` on `raw` in `workdir`, sampled while it runs; its report's timings and tables."""
-    shutil.rmtree(workdir, ignore_errors=True)
-    workdir.mkdir(parents=True)
-    conf = conf_for(backend, workdir)
+def run(n: int, backend: str, raw: Path, workdir: Path, env: dict, earlier: dict | None = None) -> dict:
+    """`c2c run` on `raw` in `workdir`, sampled while it runs; its report's timings and tables.
+    `earlier` (--resume): the figures of a failed attempt whose lake is still in `workdir`."""
     run_id = f"scale-{n}-{backend}"
+    if earlier and earlier.get("complete"):
+        return earlier
+    failed = failed_attempt(workdir, run_id) if earlier else None
+    if failed is None:
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        conf = conf_for(backend, workdir)
+    else:
+        conf = workdir / "conf"
     launched_at = datetime.now().astimezone()
     started = time.perf_counter()
     with (workdir / "stderr.log").open("w+") as err:
@@ -209,6 +227,34 @@ def run(n: int, backend: str, raw: Path, workdir: Path, env: dict) -> dict:
         out["status"] = report.get("status", "failed")
         out["tables"] = tables_of(report)
     out["complete"] = code == 0 and out.get("status") == "succeeded"
+    return out if failed is None else resumed(earlier, out, failed)
+
+
+def failed_attempt(workdir: Path, run_id: str) -> str | None:
+    """The step the run's last attempt failed in, when its report says it failed."""
+    report_file = workdir / "var" / "runs" / run_id / "report.json"
+    if not report_file.is_file():
+        return None
+    report = json.loads(report_file.read_text())
+    return report.get("failed_step") if report.get("status") == "failed" else None
+
+
+def resumed(earlier: dict, now: dict, failed_step: str) -> dict:
+    """One run's figures over two attempts: each step's time from the attempt that completed it."""
+    order = [s for s in STEPS if s not in ("start_s", "report_s", "publish_s")]
+    done_before = order[: order.index(f"{failed_step}_s")] if f"{failed_step}_s" in order else []
+    out = dict(now)
+    for step in done_before:
+        out[step] = (earlier.get(step) or 0.0) + (now.get(step) or 0.0)
+    out["lost_s"] = earlier.get(f"{failed_step}_s")
+    out["end_to_end_s"] = (
+        (earlier.get("start_s") or 0.0)
+        + sum(earlier.get(s) or 0.0 for s in done_before)
+        + now["end_to_end_s"]
+    )
+    for peak in ("peak_rss_gb", "peak_pss_gb", "peak_tmp_gb"):
+        out[peak] = max(earlier.get(peak) or 0.0, now[peak])
+    out["attempts"] = earlier.get("attempts", 1) + 1
     return out
 
 
@@ -311,12 +357,27 @@ def save(path: Path, results: dict) -> None:
     path.write_text(json.dumps({"generate": generated, "runs": runs}, indent=2))
 
 
+def load(path: Path) -> dict:
+    """What `save` wrote, keyed as `main` keys it (sizes as numbers)."""
+    if not path.is_file():
+        return {"generate": {}, "runs": {}}
+    saved = json.loads(path.read_text())
+    runs = {}
+    for key, r in saved["runs"].items():
+        size, backend = key.split("_", 1)
+        runs[(int(float(size)), backend)] = r
+    return {"generate": {int(float(k)): g for k, g in saved["generate"].items()}, "runs": runs}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1e4,1e5", help="people per state, comma separated (1e4,1e5,1e6)")
     parser.add_argument("--backend", choices=("duckdb", "spark", "both"), default="duckdb")
     parser.add_argument("--work", help="work directory (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep every state, lake and var/ under --work")
+    parser.add_argument(
+        "--resume", action="store_true", help="go on from an earlier --work --keep run's states and lakes"
+    )
     args = parser.parse_args()
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     backends = ["duckdb", "spark"] if args.backend == "both" else [args.backend]
@@ -324,17 +385,21 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "C2C_ENV": "local"}
     env.pop("C2C_CONF_DIR", None)
+    if args.resume and not (args.work and args.keep):
+        parser.error("--resume needs --work and --keep")
+    earlier = load(work / "scale.json") if args.resume else {"generate": {}, "runs": {}}
     results: dict = {"generate": {}, "runs": {}}
     try:
         for n in sizes:
             size_dir = work / label(n)
-            g = results["generate"][n] = generate(n, size_dir, env)
+            g = results["generate"][n] = generate(n, size_dir, env, earlier["generate"].get(n))
             print(f"{label(n)}: generate {fmt(g['generate_s'])} s, raw {fmt(g.get('raw_gb'))} GB", flush=True)
             if not g["ok"]:
                 print(f"{label(n)}: generate failed: {g['error']}", flush=True)
                 continue
             for b in backends:
-                r = results["runs"][(n, b)] = run(n, b, size_dir / "raw", size_dir / b, env)
+                r = run(n, b, size_dir / "raw", size_dir / b, env, earlier["runs"].get((n, b)))
+                results["runs"][(n, b)] = r
                 before = sizes[sizes.index(n) - 1] if sizes.index(n) > 0 else None
                 previous = results["runs"].get((before, b), {})
                 if r["complete"] and previous.get("complete"):

@@ -283,16 +283,36 @@ class Storage(ABC):
         return existing
 
     def check_keys(self, df: DataFrame, table: Table) -> None:
-        """Raise if the declared keys are null or repeated in `df` (one aggregation, five examples)."""
+        """Raise if the declared keys are null or repeated in `df` (five examples).
+
+        Keys are often long tokens (two 64-character record tokens for a linkage pair), and a state has
+        hundreds of millions of them: grouping by the keys themselves shuffles every key's bytes. So a
+        first aggregation groups by a 64-bit hash of the keys, which shuffles eight bytes a row and
+        finds every repeated key (a repeated key repeats its hash). Only rows whose hash repeats (a
+        repeated key, or, about once in 10^19 pairs of keys, two keys that share a hash) or whose key
+        has a null are grouped by the keys themselves, to tell the two apart and name examples.
+        """
         if not table.keys:
             return
         keys = list(table.keys)
         null_key = F.lit(False)
         for k in keys:
             null_key = null_key | F.col(k).isNull()
+        hashed = df.select(*keys, F.xxhash64(*keys).alias("_h"), null_key.alias("_null"))
+        suspect = (
+            hashed.groupBy("_h")
+            .agg(F.count(F.lit(1)).alias("_n"), F.max("_null").alias("_any_null"))
+            .filter("_n > 1 OR _any_null")
+            .select("_h")
+            .limit(10_000)
+            .collect()
+        )
+        if not suspect:
+            return
         bad = (
-            df.groupBy(*keys)
-            .agg(F.count(F.lit(1)).alias("_n"), F.max(null_key).alias("_null"))
+            hashed.filter(F.col("_h").isin([r["_h"] for r in suspect]))
+            .groupBy(*keys)
+            .agg(F.count(F.lit(1)).alias("_n"), F.max("_null").alias("_null"))
             .filter("_n > 1 OR _null")
             .limit(5)
             .collect()
