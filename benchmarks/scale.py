@@ -33,7 +33,7 @@ and the next backend or size runs. Each run's directory is removed once measured
 whose `raw` and generate time are in `<work>/scale.json` is not generated again, and a run whose last
 attempt failed is run again with the same run id, as a user re-runs a failed `c2c run`: the layers
 it promoted are unchanged and the rest run (a complete run is not run again). Such a run's step
-times are those of the attempt that completed each step (the failed step's lost time is `lost_s`,
+times are those of the attempt that completed each step (the failed steps' lost time is `lost_s`,
 left out), its `end_to_end_s` the earlier attempt's start and completed steps plus the new attempt's
 wall time, and its peaks the larger of the two attempts'.
 
@@ -246,7 +246,7 @@ def resumed(earlier: dict, now: dict, failed_step: str) -> dict:
     out = dict(now)
     for step in done_before:
         out[step] = (earlier.get(step) or 0.0) + (now.get(step) or 0.0)
-    out["lost_s"] = earlier.get(f"{failed_step}_s")
+    out["lost_s"] = (earlier.get("lost_s") or 0.0) + (earlier.get(f"{failed_step}_s") or 0.0)
     out["end_to_end_s"] = (
         (earlier.get("start_s") or 0.0)
         + sum(earlier.get(s) or 0.0 for s in done_before)

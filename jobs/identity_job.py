@@ -27,7 +27,7 @@ from lakehouse.identity import registry
 from lakehouse.identity.attach import load_county_neighbors
 from lakehouse.identity.features import nickname_roots, record_counties, with_linkage_features
 from lakehouse.identity.ids import assign_person_ids, id_events_summary
-from lakehouse.identity.link import LinkageError, Resolution, match_counts, resolve
+from lakehouse.identity.link import LinkageError, Resolution, match_counts, release, resolve
 from lakehouse.settings import Settings
 from lakehouse.silver.tokens import check_pii_key, pii_key
 from lakehouse.storage import Storage
@@ -214,6 +214,7 @@ def link_and_promote(
             },
         }
     )
+    release(resolution)  # everything that reads its pairs and clusters has run
     report["timings_s"]["total"] = round(time.perf_counter() - started, 3)
     return report
 

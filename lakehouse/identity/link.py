@@ -12,11 +12,15 @@ engine. The same model JSON (DuckDB's dialect) serves both.
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from pyspark import SparkFiles
 from pyspark.sql import DataFrame, SparkSession
 
 from lakehouse.identity.attach import attach_unique_names
@@ -33,6 +37,7 @@ __all__ = [
     "attach_unique_names",
     "join_near_misses",
     "join_renamed",
+    "release",
     "resolve",
     "resolve_in_duckdb",
 ]
@@ -115,14 +120,25 @@ def _resolve_duckdb(
         result = resolve_in_duckdb(con, model, **options)
     finally:
         con.close()
-    return Resolution(
-        pairs=_to_spark(spark, result.pairs, PAIRS_SCHEMA),
-        clusters=_to_spark(spark, result.clusters, "record_token STRING, cluster_id STRING"),
+    folder = _handover_folder(spark)
+    resolution = Resolution(
+        pairs=_to_spark(spark, result.pairs, PAIRS_SCHEMA, folder),
+        clusters=_to_spark(spark, result.clusters, "record_token STRING, cluster_id STRING", folder),
         model=result.model,
         guard=result.guard,
         seconds={"to_duckdb": to_duckdb, **result.seconds},
         decision=result.decision,
+        handover=[folder] if folder else [],
     )
+    return resolution
+
+
+def release(resolution: Resolution) -> None:
+    """Delete the files a Resolution's frames were handed over in, once nothing reads them any more
+    (otherwise they go when the Spark session stops)."""
+    for folder in resolution.handover:
+        shutil.rmtree(folder, ignore_errors=True)
+    resolution.handover = []
 
 
 def _resolve_spark(
@@ -170,12 +186,36 @@ def resolve_in_duckdb(con: Any, model: dict[str, Any] | None, **options) -> Reso
     return result
 
 
-def _to_spark(spark: SparkSession, table: Any, schema: str) -> DataFrame:
-    """An Arrow table as a DataFrame of `schema`, handed over as Arrow batches: no Python object per
-    value (pandas would make two strings per pair, several times the bytes of the pairs)."""
+def _handover_folder(spark: SparkSession) -> str | None:
+    """Where DuckDB's pairs and clusters go to Spark as Parquet: a folder in the driver's own scratch
+    folder (Spark's `userFiles`, under `spark.local.dir`, deleted when the session stops), which Spark
+    local mode's tasks read. None when the executors are other machines, which cannot read it."""
+    if not spark.sparkContext.master.startswith("local"):
+        return None
+    folder = os.path.join(SparkFiles.getRootDirectory(), f"identity-{uuid.uuid4().hex[:12]}")
+    os.makedirs(folder, mode=0o700)
+    return folder
+
+
+def _to_spark(spark: SparkSession, table: Any, schema: str, folder: str | None = None) -> DataFrame:
+    """An Arrow table as a DataFrame of `schema`. With a `folder` (Spark local mode) the table is written
+    there as Parquet and read back: a DataFrame made from Arrow batches keeps them all in the driver's
+    JVM heap while it lives, which for 10^6 people's 26 million linkage pairs is about half of an 8g
+    heap, and the crosswalk's join then ran the heap out. The files hold record tokens, as the Spark
+    shuffles and DuckDB's spills in the same scratch folder do. Without one (executors on other
+    machines), the table goes as Arrow batches: still no Python object per value (pandas would make
+    two strings per pair, several times the bytes of the pairs)."""
     if table.num_rows == 0:
         return spark.createDataFrame([], schema)
-    return spark.createDataFrame(table).selectExpr(
+    if folder is not None:
+        import pyarrow.parquet as pq
+
+        path = os.path.join(folder, f"{uuid.uuid4().hex[:12]}.parquet")
+        pq.write_table(table, path)
+        frame = spark.read.parquet(path)
+    else:
+        frame = spark.createDataFrame(table)
+    return frame.selectExpr(
         *(f"CAST({name} AS {kind}) AS {name}" for name, kind in (c.split() for c in schema.split(", ")))
     )
 

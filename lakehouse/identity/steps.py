@@ -40,6 +40,7 @@ class Resolution:
     guard: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     decision: Decision | None = None  # the match threshold and what the model expects of it
+    handover: list[str] = field(default_factory=list)  # folders the frames are read from (link.release)
 
 
 def run_steps(

@@ -32,6 +32,9 @@ def test_each_step_is_timed_by_the_attempt_that_completed_it():
     assert r["end_to_end_s"] == 15.0 + 990.0 + 1220.0 + 3900.0
     assert (r["peak_rss_gb"], r["peak_pss_gb"], r["peak_tmp_gb"]) == (15.2, 15.5, 8.4)
     assert r["attempts"] == 2 and r["complete"]
+    third = resumed({**r, "identity_s": 1600.0, "complete": False}, FINISHED, "identity")
+    assert third["lost_s"] == 4000.0 and third["attempts"] == 3  # both failed attempts' identity
+    assert third["bronze_s"] == 996.0
 
 
 def test_a_run_failed_in_its_first_step_counts_only_the_last_attempt():
