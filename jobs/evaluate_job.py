@@ -23,7 +23,7 @@ from jobs.layer import LayerReport, RunContext
 from jobs.run_record import run_dir
 from lakehouse.errors import C2CError
 from lakehouse.identity import registry
-from lakehouse.identity.evaluate import CROSSWALK_COLUMNS, evaluation_report, read_truth
+from lakehouse.identity.evaluate import CROSSWALK_COLUMNS, evaluation_report, read_truth, shared_truth_keys
 from lakehouse.settings import Settings
 from lakehouse.storage import Storage
 from lakehouse.synth.records import TRUTH_FILE
@@ -69,7 +69,8 @@ def score(spark: SparkSession, settings: Settings, crosswalk: DataFrame) -> dict
     truth = read_truth(spark, settings)
     if truth is None:
         return None
-    return evaluation_report(crosswalk.select(*CROSSWALK_COLUMNS), truth)
+    report = evaluation_report(crosswalk.select(*CROSSWALK_COLUMNS), truth)
+    return {**report, "truth_shared_keys": shared_truth_keys(spark, settings)}
 
 
 def evaluate(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: str | None = None) -> dict:

@@ -320,7 +320,29 @@ def clerical_sample(
 
 def read_truth(spark: SparkSession, settings: Settings) -> DataFrame | None:
     """The generator's truth [source, source_record_key, true_person_id] (synthetic states only), or
-    None; its keys spelled as silver spells them."""
+    None; its keys spelled as silver spells them. A key the truth gives to two people is left out
+    (`shared_truth_keys` counts them): an employer can report two workers under one SSN (a mistyped
+    number that is another worker's, or two made-up ones that agree), and EDD's record is the employer
+    and the SSN, so the data holds one record with both people's wages, which no linkage can give to
+    one of them."""
+    truth = _truth_file(spark, settings)
+    if truth is None:
+        return None
+    shared = truth.groupBy(*KEY).agg(F.countDistinct("true_person_id").alias("people")).where("people > 1")
+    return truth.join(shared.select(*KEY), list(KEY), "left_anti")
+
+
+def shared_truth_keys(spark: SparkSession, settings: Settings) -> int:
+    """How many record keys the generator's truth gives to more than one person (see `read_truth`)."""
+    truth = _truth_file(spark, settings)
+    if truth is None:
+        return 0
+    return (
+        truth.groupBy(*KEY).agg(F.countDistinct("true_person_id").alias("people")).where("people > 1").count()
+    )
+
+
+def _truth_file(spark: SparkSession, settings: Settings) -> DataFrame | None:
     path = Path(settings.storage.raw_root) / TRUTH_FILE
     if "://" in settings.storage.raw_root or not path.is_file():
         return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import date
+from pathlib import Path
 
 import pytest
 from chispa import assert_df_equality
@@ -18,7 +19,10 @@ from lakehouse.identity.evaluate import (
     evaluation_report,
     match_rates,
     pairwise_scores,
+    read_truth,
+    shared_truth_keys,
 )
+from lakehouse.synth.records import TRUTH_FILE
 
 CROSSWALK = "source STRING, source_record_key STRING, person_id STRING"
 TRUTH = "source STRING, source_record_key STRING, true_person_id STRING"
@@ -187,6 +191,18 @@ def test_a_record_listed_twice_is_a_typed_error(spark):
     with pytest.raises(EvaluationInputError, match=r"more than once \(crosswalk: 1 k12 records\)") as caught:
         pairwise_scores(xw, truth)
     assert "1234567890" not in str(caught.value)  # a record key is restricted: counted, never quoted
+
+
+def test_a_key_the_truth_gives_to_two_people_is_left_out_and_counted(spark, settings):
+    path = Path(settings.storage.raw_root) / TRUTH_FILE
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        "source,source_record_key,true_person_id\n"
+        "k12,1,T1\nccc,9,T1\nk12,2,T2\nk12,2,T3\nk12,4,T4\n"  # k12 record 2: two people
+    )
+    expected = spark.createDataFrame([("k12", "1", "T1"), ("ccc", "9", "T1"), ("k12", "4", "T4")], TRUTH)
+    assert_df_equality(read_truth(spark, settings), expected, ignore_row_order=True)
+    assert shared_truth_keys(spark, settings) == 1
 
 
 ATTRIBUTE_TYPES = ("STRING",) * 5 + ("DATE", "STRING", "STRING")
