@@ -241,7 +241,7 @@ def failed_attempt(workdir: Path, run_id: str) -> str | None:
 
 def resumed(earlier: dict, now: dict, failed_step: str) -> dict:
     """One run's figures over two attempts: each step's time from the attempt that completed it."""
-    order = [s for s in STEPS if s not in ("start_s", "report_s", "publish_s")]
+    order = ["bronze_s", "silver_s", "identity_s", "evaluate_s", "gold_s"]  # as `c2c run` runs them
     done_before = order[: order.index(f"{failed_step}_s")] if f"{failed_step}_s" in order else []
     out = dict(now)
     for step in done_before:

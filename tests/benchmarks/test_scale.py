@@ -37,6 +37,12 @@ def test_each_step_is_timed_by_the_attempt_that_completed_it():
     assert third["bronze_s"] == 996.0
 
 
+def test_a_run_failed_in_its_evaluation_keeps_the_identity_it_linked():
+    r = resumed({**FAILED_IN_IDENTITY, "evaluate_s": 50.0}, {**FINISHED, "identity_s": None}, "evaluate")
+    assert r["identity_s"] == 2400.0 and r["lost_s"] == 50.0
+    assert r["end_to_end_s"] == 15.0 + 990.0 + 1220.0 + 2400.0 + 3900.0
+
+
 def test_a_run_failed_in_its_first_step_counts_only_the_last_attempt():
     r = resumed({**FAILED_IN_IDENTITY, "bronze_s": 50.0}, FINISHED, "bronze")
     assert r["bronze_s"] == 3.0 and r["lost_s"] == 50.0
