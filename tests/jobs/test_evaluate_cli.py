@@ -17,7 +17,7 @@ from mlflow import MlflowClient
 from jobs import evaluate_job
 from jobs.cli import main
 from lakehouse.identity import registry
-from lakehouse.identity.evaluate import CROSSWALK_COLUMNS, evaluation_report, read_truth
+from lakehouse.identity.evaluate import CROSSWALK_COLUMNS, evaluation_report, read_truth, shared_truth_keys
 from lakehouse.settings import load_settings
 from lakehouse.storage import open_storage
 from lakehouse.synth.records import TRUTH_FILE
@@ -59,7 +59,9 @@ def test_evaluate_prints_and_files_the_scores_of_the_committed_identity(spark, s
         "crosswalk_version": manifest.tables[IDENTITY_CROSSWALK.fqn],
         "truth": str(truth),
         **scores,
+        "truth_shared_keys": shared_truth_keys(spark, scored_lake),
     }
+    assert expected["truth_shared_keys"] == 0  # the embedded default's employers report SSNs no two share
     filed = scored_lake.runs_dir() / "r-1" / "evaluation.json"
     assert json.loads(filed.read_text()) == expected
     pw, bc = scores["pairwise"], scores["bcubed"]
