@@ -136,7 +136,13 @@ def assign_person_ids(
     )
 
     ids = kept.unionByName(new.select("cluster_id", "person_id"))
-    crosswalk = clusters.join(ids, "cluster_id").select("record_token", "person_id")
+    # `ids` descends from `clusters` through `parts`, whose local checkpoint keeps the column ids it was
+    # built with, so joining the two is a self-join on one `cluster_id`; Spark fails to tell the sides
+    # apart when `clusters` is read from files ("conflicting references in Join"). A fresh name for
+    # the key on one side keeps them apart.
+    keyed = ids.select(F.col("cluster_id").alias("_cluster"), "person_id")
+    crosswalk = clusters.join(keyed, F.col("cluster_id") == F.col("_cluster"))
+    crosswalk = crosswalk.select("record_token", "person_id")
     history = (
         born.unionByName(merged)
         .unionByName(retired)

@@ -154,3 +154,18 @@ def test_ids_colliding_within_a_run_are_derived_again(spark, monkeypatch):
         [(RUN, "pdup", "created", None, 1), (RUN, pid("t2", 1), "created", None, 1)],
         HISTORY_DDL,
     )
+
+
+def test_clusters_read_from_files_keep_their_ids_across_runs(spark, tmp_path):
+    """Identity's clusters can reach Spark as Parquet files (lakehouse/identity/link.py), with a cast
+    over the file's columns; the crosswalk's join with the ids derived from them must still resolve."""
+    spark.createDataFrame([("t1", "c1"), ("t2", "c1"), ("t3", "c2")], CLUSTERS_DDL).write.parquet(
+        str(tmp_path / "clusters")
+    )
+    read = spark.read.parquet(str(tmp_path / "clusters")).selectExpr(
+        "CAST(record_token AS STRING) AS record_token", "CAST(cluster_id AS STRING) AS cluster_id"
+    )
+    previous = crosswalk(spark, {"pOLD": ["t1", "t2"]})
+    xwalk, history = assign_person_ids(read, previous, None, key=KEY, run_id=RUN)
+    check(xwalk, spark, [("t1", "pOLD"), ("t2", "pOLD"), ("t3", pid("t3"))], CROSSWALK_DDL)
+    check(history, spark, [(RUN, pid("t3"), "created", None, 1)], HISTORY_DDL)
