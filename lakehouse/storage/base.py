@@ -304,13 +304,12 @@ class Storage(ABC):
             .agg(F.count(F.lit(1)).alias("_n"), F.max("_null").alias("_any_null"))
             .filter("_n > 1 OR _any_null")
             .select("_h")
-            .limit(10_000)
-            .collect()
         )
-        if not suspect:
+        if suspect.isEmpty():
             return
+        # Joined, not collected into a filter: a hash of an SSID is a literal no plan may carry.
         bad = (
-            hashed.filter(F.col("_h").isin([r["_h"] for r in suspect]))
+            hashed.join(suspect, "_h", "left_semi")
             .groupBy(*keys)
             .agg(F.count(F.lit(1)).alias("_n"), F.max("_null").alias("_null"))
             .filter("_n > 1 OR _null")
