@@ -23,7 +23,8 @@ from jobs.layer import LayerReport, RunContext
 from jobs.run_record import run_dir
 from lakehouse.errors import C2CError
 from lakehouse.identity import registry
-from lakehouse.identity.evaluate import CROSSWALK_COLUMNS, evaluation_report, read_truth, shared_truth_keys
+from lakehouse.identity.evaluate import CROSSWALK_COLUMNS, evaluation_report
+from lakehouse.identity.truth import truth_and_shared_keys
 from lakehouse.settings import Settings
 from lakehouse.storage import Storage
 from lakehouse.synth.records import TRUTH_FILE
@@ -66,11 +67,11 @@ def require_truth(settings: Settings) -> Path:
 def score(spark: SparkSession, settings: Settings, crosswalk: DataFrame) -> dict | None:
     """`crosswalk` [source, source_record_key, person_id] scored against the raw root's truth
     (lakehouse.identity.evaluate.evaluation_report), or None when the raw root holds no truth."""
-    truth = read_truth(spark, settings)
-    if truth is None:
+    found = truth_and_shared_keys(spark, settings)
+    if found is None:
         return None
-    report = evaluation_report(crosswalk.select(*CROSSWALK_COLUMNS), truth)
-    return {**report, "truth_shared_keys": shared_truth_keys(spark, settings)}
+    truth, shared = found
+    return {**evaluation_report(crosswalk.select(*CROSSWALK_COLUMNS), truth), "truth_shared_keys": shared}
 
 
 def evaluate(spark: SparkSession, settings: Settings, storage: Storage, *, run_id: str | None = None) -> dict:

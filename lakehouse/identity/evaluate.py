@@ -18,19 +18,18 @@ per-source aggregates reach the driver.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from lakehouse.errors import C2CError
-from lakehouse.settings import Settings
-from lakehouse.silver.events import keyed_record_keys
-from lakehouse.silver.tokens import pii_key
-from lakehouse.synth.records import TRUTH_FILE
+from lakehouse.identity.truth import (  # noqa: F401  (re-exported: the notebook, jobs and benchmarks)
+    KEY,
+    read_truth,
+    shared_truth_keys,
+)
 
-KEY = ("source", "source_record_key")
 CROSSWALK_COLUMNS = (*KEY, "person_id")
 TRUTH_COLUMNS = (*KEY, "true_person_id")
 PAIR_COLUMNS = ("record_token_l", "record_token_r", "match_probability")
@@ -315,41 +314,4 @@ def clerical_sample(
     side_by_side = [f"{a}_{side}" for a in ATTRIBUTES for side in ("l", "r")]
     return sample.select(*PAIR_COLUMNS, "band", *side_by_side, *extra).orderBy(
         "match_probability", "record_token_l", "record_token_r"
-    )
-
-
-def read_truth(spark: SparkSession, settings: Settings) -> DataFrame | None:
-    """The generator's truth [source, source_record_key, true_person_id] (synthetic states only), or
-    None; its keys spelled as silver spells them. A key the truth gives to two people is left out
-    (`shared_truth_keys` counts them): an employer can report two workers under one SSN (a mistyped
-    number that is another worker's, or two made-up ones that agree), and EDD's record is the employer
-    and the SSN, so the data holds one record with both people's wages, which no linkage can give to
-    one of them."""
-    truth = _truth_file(spark, settings)
-    if truth is None:
-        return None
-    shared = truth.groupBy(*KEY).agg(F.countDistinct("true_person_id").alias("people")).where("people > 1")
-    return truth.join(shared.select(*KEY), list(KEY), "left_anti")
-
-
-def shared_truth_keys(spark: SparkSession, settings: Settings) -> int:
-    """How many record keys the generator's truth gives to more than one person (see `read_truth`)."""
-    truth = _truth_file(spark, settings)
-    if truth is None:
-        return 0
-    return (
-        truth.groupBy(*KEY).agg(F.countDistinct("true_person_id").alias("people")).where("people > 1").count()
-    )
-
-
-def _truth_file(spark: SparkSession, settings: Settings) -> DataFrame | None:
-    path = Path(settings.storage.raw_root) / TRUTH_FILE
-    if "://" in settings.storage.raw_root or not path.is_file():
-        return None
-    truth = spark.read.csv(str(path), header=True, schema="source STRING, source_record_key STRING, "
-                           "true_person_id STRING")  # fmt: skip
-    # The truth spells EDD keys with the SSN; silver holds its token there.
-    return truth.withColumn(
-        "source_record_key",
-        keyed_record_keys(F.col("source"), F.col("source_record_key"), pii_key(settings)),
     )

@@ -121,7 +121,7 @@ def _resolve_duckdb(
     finally:
         con.close()
     folder = _handover_folder(spark)
-    resolution = Resolution(
+    return Resolution(
         pairs=_to_spark(spark, result.pairs, PAIRS_SCHEMA, folder),
         clusters=_to_spark(spark, result.clusters, "record_token STRING, cluster_id STRING", folder),
         model=result.model,
@@ -130,7 +130,6 @@ def _resolve_duckdb(
         decision=result.decision,
         handover=[folder] if folder else [],
     )
-    return resolution
 
 
 def release(resolution: Resolution) -> None:
